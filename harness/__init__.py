@@ -1,0 +1,1 @@
+"""recovery-drill: chaos recovery drills for databases."""

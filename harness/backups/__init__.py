@@ -1,0 +1,1 @@
+"""Backups: the agent and stores outside the database container, methods, catalog, verification."""

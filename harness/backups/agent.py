@@ -1,0 +1,72 @@
+"""The backup agent: a container of its own with the backup stores mounted as volumes.
+
+Backups never live inside the database container (a backup beside the data is a single point
+of failure); the agent reaches the servers over the run's network by their aliases.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from testcontainers.core.container import DockerContainer
+
+from harness.errors import InfrastructureError
+from harness.lab.lab import ExecResult, Lab
+
+STORES_ROOT = "/stores"
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the store says about one file."""
+
+    exists: bool
+    size_bytes: int
+    sha256: str
+
+
+class BackupAgent:
+    """Runs backup and restore pipelines next to the stores, never next to the data."""
+
+    def __init__(self, lab: Lab, *, image: str, stores: list[str]) -> None:
+        self.lab = lab
+        container = DockerContainer(image).with_command(["sleep", "infinity"])
+        for store in stores:
+            volume = lab.volume(f"store-{store}", role="backup-store")
+            container.with_volume_mapping(volume, f"{STORES_ROOT}/{store}", mode="rw")
+        self._container = lab.start(container, role="backup-agent", alias="backup-agent")
+        self.container_id = self._container.get_wrapped_container().id
+
+    @staticmethod
+    def path(store: str, filename: str) -> str:
+        return f"{STORES_ROOT}/{store}/{filename}"
+
+    def run(
+        self, script: str, *, timeout_s: float, env: dict[str, str] | None = None
+    ) -> ExecResult:
+        """Run a bash script in the agent."""
+        return self.lab.exec(
+            self.container_id,
+            ["bash", "-c", script],
+            timeout_s=timeout_s,
+            env=env,
+            action="run a backup command in",
+        )
+
+    def facts(self, path: str) -> FileFacts:
+        """Existence, size and sha256 of a stored file."""
+        quoted = shlex.quote(path)
+        result = self.run(
+            f"if [ -f {quoted} ]; then stat -c %s {quoted}; sha256sum {quoted} | cut -d' ' -f1; "
+            "else echo missing; fi",
+            timeout_s=120,
+        )
+        if not result.ok:
+            raise InfrastructureError(
+                f"could not inspect {path} in the backup store: {result.tail()}"
+            )
+        lines = result.stdout.split()
+        if not lines or lines[0] == "missing":
+            return FileFacts(exists=False, size_bytes=0, sha256="")
+        return FileFacts(exists=True, size_bytes=int(lines[0]), sha256=lines[1])

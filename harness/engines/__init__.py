@@ -1,0 +1,30 @@
+"""Engine adapters: one module per engine behind the Engine protocol (base.py).
+
+The registry maps a scenario's engine name to its adapter; modules are imported lazily so
+that validating a scenario never needs a database driver.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.engines.base import Engine
+
+REGISTRY: dict[str, str] = {
+    "postgres": "harness.engines.postgres:PostgresEngine",
+}
+
+
+def engine_names() -> list[str]:
+    """Every engine name a scenario may use."""
+    return sorted(REGISTRY)
+
+
+def get_engine(name: str) -> Engine:
+    """A fresh adapter for engine ``name`` (KeyError if unknown: validate scenarios first)."""
+    module_name, _, class_name = REGISTRY[name].partition(":")
+    module = importlib.import_module(module_name)
+    engine: Engine = getattr(module, class_name)()
+    return engine

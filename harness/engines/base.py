@@ -1,0 +1,106 @@
+"""The Engine protocol every adapter implements, and the small value types it exchanges.
+
+An adapter knows its engine's image interface, SQL dialect, driver errors and command-line
+tools. It never touches Docker itself: the runner and recovery steps run its commands through
+the lab, which guards every destructive action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from testcontainers.core.container import DockerContainer
+
+from harness.dataset import Fingerprint
+from harness.scenario.model import Dataset
+
+PROBE_TABLE = "drill_probe"
+WRITES_TABLE = "drill_writes"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the harness reaches a server from the host: always 127.0.0.1 and a published port."""
+
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The account and database a drill uses."""
+
+    user: str
+    password: str
+    database: str
+
+
+@dataclass(frozen=True)
+class DumpJob:
+    """One logical backup as the backup agent runs it.
+
+    ``password`` and ``database`` differ from the real ones only when a fault has broken the
+    job; ``pipefail`` False reproduces the shell pipeline whose failure goes unnoticed.
+    """
+
+    source_host: str
+    path: str
+    password: str
+    database: str
+    pipefail: bool = True
+
+
+class Engine(Protocol):
+    """What the harness needs from a database engine."""
+
+    name: str
+    default_image: str
+    local_image: str | None
+    port: int
+    datadir: str
+    datadir_marker: str
+    credentials: Credentials
+
+    def container(self, image: str) -> DockerContainer:
+        """A configured, not yet started testcontainers container running the server."""
+
+    def connect(self, endpoint: Endpoint, *, timeout_s: float) -> Any:
+        """An autocommit DB-API connection."""
+
+    def is_definite_failure(self, exc: BaseException) -> bool:
+        """True when the server rejected the statement (it did not apply), False when unknown."""
+
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        """Exception types of the driver (connection and statement errors)."""
+
+    def prepare(self, conn: Any) -> None:
+        """Create the writer and probe tables."""
+
+    def seed(self, conn: Any, dataset: Dataset) -> None:
+        """Load the deterministic dataset with the engine's bulk path."""
+
+    def fingerprints(self, conn: Any, tables: list[str]) -> dict[str, Fingerprint]:
+        """Per-table fingerprints computed in SQL (see harness.dataset)."""
+
+    def source_bytes(self, conn: Any, tables: list[str]) -> int:
+        """On-disk size of the drill's tables, the yardstick for backup size plausibility."""
+
+    def insert_write(self, conn: Any, seq: int, client_ts: dt.datetime) -> None:
+        """Insert one acknowledged-write row (sequence number, client timestamp)."""
+
+    def write_seqs(self, conn: Any) -> set[int]:
+        """Every writer sequence number present in the database."""
+
+    def probe(self, conn: Any) -> None:
+        """A verified read and write; raises if the server is not healthy."""
+
+    def dump_command(self, job: DumpJob) -> str:
+        """Shell pipeline (bash) that writes a gzip-compressed logical backup to job.path."""
+
+    def restore_command(self, *, path: str, target_host: str) -> str:
+        """Shell pipeline (bash) that restores job.path into the server at target_host."""
+
+    def tool_env(self) -> dict[str, str]:
+        """Environment for the engine's command-line tools (credentials)."""

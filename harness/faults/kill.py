@@ -1,0 +1,39 @@
+"""kill: SIGKILL of the database server process."""
+
+from __future__ import annotations
+
+from harness.engines.base import Engine
+from harness.faults.base import Effect, Target
+from harness.lab.lab import Lab
+from harness.polling import poll_until
+from harness.scenario import model
+
+
+class KillServer:
+    """SIGKILL to the server (the container's main process), no chance to flush or shut down."""
+
+    type = "kill"
+
+    def __init__(self, spec: model.Kill) -> None:
+        self.spec = spec
+
+    def inject(self, lab: Lab, engine: Engine, target: Target) -> None:
+        lab.kill(target.container_id, signal_name="SIGKILL")
+
+    def took_effect(self, lab: Lab, engine: Engine, target: Target) -> Effect:
+        def stopped() -> dict[str, object] | None:
+            state = lab.state(target.container_id)
+            return state if not state.get("Running") else None
+
+        try:
+            state = poll_until(stopped, what="the server process to die", timeout_s=10)
+        except Exception as exc:
+            return Effect(took_effect=False, evidence=f"server still running: {exc}")
+        return Effect(
+            took_effect=True,
+            evidence=f"server process gone: exit code {state.get('ExitCode')}, "
+            f"OOMKilled={state.get('OOMKilled')}",
+        )
+
+    def revert(self, lab: Lab, engine: Engine, target: Target) -> None:
+        """Nothing lingers: restarting the server is a recovery step, not an undo."""

@@ -1,0 +1,65 @@
+"""rm_rf_datadir: the data directory wiped under a running server (GitLab, 2017)."""
+
+from __future__ import annotations
+
+import shlex
+
+from harness.engines.base import Engine
+from harness.faults.base import Effect, Target
+from harness.lab.lab import Lab
+from harness.scenario import model
+
+
+class RmRfDatadir:
+    """`rm -rf DATADIR/*` inside the server's container, while the server runs."""
+
+    type = "rm_rf_datadir"
+
+    def __init__(self, spec: model.RmRfDatadir) -> None:
+        self.spec = spec
+        self._before = -1
+
+    def _path(self, engine: Engine) -> str:
+        return self.spec.path or engine.datadir
+
+    def _count(self, lab: Lab, target: Target, path: str) -> int:
+        result = lab.exec(
+            target.container_id,
+            ["sh", "-c", f"ls -A {shlex.quote(path)} 2>/dev/null | wc -l"],
+            timeout_s=30,
+            action="inspect the data directory of",
+        )
+        return int(result.stdout.strip() or 0) if result.ok else -1
+
+    def inject(self, lab: Lab, engine: Engine, target: Target) -> None:
+        path = self._path(engine)
+        self._before = self._count(lab, target, path)
+        quoted = shlex.quote(path)
+        lab.exec(
+            target.container_id,
+            ["sh", "-c", f"cd {quoted} && rm -rf -- ./* ./.[!.]* 2>/dev/null; true"],
+            timeout_s=60,
+            action="wipe the data directory of",
+        )
+
+    def took_effect(self, lab: Lab, engine: Engine, target: Target) -> Effect:
+        path = self._path(engine)
+        marker = f"{engine.datadir.rstrip('/')}/{engine.datadir_marker}"
+        result = lab.exec(
+            target.container_id,
+            ["sh", "-c", f"test -e {shlex.quote(marker)} && echo present || echo gone"],
+            timeout_s=30,
+            action="inspect the data directory of",
+        )
+        after = self._count(lab, target, path)
+        gone = result.stdout.strip() == "gone"
+        evidence = (
+            f"{path}: {self._before} entries before, {after} after; "
+            f"{engine.datadir_marker} {'gone' if gone else 'still present'}"
+        )
+        if self._before <= 0:
+            evidence = f"{path} did not exist or was empty before the wipe; " + evidence
+        return Effect(took_effect=gone and self._before > 0, evidence=evidence)
+
+    def revert(self, lab: Lab, engine: Engine, target: Target) -> None:
+        """Nothing lingers: the lost files are the damage, recovery deals with it."""

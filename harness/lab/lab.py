@@ -1,0 +1,272 @@
+"""One run's lab: its network, volumes and containers, every one labelled with the run id.
+
+Every destructive action goes through ``Lab.guard``, which re-reads the container's labels from
+the engine and refuses anything this run did not create. ``close()`` removes everything that
+carries this run's label, whether or not the harness still holds a handle to it, so a failure
+half-way through a start (or Ctrl-C) leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+from testcontainers.core.container import DockerContainer
+
+from harness.errors import CommandTimeout, InfrastructureError, SafetyError
+from harness.lab.docker_client import docker_client
+
+log = logging.getLogger(__name__)
+
+OWNER_LABEL = "io.recovery-drill.owner"
+RUN_LABEL = "io.recovery-drill.run"
+ROLE_LABEL = "io.recovery-drill.role"
+OWNER = "recovery-drill"
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What one command run inside a container did."""
+
+    argv: tuple[str, ...]
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    def tail(self, limit: int = 400) -> str:
+        """The last part of stderr (or stdout), for messages."""
+        text = (self.stderr or self.stdout).strip()
+        return text[-limit:]
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Let cleanup finish even if Ctrl-C is pressed again while it runs."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to defer
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class Lab:
+    """Containers, one network and volumes owned by one run; a context manager."""
+
+    def __init__(self, run_id: str, *, client: docker.DockerClient | None = None) -> None:
+        self.run_id = run_id
+        self.client = client or docker_client()
+        self.network_name = f"rd-{run_id}"
+        self._network: Any = None
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> Lab:
+        try:
+            self._network = self.client.networks.create(
+                self.network_name, driver="bridge", labels=self.labels("network")
+            )
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(
+                f"could not create network {self.network_name}: {exc}"
+            ) from exc
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def labels(self, role: str) -> dict[str, str]:
+        """The labels that mark a resource as this run's."""
+        return {OWNER_LABEL: OWNER, RUN_LABEL: self.run_id, ROLE_LABEL: role}
+
+    def close(self) -> None:
+        """Remove every container, network and volume labelled with this run id."""
+        if self._closed:
+            return
+        self._closed = True
+        with _sigint_deferred():
+            remove_resources(self.client, run_id=self.run_id)
+
+    # -- creating things ---------------------------------------------------------------------
+    def volume(self, name: str, *, role: str) -> str:
+        """Create a labelled named volume and return its name."""
+        full = f"rd-{self.run_id}-{name}"
+        try:
+            self.client.volumes.create(name=full, labels=self.labels(role))
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not create volume {full}: {exc}") from exc
+        return full
+
+    def start(self, container: DockerContainer, *, role: str, alias: str) -> DockerContainer:
+        """Start a testcontainers container on this run's network, labelled, ports on 127.0.0.1."""
+        from testcontainers.core.network import Network
+
+        network = Network()
+        network.name = self.network_name
+        container.with_network(network).with_network_aliases(alias)
+        container.with_name(f"rd-{self.run_id}-{alias}")
+        for port in list(container.ports):
+            # Publish on loopback only: the lab is never reachable from another host.
+            container.ports[port] = ("127.0.0.1", None)  # type: ignore[assignment]
+        kwargs = dict(getattr(container, "_kwargs", {}) or {})
+        kwargs["labels"] = {**kwargs.get("labels", {}), **self.labels(role)}
+        container.with_kwargs(**kwargs)
+        try:
+            container.start()
+        except docker.errors.DockerException as exc:
+            raise InfrastructureError(
+                f"could not start {alias} ({container.image}): {exc}"
+            ) from exc
+        except TimeoutError as exc:
+            logs = _logs_tail(self.client, f"rd-{self.run_id}-{alias}")
+            raise CommandTimeout(
+                f"{alias} ({container.image}) to become ready",
+                timeout_s=float(getattr(exc, "timeout", 0) or 0),
+                last_output=logs,
+                hint="see the container log above; is the image built for this engine?",
+            ) from exc
+        return container
+
+    # -- guarded access ------------------------------------------------------------------------
+    def guard(self, container_id: str, *, action: str) -> Container:
+        """Return the container if this run created it; otherwise refuse ``action``."""
+        try:
+            found = self.client.containers.get(container_id)
+        except docker.errors.NotFound as exc:
+            raise SafetyError(
+                f"refusing to {action}: container {container_id} does not exist"
+            ) from exc
+        labels = found.labels or {}
+        owner_run = labels.get(RUN_LABEL)
+        if labels.get(OWNER_LABEL) != OWNER or owner_run != self.run_id:
+            seen = f"run label {owner_run!r}" if owner_run else "no recovery-drill run label"
+            raise SafetyError(
+                f"refusing to {action} container {found.name} ({found.short_id}): it carries "
+                f"{seen}, and this run is {self.run_id!r}. recovery-drill only touches what it "
+                "created in the current run."
+            )
+        return found
+
+    def exec(
+        self,
+        container_id: str,
+        argv: list[str],
+        *,
+        timeout_s: float,
+        env: dict[str, str] | None = None,
+        user: str = "",
+        action: str = "run a command in",
+    ) -> ExecResult:
+        """Run ``argv`` in a container of this run, killed after ``timeout_s``."""
+        container = self.guard(container_id, action=action)
+        wrapped = ["timeout", "--signal=KILL", str(math.ceil(timeout_s)), *argv]
+        started = time.monotonic()
+        try:
+            exit_code, output = container.exec_run(wrapped, environment=env, demux=True, user=user)
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(
+                f"could not exec {argv[0]} in {container.name}: {exc}"
+            ) from exc
+        duration = time.monotonic() - started
+        stdout_b, stderr_b = output if output else (b"", b"")
+        result = ExecResult(
+            argv=tuple(argv),
+            exit_code=int(exit_code if exit_code is not None else -1),
+            stdout=(stdout_b or b"").decode(errors="replace"),
+            stderr=(stderr_b or b"").decode(errors="replace"),
+            duration_s=duration,
+        )
+        if result.exit_code in (124, 137) and duration >= timeout_s - 0.5:
+            raise CommandTimeout(
+                f"`{' '.join(argv)[:200]}` in {container.name}",
+                timeout_s=timeout_s,
+                last_output=result.tail(),
+            )
+        return result
+
+    def kill(self, container_id: str, *, signal_name: str = "SIGKILL") -> None:
+        """Send a signal to a container's main process (the database server)."""
+        container = self.guard(container_id, action=f"send {signal_name} to")
+        try:
+            container.kill(signal=signal_name)
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not kill {container.name}: {exc}") from exc
+
+    def restart_stopped(self, container_id: str) -> None:
+        """Start a stopped container of this run again (same volumes, same data directory)."""
+        container = self.guard(container_id, action="start")
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not start {container.name}: {exc}") from exc
+
+    def remove(self, container_id: str) -> None:
+        """Remove a container of this run and its anonymous volumes."""
+        container = self.guard(container_id, action="remove")
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True, v=True)
+
+    def state(self, container_id: str) -> dict[str, Any]:
+        """The container's State block from the engine (read-only)."""
+        container = self.client.containers.get(container_id)
+        return dict(container.attrs.get("State", {}))
+
+    def host_port(self, container_id: str, port: int) -> int:
+        """The 127.0.0.1 port a container port is published on now (it changes on restart)."""
+        container = self.client.containers.get(container_id)
+        bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
+        for binding in bindings:
+            if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
+                return int(binding["HostPort"])
+        raise InfrastructureError(f"container {container.name} has no published port for {port}")
+
+
+def _logs_tail(client: docker.DockerClient, name: str, *, lines: int = 30) -> str:
+    try:
+        raw = client.containers.get(name).logs(tail=lines)
+    except docker.errors.DockerException:
+        return ""
+    return bytes(raw).decode(errors="replace")
+
+
+def remove_resources(client: docker.DockerClient, *, run_id: str | None) -> int:
+    """Remove containers, networks and volumes of one run (or of every run when None).
+
+    Only resources carrying recovery-drill's owner label are ever touched. Returns how many
+    resources were removed.
+    """
+    selector = f"{RUN_LABEL}={run_id}" if run_id else f"{OWNER_LABEL}={OWNER}"
+    filters = {"label": [f"{OWNER_LABEL}={OWNER}", selector]}
+    removed = 0
+    for container in client.containers.list(all=True, filters=filters):
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True, v=True)
+            removed += 1
+    for network in client.networks.list(filters=filters):
+        with contextlib.suppress(docker.errors.NotFound):
+            network.remove()
+            removed += 1
+    for volume in client.volumes.list(filters=filters):
+        with contextlib.suppress(docker.errors.NotFound):
+            volume.remove(force=True)
+            removed += 1
+    if removed:
+        log.info("removed %d lab resources (%s)", removed, selector)
+    return removed

@@ -1,0 +1,39 @@
+"""The one polling primitive: call a probe until it succeeds or a deadline passes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from harness.errors import CommandTimeout
+
+T = TypeVar("T")
+
+
+def poll_until(
+    probe: Callable[[], T | None],
+    *,
+    what: str,
+    timeout_s: float,
+    interval_s: float = 0.2,
+    hint: str = "",
+) -> T:
+    """Call ``probe`` every ``interval_s`` until it returns a value other than None.
+
+    An exception from the probe counts as "not yet"; the last one is quoted if the deadline
+    passes. Raises CommandTimeout naming ``what`` was waited for.
+    """
+    deadline = time.monotonic() + timeout_s
+    last = ""
+    while True:
+        started = time.monotonic()
+        try:
+            result = probe()
+            if result is not None:
+                return result
+        except Exception as exc:  # the probe failing is the normal "not yet" case
+            last = f"{type(exc).__name__}: {exc}"
+        if started >= deadline:
+            raise CommandTimeout(what, timeout_s=timeout_s, last_output=last, hint=hint)
+        time.sleep(max(0.0, min(interval_s, deadline - time.monotonic())))

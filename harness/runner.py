@@ -1,0 +1,514 @@
+"""Orchestration of one drill: provision, seed, write, back up, break, recover, measure, judge.
+
+The runner keeps a ``current action`` breadcrumb, so any failure is recorded as "failed while
+<action> (<first line of the error>)". Faults are reverted and the lab (every container,
+network and volume of the run) is removed in ``finally``, also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.backups.agent import BackupAgent
+from harness.backups.catalog import Catalog, Verification
+from harness.backups.logical import dump_job, take_logical_backup
+from harness.backups.verify import verify_stored
+from harness.clock import clock_facts, iso_utc
+from harness.dataset import Fingerprint, reference_fingerprint, table_names
+from harness.engines import get_engine
+from harness.engines.base import Engine
+from harness.errors import HarnessError, InfrastructureError
+from harness.faults import FaultOutcome, NodeFault, SilentEmptyBackup, node_fault
+from harness.lab.docker_client import docker_client
+from harness.lab.images import ResolvedImage, resolve_image
+from harness.lab.lab import Lab
+from harness.lab.node import Node, provision
+from harness.measure import RpoResult, RtoResult, measure_rpo, measure_rto, to_ranges
+from harness.polling import poll_until
+from harness.progress import NullProgress, Progress
+from harness.recovery.pipeline import run_recovery
+from harness.recovery.steps import Recovered, RecoveryContext
+from harness.report.journal import JOURNAL_VERSION, write_journal
+from harness.scenario.model import Backup, Kill, RmRfDatadir, Scenario
+from harness.verdict import Outcome, Verdict, decide, objectives_met
+from harness.workload import Writer
+
+log = logging.getLogger(__name__)
+
+
+def new_run_id() -> str:
+    """A run id that sorts by time and is safe in container, network and volume names."""
+    now = dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+@dataclass
+class DrillResult:
+    """How one drill ended and where its journal is."""
+
+    run_id: str
+    scenario: str
+    engine: str
+    verdict: Verdict
+    journal_path: Path
+    journal: dict[str, Any]
+
+
+@dataclass
+class _State:
+    """What the drill learned as it went; turned into the journal at the end."""
+
+    image: ResolvedImage | None = None
+    reference: dict[str, Fingerprint] = field(default_factory=dict)
+    source_bytes: int = 0
+    catalog: Catalog = field(default_factory=Catalog)
+    faults: list[FaultOutcome] = field(default_factory=list)
+    recovery: RecoveryContext | None = None
+    recovered: Recovered | None = None
+    fault_mono: float | None = None
+    detected_mono: float | None = None
+    recovered_fps: dict[str, Fingerprint] | None = None
+    rpo: RpoResult | None = None
+    rto: RtoResult | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    writer: Writer | None = None
+
+
+class Drill:
+    """One scenario on one engine."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        source: Path,
+        engine: str,
+        out_dir: Path,
+        image: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.source = source
+        self.engine_name = engine
+        self.engine: Engine = get_engine(engine)
+        self.image_override = image or scenario.images.get(engine)
+        self.run_id = new_run_id()
+        self.run_dir = out_dir / self.run_id
+        self.journal_path = self.run_dir / "journal.json"
+        self.progress = progress or NullProgress()
+        self.action = "starting"
+        self.state = _State()
+        self._started_wall = time.time()
+        self._started_mono = time.monotonic()
+
+    # -- the breadcrumb ---------------------------------------------------------------------
+    def _do(self, action: str) -> None:
+        self.action = action
+        self.progress.phase(action)
+        log.debug("%s: %s", self.run_id, action)
+
+    def _timed(self, name: str, since: float) -> None:
+        self.state.timings[name] = round(time.monotonic() - since, 4)
+
+    # -- entry point ------------------------------------------------------------------------
+    def run(self) -> DrillResult:
+        """Run the drill; never raises HarnessError (it becomes verdict ``error``)."""
+        self.progress.begin(f"{self.scenario.name} on {self.engine_name}")
+        self._save("started")
+        status, verdict, error = "done", Verdict.ERROR, ""
+        reasons: list[str] = []
+        checks: list[Any] = []
+        try:
+            self._execute()
+            verdict, checks, reasons = self._judge()
+        except HarnessError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            status, error = "failed", f"failed while {self.action} ({first})"
+            reasons = [error]
+            log.error("%s: %s", self.scenario.name, error)
+        except KeyboardInterrupt:
+            status, error = "interrupted", f"interrupted while {self.action}"
+            self._save(status, verdict=Verdict.ERROR, reasons=[error], error=error)
+            self.progress.end()
+            raise
+        finally:
+            self.progress.end()
+        journal = self._save(status, verdict=verdict, reasons=reasons, checks=checks, error=error)
+        return DrillResult(
+            self.run_id, self.scenario.name, self.engine_name, verdict, self.journal_path, journal
+        )
+
+    def _execute(self) -> None:
+        engine, st = self.engine, self.state
+        self._do("connecting to the Docker engine")
+        client = docker_client()
+        self._do("resolving the engine image")
+        st.image = resolve_image(
+            client,
+            engine=engine.name,
+            requested=self.image_override,
+            default=engine.default_image,
+            local_build=engine.local_image,
+        )
+        with Lab(self.run_id, client=client) as lab:
+            try:
+                self._drill(lab)
+            finally:
+                if st.writer is not None:
+                    st.writer.stop()
+                self._do("removing the lab (containers, network, volumes)")
+
+    def _drill(self, lab: Lab) -> None:
+        s, engine, st = self.scenario, self.engine, self.state
+        assert st.image is not None
+        since = time.monotonic()
+        self._do("starting the primary server")
+        primary = provision(lab, engine, image=st.image.name, name="primary")
+        agent: BackupAgent | None = None
+        if s.stores:
+            self._do("starting the backup agent and its stores")
+            agent = BackupAgent(lab, image=st.image.name, stores=[x.name for x in s.stores])
+        self._timed("containers_start_s", since)
+
+        since = time.monotonic()
+        self._do(f"seeding {s.dataset.tables} tables x {s.dataset.rows_per_table} rows")
+        self._seed(lab, primary)
+        self._timed("seed_s", since)
+
+        self._do("starting the writer")
+        writer = st.writer = Writer(engine, rate_per_s=s.workload.rate_per_s)
+        self.progress.watch(writer.counts)
+        writer.retarget(primary.name, primary.endpoint(lab, engine))
+        writer.start()
+        t0 = time.monotonic()
+
+        events: list[tuple[float, int, Backup | RmRfDatadir | Kill]] = [
+            (b.at_s, 0, b) for b in s.backups
+        ] + [(f.at_s, 1, f) for f in s.disruptive_faults]
+        for at_s, _, event in sorted(events, key=lambda e: (e[0], e[1])):
+            time.sleep(max(0.0, t0 + at_s - time.monotonic()))
+            if isinstance(event, Backup):
+                assert agent is not None
+                self._backup(lab, agent, primary, event)
+            else:
+                self._fault(lab, agent, primary, event, t0)
+
+        if st.recovered is not None:
+            target = st.recovered.node
+            writer.retarget(target.name, target.endpoint(lab, engine))
+            self._do(f"writing to {target.name} for {s.workload.after_recovery_s:g} s")
+            time.sleep(s.workload.after_recovery_s)
+        self._do("stopping the writer")
+        writer.stop()
+        if st.recovered is not None:
+            self._measure(lab, st.recovered.node)
+
+    # -- phases ---------------------------------------------------------------------------------
+    def _seed(self, lab: Lab, primary: Node) -> None:
+        s, engine, st = self.scenario, self.engine, self.state
+        tables = table_names(s.dataset.tables)
+        conn = self._connect(lab, primary)
+        try:
+            engine.prepare(conn)
+            engine.seed(conn, s.dataset)
+            seeded = engine.fingerprints(conn, tables)
+            st.source_bytes = engine.source_bytes(conn, tables)
+        finally:
+            conn.close()
+        st.reference = {
+            t: reference_fingerprint(
+                seed=s.dataset.seed, table_index=i, count=s.dataset.rows_per_table
+            )
+            for i, t in enumerate(tables, start=1)
+        }
+        if seeded != st.reference:
+            raise InfrastructureError(
+                f"seeded data does not match its reference fingerprints: {seeded} != {st.reference}"
+            )
+
+    def _backup(self, lab: Lab, agent: BackupAgent, primary: Node, backup: Backup) -> None:
+        st, engine = self.state, self.engine
+        self._do(f"taking backup {backup.name}")
+        assert st.writer is not None
+        job = dump_job(engine, backup, source_host=primary.name)
+        fault = next(
+            (SilentEmptyBackup(f) for f in self.scenario.backup_faults if f.backup == backup.name),
+            None,
+        )
+        if fault is not None:
+            job = fault.broken(job)
+        at_wall, at_mono = time.time(), time.monotonic()
+        record = take_logical_backup(
+            agent,
+            engine,
+            backup,
+            job,
+            source_bytes=st.source_bytes,
+            last_acked_seq=st.writer.last_acked_seq(),
+        )
+        record.faulted = fault is not None
+        verify_stored(agent, record)
+        st.catalog.add(record)
+        if record.verification < Verification.CHECKSUM_MATCHES:
+            log.warning(
+                "backup %s failed verification: %s", record.name, record.verification_failure
+            )
+        if fault is not None:
+            effect = fault.took_effect(record)
+            st.faults.append(
+                FaultOutcome(
+                    fault.type,
+                    f"backup:{backup.name}",
+                    at_wall,
+                    at_mono - self._started_mono,
+                    effect.took_effect,
+                    effect.evidence,
+                )
+            )
+            fault.revert()
+
+    def _fault(
+        self,
+        lab: Lab,
+        agent: BackupAgent | None,
+        primary: Node,
+        spec: RmRfDatadir | Kill,
+        t0: float,
+    ) -> None:
+        st, engine, s = self.state, self.engine, self.scenario
+        fault: NodeFault = node_fault(spec)
+        target = primary.target()
+        self._do(f"injecting {spec.fault} into {spec.target}")
+        fault.inject(lab, engine, target)
+        st.fault_mono, fault_wall = time.monotonic(), time.time()
+        try:
+            # Detection first: the harness's own check of the damage must not count as RTO.
+            self._do("detecting the outage")
+            st.detected_mono = self._detect(lab, primary)
+            effect = fault.took_effect(lab, engine, target)
+            st.faults.append(
+                FaultOutcome(
+                    spec.fault,
+                    spec.target,
+                    fault_wall,
+                    st.fault_mono - t0,
+                    effect.took_effect,
+                    effect.evidence,
+                )
+            )
+            if not effect.took_effect:
+                log.warning("fault %s did not take effect: %s", spec.fault, effect.evidence)
+                return
+            if st.detected_mono is None:
+                return
+            self._do("recovering")
+            ctx = st.recovery = RecoveryContext(
+                lab=lab,
+                engine=engine,
+                image=st.image.name if st.image else "",
+                agent=agent,
+                catalog=st.catalog,
+                failed=primary,
+                probe_interval_s=s.recovery.probe_interval_s,
+                announce=self.progress.phase,
+            )
+            st.recovered = run_recovery(ctx, s.recovery.steps)
+        finally:
+            fault.revert(lab, engine, target)
+
+    def _detect(self, lab: Lab, primary: Node) -> float | None:
+        engine, rec = self.engine, self.scenario.recovery
+
+        errors: tuple[type[BaseException], ...] = (*engine.driver_errors(), HarnessError)
+
+        def down() -> float | None:
+            try:
+                conn = engine.connect(primary.endpoint(lab, engine), timeout_s=1)
+            except errors:
+                return time.monotonic()
+            try:
+                engine.probe(conn)
+            except errors:
+                return time.monotonic()
+            finally:
+                conn.close()
+            return None
+
+        try:
+            return poll_until(
+                down,
+                what="the probe to notice the outage",
+                timeout_s=rec.detect_timeout_s,
+                interval_s=rec.probe_interval_s,
+            )
+        except HarnessError as exc:
+            log.warning("outage not detected: %s", exc)
+            return None
+
+    def _measure(self, lab: Lab, node: Node) -> None:
+        st, engine = self.state, self.engine
+        assert st.writer is not None and st.fault_mono is not None and st.detected_mono is not None
+        assert st.recovered is not None
+        self._do("measuring lost writes and data fidelity")
+        since = time.monotonic()
+        conn = self._connect(lab, node)
+        try:
+            surviving = engine.write_seqs(conn)
+            st.recovered_fps = engine.fingerprints(conn, list(st.reference))
+        finally:
+            conn.close()
+        self._timed("measure_s", since)
+        st.rpo = measure_rpo(st.writer.records(), surviving, fault_mono=st.fault_mono)
+        st.rto = measure_rto(
+            fault_mono=st.fault_mono,
+            detected_mono=st.detected_mono,
+            restored_mono=st.recovered.restored_mono,
+            verified_mono=st.recovered.verified_mono,
+        )
+        source = st.recovered.restored_from
+        if source is not None and st.recovered_fps == st.reference:
+            source.verification = Verification.RESTORE_TESTED
+            source.checks.append("restore_tested")
+
+    def _connect(self, lab: Lab, node: Node) -> Any:
+        engine = self.engine
+        try:
+            return engine.connect(node.endpoint(lab, engine), timeout_s=10)
+        except engine.driver_errors() as exc:
+            raise InfrastructureError(f"could not connect to {node.name}: {exc}") from exc
+
+    # -- verdict and journal ----------------------------------------------------------------
+    def _outcome(self) -> Outcome:
+        st = self.state
+        rejected = frozenset(
+            r.backup
+            for r in (st.recovery.records if st.recovery else [])
+            if r.outcome == "rejected" and r.backup
+        )
+        return Outcome(
+            faults_took_effect=all(f.took_effect for f in st.faults),
+            detected=st.detected_mono is not None,
+            recovered=st.recovered is not None,
+            rto=st.rto,
+            rpo=st.rpo,
+            data_verified=(st.recovered_fps == st.reference)
+            if st.recovered_fps is not None
+            else None,
+            restored_from=st.recovered.restored_from.name
+            if st.recovered and st.recovered.restored_from
+            else None,
+            rejected_backups=rejected,
+        )
+
+    def _judge(self) -> tuple[Verdict, list[Any], list[str]]:
+        verdict, checks, reasons = decide(
+            self.scenario.expect, self.scenario.objectives, self._outcome()
+        )
+        return verdict, [c.as_dict() for c in checks], reasons
+
+    def _save(
+        self,
+        status: str,
+        *,
+        verdict: Verdict | None = None,
+        reasons: list[str] | None = None,
+        checks: list[Any] | None = None,
+        error: str = "",
+    ) -> dict[str, Any]:
+        journal = self._journal(status, verdict, reasons or [], checks or [], error)
+        write_journal(self.journal_path, journal)
+        if status != "started" and self.state.writer is not None:
+            self._write_acks()
+        return journal
+
+    def _write_acks(self) -> None:
+        assert self.state.writer is not None
+        lines = [
+            json.dumps(
+                {
+                    "seq": r.seq,
+                    "status": r.status.value,
+                    "issued_at": iso_utc(r.issued_wall),
+                    "latency_s": round(r.done_mono - r.issued_mono, 5),
+                    "target": r.target,
+                    "error": r.error,
+                }
+            )
+            for r in self.state.writer.records()
+        ]
+        (self.run_dir / "acks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def _journal(
+        self,
+        status: str,
+        verdict: Verdict | None,
+        reasons: list[str],
+        checks: list[Any],
+        error: str,
+    ) -> dict[str, Any]:
+        s, st = self.scenario, self.state
+        outcome = self._outcome()
+        met, missed = objectives_met(s.objectives, outcome)
+        rpo, rto = st.rpo, st.rto
+        now = time.time()
+        return {
+            "journal_version": JOURNAL_VERSION,
+            "run_id": self.run_id,
+            "status": status,
+            "scenario": s.name,
+            "scenario_file": str(self.source),
+            "summary": s.summary,
+            "engine": self.engine_name,
+            "image": st.image.name if st.image else None,
+            "image_requested": st.image.requested if st.image else self.image_override,
+            "image_local_build": st.image.local_build if st.image else None,
+            "started_at": iso_utc(self._started_wall),
+            "ended_at": None if status == "started" else iso_utc(now),
+            "duration_s": round(time.monotonic() - self._started_mono, 3),
+            "verdict": verdict.value if verdict else None,
+            "reasons": reasons,
+            "error": error,
+            "objectives": {**s.objectives.model_dump(), "met": met, "missed": missed},
+            "expect": s.expect.model_dump(),
+            "expectations": checks,
+            "measured": {
+                "rto_s": round(rto.rto_s, 4) if rto else None,
+                "rpo_s": round(rpo.rpo_s, 4) if rpo else None,
+                "issued_writes": rpo.issued_writes if rpo else None,
+                "acked_writes": rpo.acked_writes if rpo else None,
+                "failed_writes": rpo.failed_writes if rpo else None,
+                "unknown_writes": rpo.unknown_writes if rpo else None,
+                "lost_writes": rpo.lost_writes if rpo else None,
+                "holes": rpo.holes if rpo else None,
+                "unexpected": rpo.unexpected if rpo else None,
+                "lost_seq_ranges": to_ranges(rpo.lost_seqs) if rpo else None,
+                "hole_seq_ranges": to_ranges(rpo.hole_seqs) if rpo else None,
+                "unexpected_seq_ranges": to_ranges(rpo.unexpected_seqs) if rpo else None,
+                "last_surviving_seq": rpo.last_surviving_seq if rpo else None,
+                "data_verified": outcome.data_verified,
+                "restored_from": outcome.restored_from,
+            },
+            "phases": {
+                "detect_s": round(rto.detect_s, 4) if rto else None,
+                "restore_s": round(rto.restore_s, 4) if rto else None,
+                "verify_s": round(rto.verify_s, 4) if rto else None,
+            },
+            "timings": st.timings,
+            "faults": [f.as_dict() for f in st.faults],
+            "backups": [r.as_dict() for r in st.catalog.records],
+            "recovery": [r.as_dict() for r in (st.recovery.records if st.recovery else [])],
+            "fingerprints": {
+                "reference": {t: f.as_dict() for t, f in st.reference.items()},
+                "recovered": {t: f.as_dict() for t, f in (st.recovered_fps or {}).items()},
+            },
+            "dataset": s.dataset.model_dump(),
+            "workload": s.workload.model_dump(),
+            "clock": clock_facts(probe_interval_s=s.recovery.probe_interval_s),
+        }

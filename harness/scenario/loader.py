@@ -1,0 +1,166 @@
+"""YAML in, typed model out: every problem reported at once as FILE:LINE: path: message.
+
+PyYAML's node tree gives a line for every key and item; pydantic's error locations are mapped
+back onto it. Duplicate keys (which PyYAML would silently overwrite) are problems too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import Problem, ScenarioError
+from harness.scenario.model import ALL_FIELD_NAMES, Scenario
+
+Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+_SCALARS = yaml.constructor.SafeConstructor()
+
+
+class _Located:
+    """Python data built from a YAML node tree, with the line of every path."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[Loc, int] = {}
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self.lines.setdefault(loc, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.build(key_node, (*loc, "<key>"))
+                if not isinstance(key, str | int | float | bool) or key is None:
+                    self.problems.append(self._problem(key_node, loc, "keys must be plain scalars"))
+                    continue
+                key = str(key)
+                if key in out:
+                    self.problems.append(
+                        self._problem(
+                            key_node,
+                            loc,
+                            f"duplicate key {key!r} (first at line {self.lines[(*loc, key)]})",
+                        )
+                    )
+                    continue
+                self.lines[(*loc, key)] = key_node.start_mark.line + 1
+                out[key] = self.build(value_node, (*loc, key))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        return _SCALARS.construct_object(node, deep=True)
+
+    def _problem(self, node: yaml.Node, loc: Loc, message: str) -> Problem:
+        return Problem(self.file, node.start_mark.line + 1, format_loc(loc), message)
+
+    def locate(self, loc: Loc) -> tuple[int, Loc]:
+        """The line for a pydantic error location, skipping union tags pydantic inserts."""
+        current: Loc = ()
+        shown: list[str | int] = []
+        for i, part in enumerate(loc):
+            candidate = (*current, part)
+            if candidate in self.lines:
+                current = candidate
+                shown.append(part)
+            elif i == len(loc) - 1:
+                shown.append(part)  # a missing key: reported on its parent's line
+        return self.lines.get(current, 1), tuple(shown)
+
+
+def format_loc(loc: Loc) -> str:
+    """('timeline', 2, 'at_s') -> 'timeline[2].at_s'."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _message(error: Any, loc: Loc) -> str:
+    if error["type"] == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        close = difflib.get_close_matches(key, sorted(ALL_FIELD_NAMES), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown key {key!r}{hint}"
+    if error["type"] == "missing":
+        return "required key is missing"
+    return str(error["msg"])
+
+
+def read_yaml(path: Path) -> tuple[Any, _Located]:
+    """Parse ``path`` into plain data plus its line map; raise ScenarioError on YAML errors."""
+    file = str(path)
+    located = _Located(file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(file, 0, "", f"cannot read file: {exc}")]) from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ScenarioError(
+            [Problem(file, line, "", f"invalid YAML: {exc.problem or exc}")]
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(file, 1, "", f"invalid YAML: {exc}")]) from exc
+    if root is None:
+        raise ScenarioError([Problem(file, 1, "", "file is empty")])
+    try:
+        data = located.build(root, ())
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(file, 1, "", f"invalid YAML: {exc}")]) from exc
+    if not isinstance(data, dict):
+        located.problems.append(Problem(file, 1, "", "the top level must be a mapping of keys"))
+    return data, located
+
+
+def validate(model: type[M], data: Any, located: _Located) -> M | None:
+    """Validate ``data`` as ``model``; problems are added to ``located``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            line, loc = located.locate(tuple(error["loc"]))
+            located.problems.append(
+                Problem(located.file, line, format_loc(loc), _message(error, loc))
+            )
+        return None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate one scenario file; raise ScenarioError listing every problem."""
+    from harness.scenario.references import check_references
+
+    path = Path(path)
+    data, located = read_yaml(path)
+    scenario = validate(Scenario, data, located) if not located.problems else None
+    if scenario is not None:
+        for loc, message in check_references(scenario):
+            line, shown = located.locate(loc)
+            located.problems.append(Problem(located.file, line, format_loc(shown), message))
+    if located.problems or scenario is None:
+        raise ScenarioError(located.problems)
+    return scenario
+
+
+def load_scenarios(paths: list[Path]) -> list[tuple[Path, Scenario]]:
+    """Load several files, collecting the problems of all of them before raising."""
+    loaded: list[tuple[Path, Scenario]] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            loaded.append((path, load_scenario(path)))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    return loaded

@@ -1,0 +1,122 @@
+"""Turn measurements into a verdict against the scenario's expectation (pure, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from harness.measure import RpoResult, RtoResult
+from harness.scenario.model import Expect, Objectives
+
+
+class Verdict(StrEnum):
+    """How a drill ended; the CLI maps these to exit codes."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation and whether the drill met it."""
+
+    what: str
+    expected: object
+    actual: object
+    met: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "what": self.what,
+            "expected": self.expected,
+            "actual": self.actual,
+            "met": self.met,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Everything the verdict is decided from."""
+
+    faults_took_effect: bool
+    detected: bool
+    recovered: bool
+    rto: RtoResult | None
+    rpo: RpoResult | None
+    data_verified: bool | None
+    restored_from: str | None
+    rejected_backups: frozenset[str]
+
+
+def objectives_met(objectives: Objectives, outcome: Outcome) -> tuple[bool, list[str]]:
+    """Whether RTO, RPO and the lost-write budget were met, and what was missed."""
+    missed: list[str] = []
+    if not outcome.recovered or outcome.rto is None or outcome.rpo is None:
+        return False, ["not recovered"]
+    if outcome.rto.rto_s > objectives.rto_s:
+        missed.append(f"RTO {outcome.rto.rto_s:.2f} s > {objectives.rto_s:g} s")
+    if outcome.rpo.rpo_s > objectives.rpo_s:
+        missed.append(f"RPO {outcome.rpo.rpo_s:.2f} s > {objectives.rpo_s:g} s")
+    if (
+        objectives.max_lost_writes is not None
+        and outcome.rpo.lost_writes > objectives.max_lost_writes
+    ):
+        missed.append(f"lost writes {outcome.rpo.lost_writes} > {objectives.max_lost_writes}")
+    return not missed, missed
+
+
+def decide(
+    expect: Expect, objectives: Objectives, outcome: Outcome
+) -> tuple[Verdict, list[Check], list[str]]:
+    """The verdict, every check made, and the reasons for anything but a pass."""
+    if not outcome.faults_took_effect:
+        return (
+            Verdict.INCONCLUSIVE,
+            [],
+            ["a fault did not take effect, so the drill tested nothing"],
+        )
+    if not outcome.detected:
+        return Verdict.INCONCLUSIVE, [], ["the outage was never detected by the probe"]
+
+    met, missed = objectives_met(objectives, outcome)
+    checks = [
+        Check(
+            "recovered", expect.recovered, outcome.recovered, outcome.recovered == expect.recovered
+        ),
+        Check(
+            "objectives",
+            expect.objectives,
+            "met" if met else "missed",
+            ("met" if met else "missed") == expect.objectives,
+        ),
+    ]
+    if outcome.recovered:
+        checks.append(
+            Check(
+                "data_verified",
+                expect.data_verified,
+                outcome.data_verified,
+                outcome.data_verified == expect.data_verified,
+            )
+        )
+        unexpected = outcome.rpo.unexpected if outcome.rpo else 0
+        checks.append(Check("unexpected_rows", 0, unexpected, unexpected == 0))
+    if expect.restored_from is not None:
+        checks.append(
+            Check(
+                "restored_from",
+                expect.restored_from,
+                outcome.restored_from,
+                outcome.restored_from == expect.restored_from,
+            )
+        )
+    for name in expect.rejected_backups:
+        rejected = name in outcome.rejected_backups
+        checks.append(Check(f"backup {name} rejected by verification", True, rejected, rejected))
+
+    reasons = [f"{c.what}: expected {c.expected}, got {c.actual}" for c in checks if not c.met]
+    if reasons and missed and expect.objectives == "met":
+        reasons.append("missed: " + "; ".join(missed))
+    return (Verdict.PASS if not reasons else Verdict.FAIL), checks, reasons
