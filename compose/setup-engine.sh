@@ -85,7 +85,8 @@ fi
 # --- start dockerd unless one is already starting/running -------------------
 start_dockerd() {
     say "starting dockerd $* (log: $LOG)"
-    nohup dockerd "$@" >>"$LOG" 2>&1 </dev/null &
+    # setsid: the engine must outlive the shell (and process group) that started it.
+    setsid nohup dockerd "$@" >>"$LOG" 2>&1 </dev/null &
     DOCKERD_PID=$!
 }
 

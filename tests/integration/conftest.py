@@ -1,0 +1,81 @@
+"""Integration fixtures: a reachable Docker engine, one PostgreSQL server per session, and a
+final check that no test left a recovery-drill container, network or volume behind."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+import harness.lab  # noqa: F401  (sets the testcontainers defaults: 127.0.0.1, no Ryuk)
+from harness.engines import get_engine
+from harness.engines.base import Endpoint, Engine
+from harness.lab.docker_client import docker_client
+from harness.lab.images import resolve_image
+from harness.lab.lab import OWNER, OWNER_LABEL, Lab, remove_resources
+from harness.lab.node import Node, provision
+from harness.runner import new_run_id
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = REPO / "scenarios"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[docker.DockerClient]:
+    """The Docker engine; integration tests fail (not skip) without one: `make test` starts it."""
+    yield docker_client()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind(client: docker.DockerClient) -> Iterator[None]:
+    """After the whole session, no resource labelled by recovery-drill may remain, and no
+    anonymous volume (a data directory of an image's VOLUME) may have been orphaned."""
+    dangling = {"dangling": True}
+    before = {v.name for v in client.volumes.list(filters=dangling)}
+    yield
+    owned = {"label": f"{OWNER_LABEL}={OWNER}"}
+    left = [c.name for c in client.containers.list(all=True, filters=owned)]
+    left += [n.name for n in client.networks.list(filters=owned)]
+    left += [v.name for v in client.volumes.list(filters=owned)]
+    left += [f"orphaned volume {v.name}" for v in client.volumes.list(filters=dangling)
+             if v.name not in before]
+    remove_resources(client, run_id=None)
+    assert not left, f"tests left recovery-drill resources behind: {left}"
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Engine:
+    return get_engine("postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_image(client: docker.DockerClient, postgres_engine: Engine) -> str:
+    e = postgres_engine
+    return resolve_image(client, engine=e.name, requested=os.environ.get("RECOVERY_DRILL_POSTGRES_IMAGE"),
+                         default=e.default_image, local_build=e.local_image).name
+
+
+@pytest.fixture(scope="session")
+def session_lab(client: docker.DockerClient) -> Iterator[Lab]:
+    with Lab(new_run_id(), client=client) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="session")
+def postgres_node(session_lab: Lab, postgres_engine: Engine, postgres_image: str) -> Node:
+    """One PostgreSQL server for every engine-level test of the session."""
+    return provision(session_lab, postgres_engine, image=postgres_image, name="pg-session")
+
+
+@pytest.fixture(scope="session")
+def postgres_endpoint(session_lab: Lab, postgres_engine: Engine, postgres_node: Node) -> Endpoint:
+    return postgres_node.endpoint(session_lab, postgres_engine)

@@ -1,0 +1,117 @@
+"""Whole drills against real PostgreSQL containers, checked against the acknowledgment log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.runner import Drill, DrillResult
+from harness.scenario import load_scenario
+from harness.verdict import Verdict
+
+from .conftest import SCENARIOS
+
+
+def run(name: str, out: Path) -> DrillResult:
+    path = SCENARIOS / f"{name}.yaml"
+    return Drill(load_scenario(path), source=path, engine="postgres", out_dir=out).run()
+
+
+def acks(result: DrillResult) -> list[dict[str, Any]]:
+    lines = (result.journal_path.parent / "acks.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def when(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso)
+
+
+def expand(ranges: list[list[int]]) -> set[int]:
+    return {s for a, b in ranges for s in range(a, b + 1)}
+
+
+def test_quickstart_loses_exactly_the_writes_after_the_backup(tmp_path: Path) -> None:
+    result = run("quickstart", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    assert j["status"] == "done"
+    for key in ("scenario", "engine", "image", "verdict", "objectives", "measured", "phases",
+                "faults", "backups", "recovery"):
+        assert key in j
+    m = j["measured"]
+    assert m["data_verified"] is True
+    assert j["faults"] == [j["faults"][0]] and j["faults"][0]["took_effect"] is True
+    backup = j["backups"][0]
+    assert backup["verification"] == "restore_tested"
+    assert backup["size_bytes"] > 1024 and len(backup["sha256"]) == 64
+
+    # Independent check against the acknowledgment log: writes acknowledged before the dump
+    # started survive; writes acknowledged by the wiped primary after the dump ended are lost;
+    # writes to the restored server survive. Only the ~0.2 s of the dump itself is ambiguous.
+    lost = expand(m["lost_seq_ranges"])
+    started, ended = when(backup["started_at"]), when(backup["ended_at"])
+    ok = [a for a in acks(result) if a["status"] == "ok"]
+    assert ok, "the writer acknowledged nothing"
+    definitely_lost = {a["seq"] for a in ok
+                       if a["target"] == "primary" and when(a["issued_at"]) > ended}
+    definitely_kept = {a["seq"] for a in ok
+                       if a["target"] != "primary" or when(a["issued_at"]) < started}
+    assert definitely_lost and definitely_kept
+    assert definitely_lost <= lost
+    assert not (definitely_kept & lost)
+    assert m["lost_writes"] == len(lost)
+    assert m["holes"] == 0 and m["unexpected"] == 0
+    # RPO window: the fault came ~3 s after the backup (scenario: backup at 2 s, fault at 5 s).
+    assert 2.0 < m["rpo_s"] < 4.5
+    p = j["phases"]
+    assert abs(p["detect_s"] + p["restore_s"] + p["verify_s"] - m["rto_s"]) < 0.01
+    assert 0 < m["rto_s"] < j["objectives"]["rto_s"]
+
+
+def test_empty_backup_is_rejected_and_recovery_falls_back(tmp_path: Path) -> None:
+    result = run("empty-backup", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    backups = {b["name"]: b for b in j["backups"]}
+    empty = backups["nightly-2"]
+    assert empty["exit_code"] == 0, "the broken job must look successful"
+    assert 0 < empty["size_bytes"] < 1024
+    assert empty["verification"] == "exists"
+    assert "size plausible" in empty["verification_failure"]
+    assert backups["nightly-1"]["verification"] == "restore_tested"
+    fault = next(f for f in j["faults"] if f["type"] == "silent_empty_backup")
+    assert fault["took_effect"] is True and fault["target"] == "backup:nightly-2"
+    steps = [(r["step"], r["outcome"], r["backup"]) for r in j["recovery"]]
+    assert steps[0] == ("verify_backup", "rejected", "nightly-2")
+    assert ("restore_backup", "ok", "nightly-1") in steps
+    assert j["measured"]["restored_from"] == "nightly-1"
+    # Falling back to the older dump loses more than the gap after nightly-2 alone would.
+    lost = expand(j["measured"]["lost_seq_ranges"])
+    n1_ended = when(backups["nightly-1"]["ended_at"])
+    n2_ended = when(empty["ended_at"])
+    between = {a["seq"] for a in acks(result)
+               if a["status"] == "ok" and n1_ended < when(a["issued_at"]) < n2_ended}
+    assert between and between <= lost
+
+
+def test_kill_and_restart_loses_no_acknowledged_write(tmp_path: Path) -> None:
+    result = run("kill-restart", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    m = j["measured"]
+    assert m["lost_writes"] == 0 and m["rpo_s"] == 0
+    assert m["acked_writes"] > 50
+    assert j["faults"][0]["took_effect"] is True
+    assert "exit code 137" in j["faults"][0]["evidence"]
+    assert [r["step"] for r in j["recovery"]] == ["restart"]
+
+
+def test_a_fault_that_does_not_take_effect_is_inconclusive(tmp_path: Path) -> None:
+    result = run("wrong-path-wipe", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert j["faults"][0]["took_effect"] is False
+    assert "did not exist" in j["faults"][0]["evidence"]
+    assert j["recovery"] == []

@@ -1,0 +1,62 @@
+"""The PostgreSQL adapter against a real server: seeding, fingerprints, probe, writer rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+
+from harness.dataset import reference_fingerprint, table_name
+from harness.engines.base import Endpoint, Engine
+from harness.scenario.model import Dataset
+
+
+@pytest.fixture()
+def conn(postgres_engine: Engine, postgres_endpoint: Endpoint):  # type: ignore[no-untyped-def]
+    c = postgres_engine.connect(postgres_endpoint, timeout_s=10)
+    c.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    yield c
+    c.close()
+
+
+def test_seeded_tables_match_the_python_reference(postgres_engine: Engine, conn) -> None:  # type: ignore[no-untyped-def]
+    dataset = Dataset(tables=2, rows_per_table=3000, seed=11)
+    postgres_engine.prepare(conn)
+    postgres_engine.seed(conn, dataset)
+    tables = [table_name(1), table_name(2)]
+    measured = postgres_engine.fingerprints(conn, tables)
+    expected = {
+        t: reference_fingerprint(seed=11, table_index=i, count=3000) for i, t in enumerate(tables, 1)
+    }
+    assert measured == expected
+    assert measured[tables[0]] != measured[tables[1]]
+
+
+def test_one_changed_row_changes_the_fingerprint(postgres_engine: Engine, conn) -> None:  # type: ignore[no-untyped-def]
+    postgres_engine.prepare(conn)
+    postgres_engine.seed(conn, Dataset(tables=1, rows_per_table=500, seed=5))
+    before = postgres_engine.fingerprints(conn, [table_name(1)])
+    conn.execute(f"UPDATE {table_name(1)} SET amount = amount + 0.01 WHERE id = 250")
+    after = postgres_engine.fingerprints(conn, [table_name(1)])
+    assert before[table_name(1)].rows == after[table_name(1)].rows == 500
+    assert before != after
+
+
+def test_probe_fails_on_an_empty_database_and_passes_on_a_seeded_one(postgres_engine: Engine, conn) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(psycopg.Error):
+        postgres_engine.probe(conn)
+    postgres_engine.prepare(conn)
+    postgres_engine.seed(conn, Dataset(tables=1, rows_per_table=10, seed=1))
+    postgres_engine.probe(conn)
+
+
+def test_writer_rows_round_trip(postgres_engine: Engine, conn) -> None:  # type: ignore[no-untyped-def]
+    postgres_engine.prepare(conn)
+    now = dt.datetime.now(dt.UTC)
+    for seq in (1, 2, 5):
+        postgres_engine.insert_write(conn, seq, now)
+    assert postgres_engine.write_seqs(conn) == {1, 2, 5}
+    with pytest.raises(psycopg.Error) as caught:
+        postgres_engine.insert_write(conn, 2, now)
+    assert postgres_engine.is_definite_failure(caught.value)
