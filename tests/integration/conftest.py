@@ -46,8 +46,11 @@ def nothing_left_behind(client: docker.DockerClient) -> Iterator[None]:
     left = [c.name for c in client.containers.list(all=True, filters=owned)]
     left += [n.name for n in client.networks.list(filters=owned)]
     left += [v.name for v in client.volumes.list(filters=owned)]
-    left += [f"orphaned volume {v.name}" for v in client.volumes.list(filters=dangling)
-             if v.name not in before]
+    left += [
+        f"orphaned volume {v.name}"
+        for v in client.volumes.list(filters=dangling)
+        if v.name not in before
+    ]
     remove_resources(client, run_id=None)
     assert not left, f"tests left recovery-drill resources behind: {left}"
 
@@ -60,8 +63,13 @@ def postgres_engine() -> Engine:
 @pytest.fixture(scope="session")
 def postgres_image(client: docker.DockerClient, postgres_engine: Engine) -> str:
     e = postgres_engine
-    return resolve_image(client, engine=e.name, requested=os.environ.get("RECOVERY_DRILL_POSTGRES_IMAGE"),
-                         default=e.default_image, local_build=e.local_image).name
+    return resolve_image(
+        client,
+        engine=e.name,
+        requested=os.environ.get("RECOVERY_DRILL_POSTGRES_IMAGE"),
+        default=e.default_image,
+        local_build=e.local_image,
+    ).name
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,20 @@ from .conftest import REPO, SCENARIOS
 
 def test_inconclusive_drill_exits_4_and_writes_its_journal(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "run", str(SCENARIOS / "wrong-path-wipe.yaml"),
-         "--out", str(tmp_path), "--quiet"],
-        cwd=REPO, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "run",
+            str(SCENARIOS / "wrong-path-wipe.yaml"),
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert "inconclusive" in proc.stdout

@@ -37,8 +37,18 @@ def test_quickstart_loses_exactly_the_writes_after_the_backup(tmp_path: Path) ->
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     assert j["status"] == "done"
-    for key in ("scenario", "engine", "image", "verdict", "objectives", "measured", "phases",
-                "faults", "backups", "recovery"):
+    for key in (
+        "scenario",
+        "engine",
+        "image",
+        "verdict",
+        "objectives",
+        "measured",
+        "phases",
+        "faults",
+        "backups",
+        "recovery",
+    ):
         assert key in j
     m = j["measured"]
     assert m["data_verified"] is True
@@ -54,10 +64,12 @@ def test_quickstart_loses_exactly_the_writes_after_the_backup(tmp_path: Path) ->
     started, ended = when(backup["started_at"]), when(backup["ended_at"])
     ok = [a for a in acks(result) if a["status"] == "ok"]
     assert ok, "the writer acknowledged nothing"
-    definitely_lost = {a["seq"] for a in ok
-                       if a["target"] == "primary" and when(a["issued_at"]) > ended}
-    definitely_kept = {a["seq"] for a in ok
-                       if a["target"] != "primary" or when(a["issued_at"]) < started}
+    definitely_lost = {
+        a["seq"] for a in ok if a["target"] == "primary" and when(a["issued_at"]) > ended
+    }
+    definitely_kept = {
+        a["seq"] for a in ok if a["target"] != "primary" or when(a["issued_at"]) < started
+    }
     assert definitely_lost and definitely_kept
     assert definitely_lost <= lost
     assert not (definitely_kept & lost)
@@ -91,8 +103,11 @@ def test_empty_backup_is_rejected_and_recovery_falls_back(tmp_path: Path) -> Non
     lost = expand(j["measured"]["lost_seq_ranges"])
     n1_ended = when(backups["nightly-1"]["ended_at"])
     n2_ended = when(empty["ended_at"])
-    between = {a["seq"] for a in acks(result)
-               if a["status"] == "ok" and n1_ended < when(a["issued_at"]) < n2_ended}
+    between = {
+        a["seq"]
+        for a in acks(result)
+        if a["status"] == "ok" and n1_ended < when(a["issued_at"]) < n2_ended
+    }
     assert between and between <= lost
 
 

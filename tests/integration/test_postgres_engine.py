@@ -27,7 +27,8 @@ def test_seeded_tables_match_the_python_reference(postgres_engine: Engine, conn)
     tables = [table_name(1), table_name(2)]
     measured = postgres_engine.fingerprints(conn, tables)
     expected = {
-        t: reference_fingerprint(seed=11, table_index=i, count=3000) for i, t in enumerate(tables, 1)
+        t: reference_fingerprint(seed=11, table_index=i, count=3000)
+        for i, t in enumerate(tables, 1)
     }
     assert measured == expected
     assert measured[tables[0]] != measured[tables[1]]
@@ -43,7 +44,9 @@ def test_one_changed_row_changes_the_fingerprint(postgres_engine: Engine, conn) 
     assert before != after
 
 
-def test_probe_fails_on_an_empty_database_and_passes_on_a_seeded_one(postgres_engine: Engine, conn) -> None:  # type: ignore[no-untyped-def]
+def test_probe_fails_on_an_empty_database_and_passes_on_a_seeded_one(
+    postgres_engine: Engine, conn
+) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(psycopg.Error):
         postgres_engine.probe(conn)
     postgres_engine.prepare(conn)

@@ -29,10 +29,15 @@ def foreign(client: docker.DockerClient, postgres_image: str):  # type: ignore[n
     """Containers this run did not create: one unlabelled, one from another run."""
     made = []
     for labels in ({}, {OWNER_LABEL: OWNER, RUN_LABEL: "some-other-run"}):
-        made.append(client.containers.run(
-            postgres_image, ["sh", "-c", "mkdir -p /precious && touch /precious/a && sleep 300"],
-            detach=True, labels=labels, network_mode="none",
-        ))
+        made.append(
+            client.containers.run(
+                postgres_image,
+                ["sh", "-c", "mkdir -p /precious && touch /precious/a && sleep 300"],
+                detach=True,
+                labels=labels,
+                network_mode="none",
+            )
+        )
     yield made
     for c in made:
         c.remove(force=True, v=True)
@@ -48,7 +53,7 @@ def test_faults_refuse_containers_the_run_did_not_create(
             target = Target("primary", container.id)
             with pytest.raises(SafetyError, match="refusing to"):
                 wipe.inject(lab, postgres_engine, target)
-            with pytest.raises(SafetyError, match="only touches what it\\s+created"):
+            with pytest.raises(SafetyError, match=r"only touches what it\s+created"):
                 kill.inject(lab, postgres_engine, target)
     for container in foreign:
         container.reload()
@@ -56,7 +61,9 @@ def test_faults_refuse_containers_the_run_did_not_create(
         assert container.exec_run(["ls", "/precious"]).output.strip() == b"a"
 
 
-def test_cleanup_removes_only_this_runs_resources(client: docker.DockerClient, foreign: list) -> None:
+def test_cleanup_removes_only_this_runs_resources(
+    client: docker.DockerClient, foreign: list
+) -> None:
     run_id = new_run_id()
     with Lab(run_id, client=client) as lab:
         volume = lab.volume("scratch", role="test")
@@ -68,12 +75,25 @@ def test_cleanup_removes_only_this_runs_resources(client: docker.DockerClient, f
         assert container.status == "running"
 
 
-def test_ctrl_c_mid_drill_leaves_nothing_behind(client: docker.DockerClient, tmp_path: Path) -> None:
+def test_ctrl_c_mid_drill_leaves_nothing_behind(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "run", str(SCENARIOS / "quickstart.yaml"),
-         "--out", str(tmp_path)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "run",
+            str(SCENARIOS / "quickstart.yaml"),
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     owned = {"label": f"{OWNER_LABEL}={OWNER}"}
     deadline = time.monotonic() + 60

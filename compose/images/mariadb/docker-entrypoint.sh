@@ -85,8 +85,8 @@ temp_server_start() {
         --wsrep_on=OFF --expire-logs-days=0 --skip-slave-start \
         --loose-innodb_buffer_pool_load_at_startup=0 &
     temp_pid=$!
-    local i
-    for i in $(seq 1 60); do
+    local _
+    for _ in $(seq 1 60); do
         if "${client[@]}" -e 'SELECT 1' >/dev/null 2>&1; then
             log "temporary server started"; return 0
         fi
