@@ -25,7 +25,8 @@ from harness.dataset import Fingerprint, reference_fingerprint, table_names
 from harness.engines import get_engine
 from harness.engines.base import Engine
 from harness.errors import HarnessError, InfrastructureError
-from harness.faults import FaultOutcome, NodeFault, SilentEmptyBackup, node_fault
+from harness.faults import FaultContext, FaultOutcome, NodeFault, SilentEmptyBackup, node_fault
+from harness.health import healthy_within
 from harness.lab.docker_client import docker_client
 from harness.lab.images import ResolvedImage, resolve_image
 from harness.lab.lab import Lab
@@ -36,7 +37,7 @@ from harness.progress import NullProgress, Progress
 from harness.recovery.pipeline import run_recovery
 from harness.recovery.steps import Recovered, RecoveryContext
 from harness.report.journal import JOURNAL_VERSION, write_journal
-from harness.scenario.model import Backup, Kill, RmRfDatadir, Scenario
+from harness.scenario.model import Backup, Scenario, ServerFault
 from harness.verdict import Outcome, Verdict, decide, objectives_met
 from harness.workload import Writer
 
@@ -189,9 +190,9 @@ class Drill:
         writer.start()
         t0 = time.monotonic()
 
-        events: list[tuple[float, int, Backup | RmRfDatadir | Kill]] = [
+        events: list[tuple[float, int, Backup | ServerFault]] = [
             (b.at_s, 0, b) for b in s.backups
-        ] + [(f.at_s, 1, f) for f in s.disruptive_faults]
+        ] + [(f.at_s, 1, f) for f in s.server_faults]
         for at_s, _, event in sorted(events, key=lambda e: (e[0], e[1])):
             time.sleep(max(0.0, t0 + at_s - time.monotonic()))
             if isinstance(event, Backup):
@@ -279,20 +280,31 @@ class Drill:
         lab: Lab,
         agent: BackupAgent | None,
         primary: Node,
-        spec: RmRfDatadir | Kill,
+        spec: ServerFault,
         t0: float,
     ) -> None:
         st, engine, s = self.state, self.engine, self.scenario
         fault: NodeFault = node_fault(spec)
-        target = primary.target()
+        writer = st.writer
+        assert writer is not None
+        fctx = FaultContext(
+            lab=lab,
+            engine=engine,
+            target=primary.target(),
+            connect=lambda: self._connect(lab, primary),
+            acked_seqs=writer.acked_seqs,
+        )
         self._do(f"injecting {spec.fault} into {spec.target}")
-        fault.inject(lab, engine, target)
+        fault.inject(fctx)
         st.fault_mono, fault_wall = time.monotonic(), time.time()
         try:
-            # Detection first: the harness's own check of the damage must not count as RTO.
-            self._do("detecting the outage")
-            st.detected_mono = self._detect(lab, primary)
-            effect = fault.took_effect(lab, engine, target)
+            if fault.causes_outage:
+                # Detection first: the harness's own check of the damage must not count as RTO.
+                self._do("detecting the outage")
+                st.detected_mono = self._detect(lab, primary)
+            else:
+                st.detected_mono = st.fault_mono  # a logical error: the server never went down
+            effect = fault.took_effect(fctx)
             st.faults.append(
                 FaultOutcome(
                     spec.fault,
@@ -308,6 +320,9 @@ class Drill:
                 return
             if st.detected_mono is None:
                 return
+            if not fault.causes_outage and not s.recovery.steps:
+                st.recovered = Recovered(primary, st.fault_mono, st.fault_mono)
+                return
             self._do("recovering")
             ctx = st.recovery = RecoveryContext(
                 lab=lab,
@@ -321,25 +336,16 @@ class Drill:
             )
             st.recovered = run_recovery(ctx, s.recovery.steps)
         finally:
-            fault.revert(lab, engine, target)
+            fault.revert(fctx)
 
     def _detect(self, lab: Lab, primary: Node) -> float | None:
+        """The moment a probe (with its own deadline) first fails, or None if it never does."""
         engine, rec = self.engine, self.scenario.recovery
 
-        errors: tuple[type[BaseException], ...] = (*engine.driver_errors(), HarnessError)
-
         def down() -> float | None:
-            try:
-                conn = engine.connect(primary.endpoint(lab, engine), timeout_s=1)
-            except errors:
-                return time.monotonic()
-            try:
-                engine.probe(conn)
-            except errors:
-                return time.monotonic()
-            finally:
-                conn.close()
-            return None
+            if healthy_within(lab, engine, primary, timeout_s=rec.probe_timeout_s):
+                return None
+            return time.monotonic()
 
         try:
             return poll_until(

@@ -65,6 +65,11 @@ class Writer:
                 out[r.status.value] += 1
             return out
 
+    def acked_seqs(self) -> list[int]:
+        """Sequence numbers acknowledged so far."""
+        with self._lock:
+            return [r.seq for r in self._records if r.status is WriteStatus.OK]
+
     def last_acked_seq(self) -> int:
         with self._lock:
             return max((r.seq for r in self._records if r.status is WriteStatus.OK), default=0)

@@ -90,6 +90,9 @@ class Engine(Protocol):
     def insert_write(self, conn: Any, seq: int, client_ts: dt.datetime) -> None:
         """Insert one acknowledged-write row (sequence number, client timestamp)."""
 
+    def delete_writes(self, conn: Any, seqs: list[int]) -> int:
+        """Delete the writer rows with these sequence numbers; return how many were deleted."""
+
     def write_seqs(self, conn: Any) -> set[int]:
         """Every writer sequence number present in the database."""
 

@@ -112,6 +112,10 @@ class PostgresEngine:
             (seq, client_ts, f"write-{seq}"),
         )
 
+    def delete_writes(self, conn: psycopg.Connection[Any], seqs: list[int]) -> int:
+        cur = conn.execute(f"DELETE FROM {WRITES_TABLE} WHERE seq = ANY(%s)", (seqs,))
+        return cur.rowcount
+
     def write_seqs(self, conn: psycopg.Connection[Any]) -> set[int]:
         return {int(r[0]) for r in conn.execute(f"SELECT seq FROM {WRITES_TABLE}")}
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from harness.clock import iso_utc
 from harness.engines.base import Engine
@@ -16,6 +17,18 @@ class Target:
 
     name: str
     container_id: str
+
+
+@dataclass(frozen=True)
+class FaultContext:
+    """What a server fault may use: the lab (guarded), the engine, the target, and for logical
+    faults a connection to the target and the writer's acknowledged sequence numbers."""
+
+    lab: Lab
+    engine: Engine
+    target: Target
+    connect: Callable[[], Any] | None = None
+    acked_seqs: Callable[[], list[int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -52,14 +65,13 @@ class NodeFault(Protocol):
     """A fault injected into a server container."""
 
     type: str
+    causes_outage: bool
 
-    def __init__(self, spec: object) -> None: ...
-
-    def inject(self, lab: Lab, engine: Engine, target: Target) -> None:
+    def inject(self, ctx: FaultContext) -> None:
         """Do the damage (every container access goes through the lab's ownership guard)."""
 
-    def took_effect(self, lab: Lab, engine: Engine, target: Target) -> Effect:
+    def took_effect(self, ctx: FaultContext) -> Effect:
         """Check, independently of the injection's own exit status, that the damage is real."""
 
-    def revert(self, lab: Lab, engine: Engine, target: Target) -> None:
+    def revert(self, ctx: FaultContext) -> None:
         """Undo any lingering mechanism of the fault; safe to call more than once."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from harness.engines.base import Engine
-from harness.faults.base import Effect, Target
-from harness.lab.lab import Lab
+from harness.faults.base import Effect, FaultContext
 from harness.polling import poll_until
 from harness.scenario import model
 
@@ -12,15 +10,18 @@ from harness.scenario import model
 class KillServer:
     """SIGKILL to the server (the container's main process), no chance to flush or shut down."""
 
+    causes_outage = True
     type = "kill"
 
     def __init__(self, spec: model.Kill) -> None:
         self.spec = spec
 
-    def inject(self, lab: Lab, engine: Engine, target: Target) -> None:
-        lab.kill(target.container_id, signal_name="SIGKILL")
+    def inject(self, ctx: FaultContext) -> None:
+        ctx.lab.kill(ctx.target.container_id, signal_name="SIGKILL")
 
-    def took_effect(self, lab: Lab, engine: Engine, target: Target) -> Effect:
+    def took_effect(self, ctx: FaultContext) -> Effect:
+        lab, target = ctx.lab, ctx.target
+
         def stopped() -> dict[str, object] | None:
             state = lab.state(target.container_id)
             return state if not state.get("Running") else None
@@ -35,5 +36,5 @@ class KillServer:
             f"OOMKilled={state.get('OOMKilled')}",
         )
 
-    def revert(self, lab: Lab, engine: Engine, target: Target) -> None:
+    def revert(self, ctx: FaultContext) -> None:
         """Nothing lingers: restarting the server is a recovery step, not an undo."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 
 from harness.engines.base import Engine
-from harness.faults.base import Effect, Target
+from harness.faults.base import Effect, FaultContext, Target
 from harness.lab.lab import Lab
 from harness.scenario import model
 
@@ -13,6 +13,7 @@ from harness.scenario import model
 class RmRfDatadir:
     """`rm -rf DATADIR/*` inside the server's container, while the server runs."""
 
+    causes_outage = True
     type = "rm_rf_datadir"
 
     def __init__(self, spec: model.RmRfDatadir) -> None:
@@ -31,7 +32,8 @@ class RmRfDatadir:
         )
         return int(result.stdout.strip() or 0) if result.ok else -1
 
-    def inject(self, lab: Lab, engine: Engine, target: Target) -> None:
+    def inject(self, ctx: FaultContext) -> None:
+        lab, engine, target = ctx.lab, ctx.engine, ctx.target
         path = self._path(engine)
         self._before = self._count(lab, target, path)
         quoted = shlex.quote(path)
@@ -42,7 +44,8 @@ class RmRfDatadir:
             action="wipe the data directory of",
         )
 
-    def took_effect(self, lab: Lab, engine: Engine, target: Target) -> Effect:
+    def took_effect(self, ctx: FaultContext) -> Effect:
+        lab, engine, target = ctx.lab, ctx.engine, ctx.target
         path = self._path(engine)
         marker = f"{engine.datadir.rstrip('/')}/{engine.datadir_marker}"
         result = lab.exec(
@@ -61,5 +64,5 @@ class RmRfDatadir:
             evidence = f"{path} did not exist or was empty before the wipe; " + evidence
         return Effect(took_effect=gone and self._before > 0, evidence=evidence)
 
-    def revert(self, lab: Lab, engine: Engine, target: Target) -> None:
+    def revert(self, ctx: FaultContext) -> None:
         """Nothing lingers: the lost files are the damage, recovery deals with it."""

@@ -209,6 +209,23 @@ class Lab:
         except docker.errors.APIError as exc:
             raise InfrastructureError(f"could not kill {container.name}: {exc}") from exc
 
+    def pause(self, container_id: str) -> None:
+        """Freeze every process of a container of this run (cgroup freezer)."""
+        container = self.guard(container_id, action="pause")
+        try:
+            container.pause()
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not pause {container.name}: {exc}") from exc
+
+    def unpause(self, container_id: str) -> None:
+        """Thaw a paused container of this run; a no-op if it is not paused."""
+        container = self.guard(container_id, action="unpause")
+        if container.attrs.get("State", {}).get("Paused"):
+            try:
+                container.unpause()
+            except docker.errors.APIError as exc:
+                raise InfrastructureError(f"could not unpause {container.name}: {exc}") from exc
+
     def restart_stopped(self, container_id: str) -> None:
         """Start a stopped container of this run again (same volumes, same data directory)."""
         container = self.guard(container_id, action="start")

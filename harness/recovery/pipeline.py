@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.recovery.steps import Recovered, RecoveryContext, restart, restore_backup
-from harness.scenario.model import RecoveryStep, RestartStep, RestoreBackupStep
+from harness.recovery.steps import Recovered, RecoveryContext, restart, restore_backup, wait
+from harness.scenario.model import RecoveryStep, RestartStep, RestoreBackupStep, WaitStep
 
 
 def run_recovery(ctx: RecoveryContext, steps: list[RecoveryStep]) -> Recovered | None:
@@ -12,6 +12,8 @@ def run_recovery(ctx: RecoveryContext, steps: list[RecoveryStep]) -> Recovered |
         recovered: Recovered | None
         if isinstance(step, RestartStep):
             recovered = restart(ctx, step)
+        elif isinstance(step, WaitStep):
+            recovered = wait(ctx, step)
         elif isinstance(step, RestoreBackupStep):
             recovered = restore_backup(ctx, step)
         else:  # pragma: no cover - the scenario model admits no other step

@@ -14,10 +14,11 @@ from harness.backups.verify import verify_stored
 from harness.clock import iso_utc
 from harness.engines.base import Engine
 from harness.errors import HarnessError
+from harness.health import probe
 from harness.lab.lab import Lab
 from harness.lab.node import Node, provision
 from harness.polling import poll_until
-from harness.scenario.model import RestartStep, RestoreBackupStep
+from harness.scenario.model import RestartStep, RestoreBackupStep, WaitStep
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +94,8 @@ class RecoveryContext:
     def wait_verified(self, node: Node, *, timeout_s: float) -> float:
         """Poll until a verified read and write succeeds on ``node``; return that moment."""
 
-        def healthy() -> float | None:
-            conn = self.engine.connect(node.endpoint(self.lab, self.engine), timeout_s=2)
-            try:
-                self.engine.probe(conn)
-            finally:
-                conn.close()
+        def healthy() -> float:
+            probe(self.lab, self.engine, node)
             return time.monotonic()
 
         return poll_until(
@@ -126,6 +123,19 @@ def restart(ctx: RecoveryContext, step: RestartStep) -> Recovered | None:
         return None
     ctx.record("restart", "ok", started, wall, f"{ctx.failed.name} serves reads and writes again")
     return Recovered(ctx.failed, restored, verified)
+
+
+def wait(ctx: RecoveryContext, step: WaitStep) -> Recovered | None:
+    """Do nothing; record when the failed server serves verified reads and writes again."""
+    started, wall = time.monotonic(), time.time()
+    ctx.announce(f"waiting for {ctx.failed.name} to come back by itself")
+    try:
+        verified = ctx.wait_verified(ctx.failed, timeout_s=step.timeout_s)
+    except HarnessError as exc:
+        ctx.record("wait", "failed", started, wall, str(exc).splitlines()[0][:300])
+        return None
+    ctx.record("wait", "ok", started, wall, f"{ctx.failed.name} serves reads and writes again")
+    return Recovered(ctx.failed, verified, verified)
 
 
 def _candidates(ctx: RecoveryContext, step: RestoreBackupStep) -> list[BackupRecord]:

@@ -7,7 +7,7 @@ are reported together with their line numbers.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,6 +57,7 @@ class Backup(Model):
 class RmRfDatadir(Model):
     """The data directory wiped under a running server (`rm -rf DATADIR/*`)."""
 
+    causes_outage: ClassVar[bool] = True
     fault: Literal["rm_rf_datadir"]
     at_s: Seconds
     target: Name = "primary"
@@ -66,9 +67,31 @@ class RmRfDatadir(Model):
 class Kill(Model):
     """SIGKILL of the database server process."""
 
+    causes_outage: ClassVar[bool] = True
     fault: Literal["kill"]
     at_s: Seconds
     target: Name = "primary"
+
+
+class Pause(Model):
+    """The server frozen (cgroup freezer) for exactly ``duration_s``, then thawed."""
+
+    causes_outage: ClassVar[bool] = True
+    fault: Literal["pause"]
+    at_s: Seconds
+    target: Name = "primary"
+    duration_s: PositiveSeconds
+
+
+class DeleteWrites(Model):
+    """A logical error: ``count`` acknowledged writer rows deleted (newest, or from the middle)."""
+
+    causes_outage: ClassVar[bool] = False
+    fault: Literal["delete_writes"]
+    at_s: Seconds
+    target: Name = "primary"
+    count: Annotated[int, Field(ge=1)]
+    where: Literal["newest", "middle"] = "newest"
 
 
 class SilentEmptyBackup(Model):
@@ -79,7 +102,10 @@ class SilentEmptyBackup(Model):
     cause: Literal["stale_credentials", "missing_database"] = "stale_credentials"
 
 
-Fault = Annotated[RmRfDatadir | Kill | SilentEmptyBackup, Field(discriminator="fault")]
+ServerFault = RmRfDatadir | Kill | Pause | DeleteWrites
+Fault = Annotated[
+    RmRfDatadir | Kill | Pause | DeleteWrites | SilentEmptyBackup, Field(discriminator="fault")
+]
 
 
 class RestartStep(Model):
@@ -87,6 +113,13 @@ class RestartStep(Model):
 
     step: Literal["restart"]
     timeout_s: PositiveSeconds = 60.0
+
+
+class WaitStep(Model):
+    """Do nothing but watch: the outage ends by itself (e.g. a paused server thawing)."""
+
+    step: Literal["wait"]
+    timeout_s: PositiveSeconds = 120.0
 
 
 class RestoreBackupStep(Model):
@@ -98,13 +131,14 @@ class RestoreBackupStep(Model):
     timeout_s: PositiveSeconds = 300.0
 
 
-RecoveryStep = Annotated[RestartStep | RestoreBackupStep, Field(discriminator="step")]
+RecoveryStep = Annotated[RestartStep | WaitStep | RestoreBackupStep, Field(discriminator="step")]
 
 
 class Recovery(Model):
     """How the outage is detected and the ordered recovery procedure."""
 
     probe_interval_s: Annotated[float, Field(gt=0, le=10)] = 0.1
+    probe_timeout_s: Annotated[float, Field(gt=0, le=30)] = 0.5
     detect_timeout_s: PositiveSeconds = 30.0
     steps: list[RecoveryStep] = Field(default_factory=list)
 
@@ -149,9 +183,9 @@ class Scenario(Model):
         return next(b for b in self.backups if b.name == name)
 
     @property
-    def disruptive_faults(self) -> list[RmRfDatadir | Kill]:
-        """Faults that take a server down and start the RTO clock."""
-        return [f for f in self.timeline if isinstance(f, RmRfDatadir | Kill)]
+    def server_faults(self) -> list[ServerFault]:
+        """Faults injected into a server; the first one starts the RTO and RPO clocks."""
+        return [f for f in self.timeline if not isinstance(f, SilentEmptyBackup)]
 
     @property
     def backup_faults(self) -> list[SilentEmptyBackup]:
@@ -168,8 +202,11 @@ ALL_FIELD_NAMES: frozenset[str] = frozenset(
         Backup,
         RmRfDatadir,
         Kill,
+        Pause,
+        DeleteWrites,
         SilentEmptyBackup,
         RestartStep,
+        WaitStep,
         RestoreBackupStep,
         Recovery,
         Objectives,

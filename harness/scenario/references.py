@@ -60,17 +60,14 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
             ):
                 yield ("timeline", i, "path"), "path must be absolute"
 
-    disruptive = s.disruptive_faults
-    if not disruptive:
-        yield (
-            ("timeline",),
-            "a drill needs one fault that takes a server down (rm_rf_datadir or kill)",
-        )
-    if disruptive and not s.recovery.steps:
-        yield ("recovery", "steps"), "a fault takes a server down but no recovery steps are given"
-    if len(disruptive) > 1:
-        first = s.timeline.index(disruptive[1])
-        yield ("timeline", first), "only one fault per drill may take a server down"
+    server_faults = s.server_faults
+    if not server_faults:
+        yield ("timeline",), "a drill needs one fault injected into a server"
+    if any(f.causes_outage for f in server_faults) and not s.recovery.steps:
+        yield ("recovery", "steps"), "a fault causes an outage but no recovery steps are given"
+    if len(server_faults) > 1:
+        second = s.timeline.index(server_faults[1])
+        yield ("timeline", second), "only one server fault per drill is supported"
     for i, step in enumerate(s.recovery.steps):
         if isinstance(step, RestoreBackupStep):
             if not backups:
@@ -80,8 +77,8 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
                     ("recovery", "steps", i, "backup"),
                     _one_of(step.backup, ["latest_verified", *backups], "backup"),
                 )
-    if disruptive:
-        fault_at = disruptive[0].at_s
+    if server_faults:
+        fault_at = server_faults[0].at_s
         for i, backup in enumerate(s.backups):
             if backup.at_s >= fault_at:
                 yield (

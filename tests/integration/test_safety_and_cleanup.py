@@ -14,7 +14,7 @@ import pytest
 
 from harness.engines.base import Engine
 from harness.errors import SafetyError
-from harness.faults.base import Target
+from harness.faults.base import FaultContext, Target
 from harness.faults.kill import KillServer
 from harness.faults.rm_rf_datadir import RmRfDatadir
 from harness.lab.lab import OWNER, OWNER_LABEL, RUN_LABEL, Lab
@@ -50,11 +50,11 @@ def test_faults_refuse_containers_the_run_did_not_create(
         wipe = RmRfDatadir(model.RmRfDatadir(fault="rm_rf_datadir", at_s=0, path="/precious"))
         kill = KillServer(model.Kill(fault="kill", at_s=0))
         for container in foreign:
-            target = Target("primary", container.id)
+            ctx = FaultContext(lab, postgres_engine, Target("primary", container.id))
             with pytest.raises(SafetyError, match="refusing to"):
-                wipe.inject(lab, postgres_engine, target)
+                wipe.inject(ctx)
             with pytest.raises(SafetyError, match=r"only touches what it\s+created"):
-                kill.inject(lab, postgres_engine, target)
+                kill.inject(ctx)
     for container in foreign:
         container.reload()
         assert container.status == "running"
