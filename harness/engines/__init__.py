@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 REGISTRY: dict[str, str] = {
     "postgres": "harness.engines.postgres:PostgresEngine",
+    "mariadb": "harness.engines.mariadb:MariaDBEngine",
+    # MySQL 8: the same module as MariaDB, its dialect and tool differences in a Flavor.
+    "mysql": "harness.engines.mariadb:MySQLEngine",
 }
 
 

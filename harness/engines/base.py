@@ -14,10 +14,16 @@ from typing import Any, Protocol
 from testcontainers.core.container import DockerContainer
 
 from harness.dataset import Fingerprint
+from harness.errors import HarnessError
 from harness.scenario.model import Dataset
 
 PROBE_TABLE = "drill_probe"
 WRITES_TABLE = "drill_writes"
+
+
+class ProbeFailed(HarnessError):
+    """The server answered, but a health check of ``Engine.probe`` failed (e.g. its data
+    directory is gone while cached pages still serve reads); detection counts it as down."""
 
 
 @dataclass(frozen=True)
