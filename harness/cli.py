@@ -3,7 +3,9 @@
 Exit codes: 0 every drill met its expectations; 1 a drill missed them; 2 invalid input or
 usage; 3 infrastructure failure (no Docker engine, image missing, a container failed);
 4 inconclusive (a fault did not take effect); 130 interrupted. When several drills run, the
-most severe code wins, in the order 3, 1, 4, 0.
+most severe code wins, in the order 3, 1, 4, 0. A history database that cannot be written
+(after the drills ran) is exit 3; a history path or URL that is not valid is exit 2. The
+``report`` command exits 0 when it wrote its report, whatever the drills in it showed.
 """
 
 from __future__ import annotations
@@ -18,10 +20,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.errors import HarnessError, InputError, SafetyError, ScenarioError
+from harness.errors import (
+    HarnessError,
+    InfrastructureError,
+    InputError,
+    SafetyError,
+    ScenarioError,
+)
 from harness.verdict import Verdict
 
 if TYPE_CHECKING:
+    from harness.plan import PlannedDrill
+    from harness.report.history import History
     from harness.runner import DrillResult
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INFRA, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -42,6 +52,12 @@ app = typer.Typer(
 out = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 180)
 log = logging.getLogger("harness")
+
+DEFAULT_HISTORY = "reports/history.sqlite"
+HISTORY_HELP = (
+    "History database: a file path (SQLite) or a postgresql:// URL "
+    "[env RECOVERY_DRILL_HISTORY; default reports/history.sqlite]."
+)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -74,50 +90,82 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    files: Annotated[list[Path], typer.Argument(help="Scenario or drill plan files to check.")],
 ) -> None:
-    """Check scenario files; print every problem as FILE:LINE: path: message (exit 2 if any)."""
-    from harness.scenario import load_scenarios
+    """Check scenario and plan files; print every problem as FILE:LINE: path: message (exit 2)."""
+    from harness.plan import load_inputs
 
     try:
-        loaded = load_scenarios(files)
+        inputs = load_inputs(files)
     except ScenarioError as exc:
         _fail(EXIT_INPUT, str(exc))
-    for path, scenario in loaded:
+    for path, scenario in inputs.scenarios:
         out.print(f"{path}: ok ({scenario.name}: {', '.join(scenario.engines)})", highlight=False)
+    for plan in inputs.plans:
+        drills = ", ".join(f"{d.scenario.name} on {d.engine}" for d in plan.drills)
+        out.print(f"{plan.path}: ok (plan {plan.name}: {drills})", highlight=False)
+
+
+def _open_history(location: str, *, must_exist: bool = False) -> History:
+    """The history database, or exit 2 (bad location) / 3 (cannot be reached)."""
+    from harness.report.history import History
+
+    if must_exist and "://" not in location and not Path(location).exists():
+        _fail(
+            EXIT_INPUT,
+            f"no history at {location}: run drills first (recovery-drill run ...) "
+            "or point --history at an existing history",
+        )
+    try:
+        return History.open(location)
+    except InputError as exc:
+        _fail(EXIT_INPUT, str(exc))
+    except InfrastructureError as exc:
+        _fail(EXIT_INFRA, str(exc))
 
 
 @app.command()
 def run(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files to run.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Scenario files, or drill plan files (a top-level `drills:` key), to run."
+        ),
+    ],
     engine: Annotated[
         list[str] | None,
         typer.Option(
-            "--engine", "-e", help="Engine to run on (repeatable); default: the scenario's engines."
+            "--engine",
+            "-e",
+            help="Engine to run on (repeatable); default: the scenario's (or plan's) engines.",
         ),
     ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Output folder for journals.")] = Path(
-        "reports"
-    ),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Output folder for journals (and a plan's report).")
+    ] = Path("reports"),
     image: Annotated[
         list[str] | None,
         typer.Option(
             "--image", help="ENGINE=IMAGE to run instead of the default image (repeatable)."
         ),
     ] = None,
+    history: Annotated[
+        str, typer.Option("--history", envvar="RECOVERY_DRILL_HISTORY", help=HISTORY_HELP)
+    ] = DEFAULT_HISTORY,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
-    """Run drills; write OUT/<run-id>/journal.json for each and print a summary."""
+    """Run drills; write OUT/<run-id>/journal.json for each, record it in the history, and
+    print a summary. For a drill plan, also write the report files into OUT."""
     from harness.engines import engine_names
+    from harness.plan import PlannedDrill, load_inputs
     from harness.progress import make_progress
     from harness.runner import Drill
-    from harness.scenario import load_scenarios
 
     _setup_logging(verbose)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        loaded = load_scenarios(scenarios)
+        inputs = load_inputs(files)
     except ScenarioError as exc:
         _fail(EXIT_INPUT, str(exc))
     images: dict[str, str] = {}
@@ -130,40 +178,195 @@ def run(
                 f"{', '.join(engine_names())}",
             )
         images[name] = ref
-    plan: list[tuple[Path, str]] = []
-    for path, scenario in loaded:
-        chosen = engine or scenario.engines
-        for name in chosen:
+    planned: list[PlannedDrill] = []
+    for path, scenario in inputs.scenarios:
+        for name in engine or scenario.engines:
             if name not in scenario.engines:
                 _fail(
                     EXIT_INPUT,
                     f"{path}: scenario {scenario.name!r} does not support engine "
                     f"{name!r} (it lists {', '.join(scenario.engines)})",
                 )
-            plan.append((path, name))
+            planned.append(PlannedDrill(path, scenario, name))
+    for plan in inputs.plans:
+        chosen = [d for d in plan.drills if not engine or d.engine in engine]
+        if not chosen:
+            _fail(
+                EXIT_INPUT,
+                f"{plan.path}: plan {plan.name!r} has no drill on "
+                f"{', '.join(engine or [])} (it uses "
+                f"{', '.join(sorted({d.engine for d in plan.drills}))})",
+            )
+        planned += chosen
 
+    store = _open_history(history)
     results: list[DrillResult] = []
+    codes: list[int] = []
     progress = make_progress(err, quiet=quiet)
     try:
-        for path, name in plan:
-            scenario = next(s for p, s in loaded if p == path)
+        for index, drill_plan in enumerate(planned, start=1):
+            progress.position(index, len(planned))
             drill = Drill(
-                scenario,
-                source=path,
-                engine=name,
+                drill_plan.scenario,
+                source=drill_plan.source,
+                engine=drill_plan.engine,
                 out_dir=out_dir,
-                image=images.get(name),
+                image=images.get(drill_plan.engine),
                 progress=progress,
             )
-            results.append(drill.run())
+            result = drill.run()
+            results.append(result)
+            codes.append(_record(store, result, plan=drill_plan.plan))
     except KeyboardInterrupt:
+        store.close()
         _fail(EXIT_INTERRUPTED, "interrupted: the lab of the current drill was removed")
     except SafetyError as exc:
+        store.close()
         _fail(EXIT_INFRA, f"refused: {exc}")
     except InputError as exc:
+        store.close()
         _fail(EXIT_INPUT, str(exc))
     _print_summary(results)
-    raise typer.Exit(worst([VERDICT_EXIT[r.verdict] for r in results]))
+    if inputs.plans and results:
+        names = [p.name for p in inputs.plans]
+        codes.append(_plan_report(store, results, names=names, out_dir=out_dir))
+    store.close()
+    raise typer.Exit(worst([VERDICT_EXIT[r.verdict] for r in results] + codes))
+
+
+def _record(store: History, result: DrillResult, *, plan: str | None) -> int:
+    """Record one finished drill; a history that cannot be written is exit 3 at the end."""
+    try:
+        store.record(result.journal, plan=plan)
+    except HarnessError as exc:
+        err.print(
+            f"could not record run {result.run_id} in the history ({exc}); "
+            f"its journal is {result.journal_path}",
+            markup=False,
+            highlight=False,
+        )
+        return EXIT_INFRA
+    return EXIT_OK
+
+
+def _plan_report(
+    store: History, results: list[DrillResult], *, names: list[str], out_dir: Path
+) -> int:
+    """Write the report of a plan run: these drills in detail, their history as trends."""
+    from harness.report.model import build_report
+    from harness.report.output import write_reports
+
+    drills = {(r.scenario, r.engine) for r in results}
+    try:
+        runs = [r for r in store.runs() if (r.scenario, r.engine) in drills]
+        report = build_report(
+            runs,
+            history=store.where,
+            focus_run_ids=[r.run_id for r in results],
+            procedures=[p for p in store.procedures() if (p.scenario, p.engine) in drills],
+            title=f"Drill plan {', '.join(names)}",
+        )
+        written = write_reports(report, out_dir)
+    except (HarnessError, OSError) as exc:
+        err.print(f"could not write the plan's report: {exc}", markup=False, highlight=False)
+        return EXIT_INFRA
+    for path in written:
+        out.print(f"report: {path}", markup=False, highlight=False)
+    return EXIT_OK
+
+
+@app.command()
+def report(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Only runs started since: YYYY-MM-DD, an ISO-8601 time, or Nd."
+        ),
+    ] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="html, md, junit or json (repeatable); default: all four into --out.",
+        ),
+    ] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for the report files (default reports/); with one --format, a file "
+            "name, or - for standard output (the default for one format).",
+        ),
+    ] = None,
+    history: Annotated[
+        str, typer.Option("--history", envvar="RECOVERY_DRILL_HISTORY", help=HISTORY_HELP)
+    ] = DEFAULT_HISTORY,
+    run_ids: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--run",
+            help="Show these runs in detail (repeatable); default: the latest run of each drill.",
+        ),
+    ] = None,
+    title: Annotated[str, typer.Option("--title", help="Report title.")] = "Recovery drill report",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Report the drill history: HTML, Markdown, JUnit XML or JSON."""
+    from harness.report.model import build_report, since_iso
+    from harness.report.output import FORMATS, render, write_reports
+
+    _setup_logging(verbose)
+    formats = tuple(dict.fromkeys(fmt or FORMATS))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        _fail(EXIT_INPUT, f"--format {unknown[0]!r}: expected one of {', '.join(FORMATS)}")
+    try:
+        since_at = since_iso(since) if since else None
+    except ValueError as exc:
+        _fail(EXIT_INPUT, str(exc))
+    store = _open_history(history, must_exist=True)
+    try:
+        runs = store.runs(since=since_at)
+        procedures = store.procedures()
+    except HarnessError as exc:
+        store.close()
+        _fail(EXIT_INFRA, str(exc))
+    store.close()
+    if run_ids:
+        missing = sorted(set(run_ids) - {r.run_id for r in runs})
+        if missing:
+            _fail(EXIT_INPUT, f"--run {missing[0]}: no such run in the history (or before --since)")
+    data = build_report(
+        runs,
+        history=store.where,
+        since=since,
+        focus_run_ids=run_ids,
+        procedures=procedures,
+        title=title,
+    )
+    if not runs:
+        err.print(
+            f"no drill runs recorded{' since ' + since if since else ''}: the report says so",
+            markup=False,
+            highlight=False,
+        )
+    single = len(formats) == 1
+    if single and (out_path is None or str(out_path) == "-"):
+        sys.stdout.write(render(data, formats[0]))
+        return
+    target = out_path or Path("reports")
+    if single and not target.is_dir() and target.suffix:
+        from harness.report.journal import write_atomic
+
+        write_atomic(target, render(data, formats[0]), mode=0o644)
+        written = [target]
+    else:
+        if str(target) == "-":
+            _fail(EXIT_INPUT, "--out -: standard output takes one --format only")
+        written = write_reports(data, target, formats)
+    for path in written:
+        out.print(f"report: {path}", markup=False, highlight=False)
 
 
 def _fmt(value: object, unit: str = "") -> str:

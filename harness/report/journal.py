@@ -15,14 +15,20 @@ from typing import Any
 JOURNAL_VERSION = 1
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, then fsync the directory."""
+def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
+    """Write via a temporary file and rename, then fsync the directory.
+
+    The file is private to its owner (0600) unless ``mode`` says otherwise (reports meant to
+    be published as CI artifacts are written 0644).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:

@@ -1,0 +1,308 @@
+"""What a report says, computed once from the history; every renderer formats this model.
+
+The report covers the runs recorded in a period. Drills (a scenario on an engine) are shown in
+detail for the focus runs (by default the latest run of each drill in the period); trends
+aggregate every run of each drill in the period with pandas.
+
+Honesty rules the renderers rely on: a drill that measured nothing (inconclusive, error) has
+its objectives "not measured", never "met" or "missed"; lost data is always shown next to what
+was acknowledged; figures carry their units.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from harness.report.history.store import Procedure, StoredRun
+
+VERDICTS = ("pass", "fail", "inconclusive", "error")
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One run of a drill on the trend chart."""
+
+    run_id: str
+    started_at: str
+    verdict: str | None
+    rto_s: float | None
+    rpo_s: float | None
+    lost_writes: float | None
+    rto_objective_s: float | None
+    rpo_objective_s: float | None
+    objectives_met: bool | None
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Every run of one drill (scenario on engine) in the period, and its aggregates."""
+
+    scenario: str
+    engine: str
+    runs: int
+    verdicts: dict[str, int]
+    measured: int
+    objectives_met: int
+    median_rto_s: float | None
+    worst_rto_s: float | None
+    median_rpo_s: float | None
+    worst_rpo_s: float | None
+    lost_writes_total: int
+    last_started_at: str
+    points: tuple[TrendPoint, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.scenario} on {self.engine}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a report shows."""
+
+    title: str
+    generated_at: str
+    history: str
+    since: str | None
+    runs: tuple[StoredRun, ...]
+    focus: tuple[StoredRun, ...]
+    trends: tuple[Trend, ...]
+    procedures: tuple[Procedure, ...] = ()
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def first_at(self) -> str | None:
+        return self.runs[0].started_at if self.runs else None
+
+    @property
+    def last_at(self) -> str | None:
+        return self.runs[-1].started_at if self.runs else None
+
+    def trend(self, run: StoredRun) -> Trend | None:
+        """The trend of the drill ``run`` belongs to."""
+        return next(
+            (t for t in self.trends if (t.scenario, t.engine) == (run.scenario, run.engine)),
+            None,
+        )
+
+
+def _opt(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def trends(runs: list[StoredRun]) -> list[Trend]:
+    """Aggregate runs per scenario and engine (pandas), oldest run first within each."""
+    if not runs:
+        return []
+    frame = pd.DataFrame(
+        [
+            {
+                "scenario": r.scenario,
+                "engine": r.engine,
+                "run_id": r.run_id,
+                "started_at": r.started_at,
+                "verdict": r.verdict or "error",
+                "rto_s": r.figure("rto_s"),
+                "rpo_s": r.figure("rpo_s"),
+                "lost_writes": r.figure("lost_writes"),
+                "rto_objective_s": r.rto_objective_s,
+                "rpo_objective_s": r.rpo_objective_s,
+                "objectives_met": r.objectives_met,
+            }
+            for r in runs
+        ]
+    ).sort_values(["scenario", "engine", "started_at", "run_id"])
+    frame["measured"] = frame["rto_s"].notna()
+    frame["met"] = frame["objectives_met"].eq(True)
+    stats = frame.groupby(["scenario", "engine"], sort=True).agg(
+        runs=("run_id", "count"),
+        measured=("measured", "sum"),
+        met=("met", "sum"),
+        median_rto_s=("rto_s", "median"),
+        worst_rto_s=("rto_s", "max"),
+        median_rpo_s=("rpo_s", "median"),
+        worst_rpo_s=("rpo_s", "max"),
+        lost_writes_total=("lost_writes", "sum"),
+        last_started_at=("started_at", "max"),
+    )
+    verdicts = (
+        frame.groupby(["scenario", "engine"])["verdict"]
+        .value_counts()
+        .unstack(fill_value=0)
+        .reindex(columns=list(VERDICTS), fill_value=0)
+    )
+    out = []
+    for (scenario, engine), row in stats.iterrows():
+        group = frame[(frame["scenario"] == scenario) & (frame["engine"] == engine)]
+        points = tuple(
+            TrendPoint(
+                run_id=p["run_id"],
+                started_at=p["started_at"],
+                verdict=p["verdict"],
+                rto_s=_opt(p["rto_s"]),
+                rpo_s=_opt(p["rpo_s"]),
+                lost_writes=_opt(p["lost_writes"]),
+                rto_objective_s=_opt(p["rto_objective_s"]),
+                rpo_objective_s=_opt(p["rpo_objective_s"]),
+                objectives_met=None
+                if p["objectives_met"] is None
+                or (isinstance(p["objectives_met"], float) and math.isnan(p["objectives_met"]))
+                else bool(p["objectives_met"]),
+            )
+            for p in group.to_dict("records")
+        )
+        out.append(
+            Trend(
+                scenario=str(scenario),
+                engine=str(engine),
+                runs=int(row["runs"]),
+                verdicts={v: int(verdicts.loc[(scenario, engine), v]) for v in VERDICTS},
+                measured=int(row["measured"]),
+                objectives_met=int(row["met"]),
+                median_rto_s=_opt(row["median_rto_s"]),
+                worst_rto_s=_opt(row["worst_rto_s"]),
+                median_rpo_s=_opt(row["median_rpo_s"]),
+                worst_rpo_s=_opt(row["worst_rpo_s"]),
+                lost_writes_total=int(_opt(row["lost_writes_total"]) or 0),
+                last_started_at=str(row["last_started_at"]),
+                points=points,
+            )
+        )
+    return out
+
+
+def latest_per_drill(runs: list[StoredRun]) -> list[StoredRun]:
+    """The newest run of each scenario on each engine, sorted by scenario then engine."""
+    latest: dict[tuple[str, str], StoredRun] = {}
+    for r in runs:  # oldest first, so the last one seen wins
+        latest[(r.scenario, r.engine)] = r
+    return [latest[k] for k in sorted(latest)]
+
+
+def build_report(
+    runs: list[StoredRun],
+    *,
+    history: str,
+    since: str | None = None,
+    focus_run_ids: list[str] | None = None,
+    procedures: list[Procedure] | None = None,
+    title: str = "Recovery drill report",
+    now: dt.datetime | None = None,
+) -> Report:
+    """The report of ``runs`` (oldest first); detail for ``focus_run_ids`` or the latest."""
+    if focus_run_ids is not None:
+        wanted = set(focus_run_ids)
+        focus = [r for r in runs if r.run_id in wanted]
+    else:
+        focus = latest_per_drill(runs)
+    totals = {v: sum(1 for r in runs if (r.verdict or "error") == v) for v in VERDICTS}
+    totals["runs"] = len(runs)
+    totals["measured"] = sum(1 for r in runs if r.objectives_met is not None)
+    totals["objectives_met"] = sum(1 for r in runs if r.objectives_met)
+    generated = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return Report(
+        title=title,
+        generated_at=generated.isoformat(timespec="seconds"),
+        history=history,
+        since=since,
+        runs=tuple(runs),
+        focus=tuple(focus),
+        trends=tuple(trends(runs)),
+        procedures=tuple(procedures or ()),
+        totals=totals,
+    )
+
+
+# -- wording shared by every renderer ------------------------------------------------------------
+def when(iso: str | None) -> str:
+    """'2026-11-21 05:18 UTC' from a journal time."""
+    if not iso:
+        return "-"
+    value = dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def seconds(value: float | None) -> str:
+    """'2.78 s', '0 s', '-' for not measured."""
+    if value is None:
+        return "-"
+    if value == 0:
+        return "0 s"
+    return f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
+
+
+def objectives_text(run: StoredRun) -> str:
+    """'RTO ≤ 30 s, RPO ≤ 10 s, lost writes ≤ 0'."""
+    parts = []
+    if run.rto_objective_s is not None:
+        parts.append(f"RTO ≤ {run.rto_objective_s:g} s")
+    if run.rpo_objective_s is not None:
+        parts.append(f"RPO ≤ {run.rpo_objective_s:g} s")
+    if run.max_lost_writes_objective is not None:
+        parts.append(f"lost writes ≤ {run.max_lost_writes_objective}")
+    return ", ".join(parts) or "none"
+
+
+def objectives_status(run: StoredRun) -> str:
+    """'met', 'missed' or 'not measured'."""
+    if run.objectives_met is None:
+        return "not measured"
+    return "met" if run.objectives_met else "missed"
+
+
+def data_lost_text(run: StoredRun) -> str:
+    """What data the drill lost, in words an auditor reads once."""
+    lost, acked = run.figure("lost_writes"), run.figure("acked_writes")
+    if lost is None:
+        return "not measured (the drill did not recover and measure)"
+    text = (
+        "none"
+        if lost == 0
+        else f"{int(lost)} of {int(acked or 0)} acknowledged writes"
+        f" (RPO {seconds(run.figure('rpo_s'))})"
+    )
+    holes, unexpected = run.figure("holes") or 0, run.figure("unexpected") or 0
+    if holes:
+        text += f"; {int(holes)} lost from the middle (holes)"
+    if unexpected:
+        text += f"; {int(unexpected)} unexpected rows"
+    if run.data_verified is False:
+        text += "; seeded data did NOT match after recovery"
+    return text
+
+
+def runs_met_text(trend: Trend | None) -> str:
+    """'objectives met in 4 of 5 measured runs (6 runs)'."""
+    if trend is None:
+        return "-"
+    text = f"met in {trend.objectives_met} of {trend.measured} measured"
+    return text + (f" ({trend.runs} runs)" if trend.runs != trend.measured else "")
+
+
+def since_iso(text: str, *, now: dt.datetime | None = None) -> str:
+    """``--since``: YYYY-MM-DD, an ISO-8601 time, or ``Nd`` (N days ago), as ISO-8601 UTC.
+
+    Raises ValueError with a message fit for the user.
+    """
+    value = text.strip()
+    if value.endswith("d") and value[:-1].isdigit():
+        moment = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=int(value[:-1]))
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"--since {text!r}: expected a date (2026-01-31), an ISO-8601 time "
+                "(2026-01-31T12:00:00Z) or a number of days (30d)"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
