@@ -72,7 +72,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _fail(code: int, message: str) -> NoReturn:
-    err.print(message, markup=False, highlight=False)
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -131,6 +131,58 @@ def measure_rto(
     )
 
 
+@dataclass(frozen=True)
+class Landing:
+    """Where point-in-time recovery landed, judged from the acknowledgment log.
+
+    ``overshoot_writes``: acknowledged writes issued after the target that are present
+    (recovery replayed past its target). ``undershoot_writes``: acknowledged writes finished
+    before the target that are missing (recovery ended early). ``error_s`` is signed: the
+    issue time of the newest surviving write minus the target when it overshot, the
+    completion time of the oldest missing one minus the target when it undershot, else the
+    distance from the newest surviving write before the target.
+    """
+
+    target_wall: float
+    error_s: float
+    overshoot_writes: int
+    undershoot_writes: int
+    within_tolerance: bool
+
+
+def measure_landing(
+    records: Iterable[WriteRecord], surviving: set[int], *, target_wall: float, tolerance_s: float
+) -> Landing:
+    """Judge a point-in-time recovery against its wall-clock target.
+
+    ``records`` must be the writes sent to the server that was recovered from (writes sent to
+    the recovered server afterwards are issued after the target too, and belong there).
+    """
+    acked = [r for r in records if r.status is WriteStatus.OK]
+
+    def done_wall(r: WriteRecord) -> float:
+        return r.issued_wall + (r.done_mono - r.issued_mono)
+
+    over = [r for r in acked if r.issued_wall > target_wall and r.seq in surviving]
+    under = [r for r in acked if done_wall(r) < target_wall and r.seq not in surviving]
+    if over:
+        error = max(r.issued_wall for r in over) - target_wall
+    elif under:
+        error = min(done_wall(r) for r in under) - target_wall
+    else:
+        before = [
+            done_wall(r) for r in acked if r.seq in surviving and r.issued_wall <= target_wall
+        ]
+        error = (max(before) - target_wall) if before else 0.0
+    return Landing(
+        target_wall=target_wall,
+        error_s=error,
+        overshoot_writes=len(over),
+        undershoot_writes=len(under),
+        within_tolerance=abs(error) <= tolerance_s and not over and not under,
+    )
+
+
 def to_ranges(seqs: Iterable[int]) -> list[list[int]]:
     """Compress sorted-or-not sequence numbers into inclusive [first, last] ranges."""
     ranges: list[list[int]] = []

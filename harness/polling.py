@@ -18,11 +18,13 @@ def poll_until(
     timeout_s: float,
     interval_s: float = 0.2,
     hint: str = "",
+    stop_on: tuple[type[BaseException], ...] = (),
 ) -> T:
     """Call ``probe`` every ``interval_s`` until it returns a value other than None.
 
-    An exception from the probe counts as "not yet"; the last one is quoted if the deadline
-    passes. Raises CommandTimeout naming ``what`` was waited for.
+    An exception from the probe counts as "not yet" (the last one is quoted if the deadline
+    passes), except those in ``stop_on``, which end the wait at once. Raises CommandTimeout
+    naming what was waited for.
     """
     deadline = time.monotonic() + timeout_s
     last = ""
@@ -32,6 +34,8 @@ def poll_until(
             result = probe()
             if result is not None:
                 return result
+        except stop_on:
+            raise
         except Exception as exc:  # the probe failing is the normal "not yet" case
             last = f"{type(exc).__name__}: {exc}"
         if started >= deadline:

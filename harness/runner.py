@@ -3,10 +3,16 @@
 The runner keeps a ``current action`` breadcrumb, so any failure is recorded as "failed while
 <action> (<first line of the error>)". Faults are reverted and the lab (every container,
 network and volume of the run) is removed in ``finally``, also on Ctrl-C.
+
+Timeline: backups and faults run at their ``at_s`` (seconds after the writer starts). Faults
+before the last one are preconditions (a broken standby, a damaged archive, a corrupt backup);
+the last one is the incident: it starts the RTO and RPO clocks, and the recovery procedure
+answers it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -16,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.backups.agent import BackupAgent
 from harness.backups.catalog import Catalog, Verification
 from harness.backups.logical import dump_job, take_logical_backup
+from harness.backups.physical import take_physical_backup
 from harness.backups.verify import verify_stored
 from harness.clock import clock_facts, iso_utc
 from harness.dataset import Fingerprint, reference_fingerprint, table_names
@@ -30,16 +36,26 @@ from harness.health import healthy_within
 from harness.lab.docker_client import docker_client
 from harness.lab.images import ResolvedImage, resolve_image
 from harness.lab.lab import Lab
-from harness.lab.node import Node, provision
-from harness.measure import RpoResult, RtoResult, measure_rpo, measure_rto, to_ranges
+from harness.lab.node import Node
+from harness.measure import (
+    Landing,
+    RpoResult,
+    RtoResult,
+    measure_landing,
+    measure_rpo,
+    measure_rto,
+    to_ranges,
+)
+from harness.monitor import LagMonitor
 from harness.polling import poll_until
 from harness.progress import NullProgress, Progress
+from harness.recovery.context import Recovered, RecoveryContext
 from harness.recovery.pipeline import run_recovery
-from harness.recovery.steps import Recovered, RecoveryContext
 from harness.report.journal import JOURNAL_VERSION, write_journal
-from harness.scenario.model import Backup, Scenario, ServerFault
+from harness.scenario.model import Backup, BadMigration, Scenario, ServerFault
+from harness.topology import Topology, add_replica, build
 from harness.verdict import Outcome, Verdict, decide, objectives_met
-from harness.workload import Writer
+from harness.workload import Reader, Writer
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +76,7 @@ class DrillResult:
     verdict: Verdict
     journal_path: Path
     journal: dict[str, Any]
+    strategy: str | None = None
 
 
 @dataclass
@@ -67,23 +84,29 @@ class _State:
     """What the drill learned as it went; turned into the journal at the end."""
 
     image: ResolvedImage | None = None
+    topology: Topology | None = None
     reference: dict[str, Fingerprint] = field(default_factory=dict)
     source_bytes: int = 0
     catalog: Catalog = field(default_factory=Catalog)
     faults: list[FaultOutcome] = field(default_factory=list)
+    pending_reverts: list[tuple[NodeFault, FaultContext]] = field(default_factory=list)
     recovery: RecoveryContext | None = None
     recovered: Recovered | None = None
+    incident_node: str = "primary"
     fault_mono: float | None = None
     detected_mono: float | None = None
-    recovered_fps: dict[str, Fingerprint] | None = None
+    recovered_fps: dict[str, Fingerprint | None] | None = None
     rpo: RpoResult | None = None
     rto: RtoResult | None = None
+    landing: Landing | None = None
     timings: dict[str, float] = field(default_factory=dict)
     writer: Writer | None = None
+    reader: Reader | None = None
+    monitor: LagMonitor | None = None
 
 
 class Drill:
-    """One scenario on one engine."""
+    """One scenario on one engine (and, for a strategy comparison, one strategy)."""
 
     def __init__(
         self,
@@ -94,8 +117,10 @@ class Drill:
         out_dir: Path,
         image: str | None = None,
         progress: Progress | None = None,
+        strategy: str | None = None,
     ) -> None:
-        self.scenario = scenario
+        self.strategy = strategy
+        self.scenario = scenario.for_strategy(strategy) if strategy else scenario
         self.source = source
         self.engine_name = engine
         self.engine: Engine = get_engine(engine)
@@ -121,7 +146,8 @@ class Drill:
     # -- entry point ------------------------------------------------------------------------
     def run(self) -> DrillResult:
         """Run the drill; never raises HarnessError (it becomes verdict ``error``)."""
-        self.progress.begin(f"{self.scenario.name} on {self.engine_name}")
+        title = f"{self.scenario.name}{f' [{self.strategy}]' if self.strategy else ''}"
+        self.progress.begin(f"{title} on {self.engine_name}")
         self._save("started")
         status, verdict, error = "done", Verdict.ERROR, ""
         reasons: list[str] = []
@@ -134,6 +160,11 @@ class Drill:
             status, error = "failed", f"failed while {self.action} ({first})"
             reasons = [error]
             log.error("%s: %s", self.scenario.name, error)
+        except Exception as exc:  # a bug, not an outcome: record it, clean up, report exit 3
+            status = "failed"
+            error = f"internal error while {self.action} ({type(exc).__name__}: {exc})"
+            reasons = [error]
+            log.exception("%s: %s", self.scenario.name, error)
         except KeyboardInterrupt:
             status, error = "interrupted", f"interrupted while {self.action}"
             self._save(status, verdict=Verdict.ERROR, reasons=[error], error=error)
@@ -143,7 +174,13 @@ class Drill:
             self.progress.end()
         journal = self._save(status, verdict=verdict, reasons=reasons, checks=checks, error=error)
         return DrillResult(
-            self.run_id, self.scenario.name, self.engine_name, verdict, self.journal_path, journal
+            self.run_id,
+            self.scenario.name,
+            self.engine_name,
+            verdict,
+            self.journal_path,
+            journal,
+            self.strategy,
         )
 
     def _execute(self) -> None:
@@ -162,44 +199,76 @@ class Drill:
             try:
                 self._drill(lab)
             finally:
-                if st.writer is not None:
-                    st.writer.stop()
+                for worker in (st.writer, st.reader, st.monitor):
+                    if worker is not None:
+                        worker.stop()
+                for fault, fctx in reversed(st.pending_reverts):
+                    with contextlib.suppress(HarnessError, *engine.driver_errors()):
+                        fault.revert(fctx)
                 self._do("removing the lab (containers, network, volumes)")
 
     def _drill(self, lab: Lab) -> None:
         s, engine, st = self.scenario, self.engine, self.state
         assert st.image is not None
         since = time.monotonic()
-        self._do("starting the primary server")
-        primary = provision(lab, engine, image=st.image.name, name="primary")
-        agent: BackupAgent | None = None
-        if s.stores:
-            self._do("starting the backup agent and its stores")
-            agent = BackupAgent(lab, image=st.image.name, stores=[x.name for x in s.stores])
+        self._do("starting the primary server" + (" and the backup agent" if s.stores else ""))
+        topo = st.topology = build(lab, engine, s, image=st.image.name)
         self._timed("containers_start_s", since)
 
         since = time.monotonic()
         self._do(f"seeding {s.dataset.tables} tables x {s.dataset.rows_per_table} rows")
-        self._seed(lab, primary)
+        self._seed(lab, topo.primary)
         self._timed("seed_s", since)
+
+        if s.topology.replicas:
+            since = time.monotonic()
+            for replica in s.topology.replicas:
+                self._do(f"cloning the primary into replica {replica.name}")
+                add_replica(
+                    lab,
+                    engine,
+                    topo,
+                    replica,
+                    image=st.image.name,
+                    connect=lambda n: self._connect(lab, n),
+                )
+            self._timed("replicas_start_s", since)
 
         self._do("starting the writer")
         writer = st.writer = Writer(engine, rate_per_s=s.workload.rate_per_s)
         self.progress.watch(writer.counts)
-        writer.retarget(primary.name, primary.endpoint(lab, engine))
+        writer.retarget(topo.primary.name, topo.primary.endpoint(lab, engine))
         writer.start()
         t0 = time.monotonic()
+        st.monitor = LagMonitor(
+            engine,
+            lambda: self._connect(lab, topo.primary),
+            t0=t0,
+            archive=topo.archive_volume is not None,
+            replicas=bool(topo.replicas),
+        ).start()
+        reader_table = next(
+            (
+                f.old_reader_table
+                for f in s.timeline
+                if isinstance(f, BadMigration) and f.old_reader_table
+            ),
+            None,
+        )
+        if reader_table:
+            st.reader = Reader(engine, topo.primary.endpoint(lab, engine), table=reader_table)
+            st.reader.start()
 
+        incident = s.incident
         events: list[tuple[float, int, Backup | ServerFault]] = [
             (b.at_s, 0, b) for b in s.backups
         ] + [(f.at_s, 1, f) for f in s.server_faults]
         for at_s, _, event in sorted(events, key=lambda e: (e[0], e[1])):
             time.sleep(max(0.0, t0 + at_s - time.monotonic()))
             if isinstance(event, Backup):
-                assert agent is not None
-                self._backup(lab, agent, primary, event)
+                self._backup(event)
             else:
-                self._fault(lab, agent, primary, event, t0)
+                self._fault(lab, event, t0, incident=event is incident)
 
         if st.recovered is not None:
             target = st.recovered.node
@@ -208,6 +277,10 @@ class Drill:
             time.sleep(s.workload.after_recovery_s)
         self._do("stopping the writer")
         writer.stop()
+        if st.monitor is not None:
+            st.monitor.stop()
+        if st.reader is not None:
+            st.reader.stop()
         if st.recovered is not None:
             self._measure(lab, st.recovered.node)
 
@@ -234,33 +307,47 @@ class Drill:
                 f"seeded data does not match its reference fingerprints: {seeded} != {st.reference}"
             )
 
-    def _backup(self, lab: Lab, agent: BackupAgent, primary: Node, backup: Backup) -> None:
+    def _backup(self, backup: Backup) -> None:
         st, engine = self.state, self.engine
-        self._do(f"taking backup {backup.name}")
-        assert st.writer is not None
-        job = dump_job(engine, backup, source_host=primary.name)
+        assert st.writer is not None and st.topology is not None
+        agent, primary = st.topology.agent, st.topology.primary
+        assert agent is not None
+        self._do(f"taking {backup.method} backup {backup.name}")
         fault = next(
             (SilentEmptyBackup(f) for f in self.scenario.backup_faults if f.backup == backup.name),
             None,
         )
-        if fault is not None:
-            job = fault.broken(job)
         at_wall, at_mono = time.time(), time.monotonic()
-        record = take_logical_backup(
-            agent,
-            engine,
-            backup,
-            job,
-            source_bytes=st.source_bytes,
-            last_acked_seq=st.writer.last_acked_seq(),
-        )
+        if backup.method == "physical":
+            record = take_physical_backup(
+                agent,
+                engine,
+                backup,
+                source_host=primary.name,
+                source_bytes=st.source_bytes,
+                last_acked_seq=st.writer.last_acked_seq(),
+            )
+        else:
+            job = dump_job(engine, backup, source_host=primary.name)
+            if fault is not None:
+                job = fault.broken(job)
+            record = take_logical_backup(
+                agent,
+                engine,
+                backup,
+                job,
+                source_bytes=st.source_bytes,
+                last_acked_seq=st.writer.last_acked_seq(),
+            )
         record.faulted = fault is not None
-        verify_stored(agent, record)
+        verify_stored(agent, engine, record)
         st.catalog.add(record)
         if record.verification < Verification.CHECKSUM_MATCHES:
             log.warning(
                 "backup %s failed verification: %s", record.name, record.verification_failure
             )
+        if st.monitor is not None:
+            st.monitor.sample()
         if fault is not None:
             effect = fault.took_effect(record)
             st.faults.append(
@@ -275,75 +362,112 @@ class Drill:
             )
             fault.revert()
 
-    def _fault(
-        self,
-        lab: Lab,
-        agent: BackupAgent | None,
-        primary: Node,
-        spec: ServerFault,
-        t0: float,
-    ) -> None:
-        st, engine, s = self.state, self.engine, self.scenario
-        fault: NodeFault = node_fault(spec)
-        writer = st.writer
-        assert writer is not None
-        fctx = FaultContext(
+    def _fault_context(self, lab: Lab, spec: ServerFault) -> FaultContext:
+        st, engine = self.state, self.engine
+        assert st.topology is not None and st.writer is not None
+        topo = st.topology
+        target_name = getattr(spec, "target", topo.primary.name)
+        node = topo.nodes.get(target_name, topo.primary)
+        return FaultContext(
             lab=lab,
             engine=engine,
-            target=primary.target(),
-            connect=lambda: self._connect(lab, primary),
-            acked_seqs=writer.acked_seqs,
+            target=node.target(),
+            connect=lambda: self._connect(lab, node),
+            acked_seqs=st.writer.acked_seqs,
+            connect_primary=lambda: self._connect(lab, topo.primary),
+            agent=topo.agent,
+            catalog=st.catalog,
+            archive_store=self.scenario.topology.wal_archive,
+            damaged_tables=lambda name: self._damaged_tables(lab, topo.nodes[name]),
+            node_names=tuple(topo.nodes),
         )
-        self._do(f"injecting {spec.fault} into {spec.target}")
+
+    def _fault(self, lab: Lab, spec: ServerFault, t0: float, *, incident: bool) -> None:
+        st, engine, s = self.state, self.engine, self.scenario
+        assert st.topology is not None
+        fault: NodeFault = node_fault(spec)
+        fctx = self._fault_context(lab, spec)
+        where = str(
+            getattr(spec, "target", None)
+            or getattr(spec, "backup", None)
+            or getattr(spec, "store", "")
+        )
+        self._do(f"injecting {spec.fault} into {where}")
+        incident_wall = time.time()
         fault.inject(fctx)
-        st.fault_mono, fault_wall = time.monotonic(), time.time()
-        try:
-            if fault.causes_outage:
-                # Detection first: the harness's own check of the damage must not count as RTO.
-                self._do("detecting the outage")
-                st.detected_mono = self._detect(lab, primary)
-            else:
-                st.detected_mono = st.fault_mono  # a logical error: the server never went down
+        fault_mono, fault_wall = time.monotonic(), time.time()
+        if not incident:
             effect = fault.took_effect(fctx)
             st.faults.append(
                 FaultOutcome(
                     spec.fault,
-                    spec.target,
+                    where,
                     fault_wall,
-                    st.fault_mono - t0,
+                    fault_mono - t0,
                     effect.took_effect,
                     effect.evidence,
                 )
             )
+            st.pending_reverts.append((fault, fctx))
+            if st.monitor is not None:
+                st.monitor.sample()
+            return
+        st.fault_mono = fault_mono
+        st.incident_node = fctx.target.name
+        failed = st.topology.nodes.get(fctx.target.name, st.topology.primary)
+        try:
+            if fault.causes_outage:
+                # Detection first: the harness's own check of the damage must not count as RTO.
+                self._do("detecting the outage")
+                st.detected_mono = self._detect(lab, failed)
+            else:
+                st.detected_mono = fault_mono  # a logical error: the server never went down
+            effect = fault.took_effect(fctx)
+            st.faults.append(
+                FaultOutcome(
+                    spec.fault,
+                    where,
+                    fault_wall,
+                    fault_mono - t0,
+                    effect.took_effect,
+                    effect.evidence,
+                )
+            )
+            if st.monitor is not None:
+                st.monitor.sample()
             if not effect.took_effect:
                 log.warning("fault %s did not take effect: %s", spec.fault, effect.evidence)
                 return
             if st.detected_mono is None:
                 return
             if not fault.causes_outage and not s.recovery.steps:
-                st.recovered = Recovered(primary, st.fault_mono, st.fault_mono)
+                st.recovered = Recovered(failed, fault_mono, fault_mono)
                 return
             self._do("recovering")
             ctx = st.recovery = RecoveryContext(
                 lab=lab,
                 engine=engine,
                 image=st.image.name if st.image else "",
-                agent=agent,
+                agent=st.topology.agent,
                 catalog=st.catalog,
-                failed=primary,
+                failed=failed,
                 probe_interval_s=s.recovery.probe_interval_s,
                 announce=self.progress.phase,
+                nodes=st.topology.nodes,
+                incident_wall=incident_wall,
+                archive_volume=st.topology.archive_volume,
+                connect=lambda n: self._connect(lab, n),
             )
             st.recovered = run_recovery(ctx, s.recovery.steps)
         finally:
             fault.revert(fctx)
 
-    def _detect(self, lab: Lab, primary: Node) -> float | None:
+    def _detect(self, lab: Lab, node: Node) -> float | None:
         """The moment a probe (with its own deadline) first fails, or None if it never does."""
         engine, rec = self.engine, self.scenario.recovery
 
         def down() -> float | None:
-            if healthy_within(lab, engine, primary, timeout_s=rec.probe_timeout_s):
+            if healthy_within(lab, engine, node, timeout_s=rec.probe_timeout_s):
                 return None
             return time.monotonic()
 
@@ -358,6 +482,24 @@ class Drill:
             log.warning("outage not detected: %s", exc)
             return None
 
+    def _table_states(self, conn: Any) -> dict[str, Fingerprint | None]:
+        """Each seeded table's fingerprint now, None where it cannot be read (dropped)."""
+        states: dict[str, Fingerprint | None] = {}
+        for table in self.state.reference:
+            try:
+                states[table] = self.engine.fingerprints(conn, [table])[table]
+            except self.engine.driver_errors():
+                states[table] = None
+        return states
+
+    def _damaged_tables(self, lab: Lab, node: Node) -> list[str]:
+        conn = self._connect(lab, node)
+        try:
+            now = self._table_states(conn)
+        finally:
+            conn.close()
+        return [t for t, fp in self.state.reference.items() if now.get(t) != fp]
+
     def _measure(self, lab: Lab, node: Node) -> None:
         st, engine = self.state, self.engine
         assert st.writer is not None and st.fault_mono is not None and st.detected_mono is not None
@@ -367,17 +509,24 @@ class Drill:
         conn = self._connect(lab, node)
         try:
             surviving = engine.write_seqs(conn)
-            st.recovered_fps = engine.fingerprints(conn, list(st.reference))
+            st.recovered_fps = self._table_states(conn)
         finally:
             conn.close()
         self._timed("measure_s", since)
-        st.rpo = measure_rpo(st.writer.records(), surviving, fault_mono=st.fault_mono)
+        records = st.writer.records()
+        st.rpo = measure_rpo(records, surviving, fault_mono=st.fault_mono)
         st.rto = measure_rto(
             fault_mono=st.fault_mono,
             detected_mono=st.detected_mono,
             restored_mono=st.recovered.restored_mono,
             verified_mono=st.recovered.verified_mono,
         )
+        landing = st.recovered.landing
+        if landing is not None and landing.target_wall is not None:
+            before = [r for r in records if r.target == st.incident_node]
+            st.landing = measure_landing(
+                before, surviving, target_wall=landing.target_wall, tolerance_s=landing.tolerance_s
+            )
         source = st.recovered.restored_from
         if source is not None and st.recovered_fps == st.reference:
             source.verification = Verification.RESTORE_TESTED
@@ -411,6 +560,7 @@ class Drill:
             if st.recovered and st.recovered.restored_from
             else None,
             rejected_backups=rejected,
+            landing=st.landing,
         )
 
     def _judge(self) -> tuple[Verdict, list[Any], list[str]]:
@@ -451,6 +601,20 @@ class Drill:
         ]
         (self.run_dir / "acks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
+    def _data_loss(self) -> dict[str, Any]:
+        """Seeded rows missing after recovery, and the tables that do not match the reference."""
+        st = self.state
+        if st.recovered_fps is None:
+            return {"seed_rows_lost": None, "tables_damaged": None}
+        lost = 0
+        damaged = []
+        for table, ref in st.reference.items():
+            now = st.recovered_fps.get(table)
+            if now != ref:
+                damaged.append(table)
+                lost += ref.rows - (now.rows if now else 0) if not now or now.rows < ref.rows else 0
+        return {"seed_rows_lost": lost, "tables_damaged": damaged}
+
     def _journal(
         self,
         status: str,
@@ -462,13 +626,14 @@ class Drill:
         s, st = self.scenario, self.state
         outcome = self._outcome()
         met, missed = objectives_met(s.objectives, outcome)
-        rpo, rto = st.rpo, st.rto
-        now = time.time()
+        rpo, rto, landing = st.rpo, st.rto, st.landing
+        reader = st.reader
         return {
             "journal_version": JOURNAL_VERSION,
             "run_id": self.run_id,
             "status": status,
             "scenario": s.name,
+            "strategy": self.strategy,
             "scenario_file": str(self.source),
             "summary": s.summary,
             "engine": self.engine_name,
@@ -476,7 +641,7 @@ class Drill:
             "image_requested": st.image.requested if st.image else self.image_override,
             "image_local_build": st.image.local_build if st.image else None,
             "started_at": iso_utc(self._started_wall),
-            "ended_at": None if status == "started" else iso_utc(now),
+            "ended_at": None if status == "started" else iso_utc(time.time()),
             "duration_s": round(time.monotonic() - self._started_mono, 3),
             "verdict": verdict.value if verdict else None,
             "reasons": reasons,
@@ -500,6 +665,20 @@ class Drill:
                 "last_surviving_seq": rpo.last_surviving_seq if rpo else None,
                 "data_verified": outcome.data_verified,
                 "restored_from": outcome.restored_from,
+                "recovered_by": st.recovered.step if st.recovered else None,
+                **self._data_loss(),
+                "pitr": None
+                if landing is None
+                else {
+                    "target_at": iso_utc(landing.target_wall),
+                    "error_s": round(landing.error_s, 4),
+                    "overshoot_writes": landing.overshoot_writes,
+                    "undershoot_writes": landing.undershoot_writes,
+                    "within_tolerance": landing.within_tolerance,
+                    "server_log": st.recovered.landing.server_log
+                    if st.recovered and st.recovered.landing
+                    else [],
+                },
             },
             "phases": {
                 "detect_s": round(rto.detect_s, 4) if rto else None,
@@ -510,9 +689,20 @@ class Drill:
             "faults": [f.as_dict() for f in st.faults],
             "backups": [r.as_dict() for r in st.catalog.records],
             "recovery": [r.as_dict() for r in (st.recovery.records if st.recovery else [])],
+            "lag": st.monitor.summary() if st.monitor else None,
+            "old_reader": None
+            if reader is None
+            else {
+                "table": reader.table,
+                "reads_ok": reader.ok,
+                "reads_failed": reader.failed,
+                "first_error": reader.first_error,
+            },
             "fingerprints": {
                 "reference": {t: f.as_dict() for t, f in st.reference.items()},
-                "recovered": {t: f.as_dict() for t, f in (st.recovered_fps or {}).items()},
+                "recovered": {
+                    t: (f.as_dict() if f else None) for t, f in (st.recovered_fps or {}).items()
+                },
             },
             "dataset": s.dataset.model_dump(),
             "workload": s.workload.model_dump(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from harness.measure import RpoResult, RtoResult
+from harness.measure import Landing, RpoResult, RtoResult
 from harness.scenario.model import Expect, Objectives
 
 
@@ -48,6 +48,7 @@ class Outcome:
     data_verified: bool | None
     restored_from: str | None
     rejected_backups: frozenset[str]
+    landing: Landing | None = None
 
 
 def objectives_met(objectives: Objectives, outcome: Outcome) -> tuple[bool, list[str]]:
@@ -110,6 +111,16 @@ def decide(
                 expect.restored_from,
                 outcome.restored_from,
                 outcome.restored_from == expect.restored_from,
+            )
+        )
+    if outcome.landing is not None:
+        landed = outcome.landing.within_tolerance
+        checks.append(
+            Check(
+                "point-in-time recovery landed on its target",
+                expect.landed_on_target,
+                landed,
+                landed == expect.landed_on_target,
             )
         )
     for name in expect.rejected_backups:

@@ -151,3 +151,46 @@ def _close(conn: Any) -> None:
     if conn is not None:
         with contextlib.suppress(Exception):
             conn.close()
+
+
+class Reader:
+    """An old system that keeps reading one table; counts reads that worked and that failed."""
+
+    def __init__(
+        self, engine: Engine, endpoint: Endpoint, *, table: str, rate_per_s: float = 5.0
+    ) -> None:
+        self.engine = engine
+        self.endpoint = endpoint
+        self.table = table
+        self.interval_s = 1.0 / rate_per_s
+        self.ok = 0
+        self.failed = 0
+        self.first_failure_mono: float | None = None
+        self.first_error = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="drill-old-reader", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        errors = self.engine.driver_errors()
+        while not self._stop.wait(self.interval_s):
+            try:
+                conn = self.engine.connect(self.endpoint, timeout_s=1)
+                try:
+                    self.engine.count_rows(conn, self.table)
+                finally:
+                    _close(conn)
+                self.ok += 1
+            except errors as exc:
+                self.failed += 1
+                if self.first_failure_mono is None:
+                    self.first_failure_mono = time.monotonic()
+                    self.first_error = (
+                        str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+                    )

@@ -29,12 +29,17 @@ class FileFacts:
 class BackupAgent:
     """Runs backup and restore pipelines next to the stores, never next to the data."""
 
-    def __init__(self, lab: Lab, *, image: str, stores: list[str]) -> None:
+    def __init__(
+        self, lab: Lab, *, image: str, volumes: dict[str, str], tmpfs_mb: dict[str, int]
+    ) -> None:
+        """``volumes`` maps store names to volumes of the run; ``tmpfs_mb`` sizes tmpfs stores."""
         self.lab = lab
+        self.volumes = dict(volumes)
         container = DockerContainer(image).with_command(["sleep", "infinity"])
-        for store in stores:
-            volume = lab.volume(f"store-{store}", role="backup-store")
+        for store, volume in volumes.items():
             container.with_volume_mapping(volume, f"{STORES_ROOT}/{store}", mode="rw")
+        for store, size_mb in tmpfs_mb.items():
+            container.with_tmpfs_mount(f"{STORES_ROOT}/{store}", size=f"{size_mb}m")
         self._container = lab.start(container, role="backup-agent", alias="backup-agent")
         self.container_id = self._container.get_wrapped_container().id
 

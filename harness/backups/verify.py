@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from harness.backups.agent import BackupAgent
 from harness.backups.catalog import BackupRecord, Verification
+from harness.backups.physical import directory_facts, verify_files
+from harness.engines.base import Engine
 
 
-def verify_stored(agent: BackupAgent, record: BackupRecord) -> BackupRecord:
+def verify_stored(agent: BackupAgent, engine: Engine, record: BackupRecord) -> BackupRecord:
     """Re-check a backup in its store: exists, size plausible, checksum matches.
 
-    Updates and returns the record; ``verification_failure`` says which check failed and why.
+    For a logical backup the checksum is the file's sha256 against the catalog; for a physical
+    one it is the manifest's sha256 against the catalog plus the engine's verifier checking
+    every file against the manifest. Updates and returns the record; ``verification_failure``
+    says which check failed and why.
     """
-    facts = agent.facts(record.path)
+    if record.method == "physical":
+        size, sha256 = directory_facts(agent, record.path)
+        exists = bool(sha256)
+    else:
+        facts = agent.facts(record.path)
+        exists, size, sha256 = facts.exists, facts.size_bytes, facts.sha256
     record.checks.clear()
     record.verification = Verification.NONE
     record.verification_failure = ""
@@ -20,28 +30,32 @@ def verify_stored(agent: BackupAgent, record: BackupRecord) -> BackupRecord:
             f"job exited with {record.exit_code}: {record.log_tail[-200:]}"
         )
         return record
-    if not facts.exists:
+    if not exists:
         record.verification_failure = f"exists: {record.path} is missing from store {record.store}"
         return record
     record.verification = Verification.EXISTS
     record.checks.append("exists")
 
     floor = int(record.source_bytes * record.min_size_ratio)
-    if facts.size_bytes < floor:
+    if size < floor:
         record.verification_failure = (
-            f"size plausible: {facts.size_bytes} bytes is below {record.min_size_ratio:g} x the "
+            f"size plausible: {size} bytes is below {record.min_size_ratio:g} x the "
             f"{record.source_bytes} bytes of source data ({floor} bytes)"
         )
         return record
     record.verification = Verification.SIZE_PLAUSIBLE
     record.checks.append("size_plausible")
 
-    if facts.sha256 != record.sha256:
+    if sha256 != record.sha256:
         record.verification_failure = (
-            f"checksum matches: sha256 is {facts.sha256[:16]}..., "
-            f"catalog says {record.sha256[:16]}..."
+            f"checksum matches: sha256 is {sha256[:16]}..., catalog says {record.sha256[:16]}..."
         )
         return record
+    if record.method == "physical":
+        complaint = verify_files(agent, engine, record.path)
+        if complaint:
+            record.verification_failure = f"checksum matches: {complaint}"
+            return record
     record.verification = Verification.CHECKSUM_MATCHES
     record.checks.append("checksum_matches")
     return record

@@ -44,6 +44,18 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class RecoveryTarget:
+    """Where point-in-time recovery stops: exactly one of time (ISO 8601), lsn, name."""
+
+    time: str | None = None
+    lsn: str | None = None
+    name: str | None = None
+
+    def describe(self) -> str:
+        return next(f"{k} {v}" for k, v in vars(self).items() if v is not None)
+
+
+@dataclass(frozen=True)
 class DumpJob:
     """One logical backup as the backup agent runs it.
 
@@ -69,8 +81,12 @@ class Engine(Protocol):
     datadir_marker: str
     credentials: Credentials
 
-    def container(self, image: str) -> DockerContainer:
-        """A configured, not yet started testcontainers container running the server."""
+    def container(self, image: str, *, wait: bool = True) -> DockerContainer:
+        """A configured, not yet started testcontainers container running the server.
+
+        With ``wait`` False the container has no readiness wait (the caller judges readiness,
+        e.g. of a server that first has to replay archived logs).
+        """
 
     def connect(self, endpoint: Endpoint, *, timeout_s: float) -> Any:
         """An autocommit DB-API connection."""
@@ -99,6 +115,9 @@ class Engine(Protocol):
     def delete_writes(self, conn: Any, seqs: list[int]) -> int:
         """Delete the writer rows with these sequence numbers; return how many were deleted."""
 
+    def count_rows(self, conn: Any, table: str) -> int:
+        """Rows in a table (what an old reader does)."""
+
     def write_seqs(self, conn: Any) -> set[int]:
         """Every writer sequence number present in the database."""
 
@@ -113,3 +132,55 @@ class Engine(Protocol):
 
     def tool_env(self) -> dict[str, str]:
         """Environment for the engine's command-line tools (credentials)."""
+
+    # -- depth: archiving, physical backups, point-in-time recovery, replicas -------------
+    archive_mount: str
+    recovery_log_markers: tuple[str, ...]
+
+    def server_command(self, *, archive: bool) -> list[str]:
+        """Command of a primary: replication enabled, log archiving into archive_mount if asked."""
+
+    def after_start_script(self, *, archive: bool) -> str:
+        """Shell run as root in a fresh primary (replication access, archive directory)."""
+
+    def reload(self, conn: Any) -> None:
+        """Make the server re-read its configuration."""
+
+    def base_backup_command(self, *, source_host: str, path: str) -> str:
+        """Shell (agent) taking a physical backup of source_host into the directory path."""
+
+    def verify_base_backup_command(self, path: str) -> str:
+        """Shell (agent) verifying every file of a physical backup against its manifest."""
+
+    def clone_replica_script(self, *, source_host: str, target: str, apply_delay_s: float) -> str:
+        """Shell (helper) cloning source_host into target as a streaming replica."""
+
+    def recovery_settings(self, target: RecoveryTarget | None) -> dict[str, str]:
+        """Settings that replay archived logs (up to target, then promote)."""
+
+    def prepare_restore_script(self, *, source: str, target: str, settings: dict[str, str]) -> str:
+        """Shell (helper) copying a physical backup into target, set up to recover."""
+
+    def in_recovery(self, conn: Any) -> bool:
+        """True while the server is a standby or still replaying logs."""
+
+    def promote(self, conn: Any, *, timeout_s: float) -> None:
+        """Promote a standby to a read-write primary."""
+
+    def retarget_replica(self, conn: Any, target: RecoveryTarget) -> None:
+        """Make a delayed standby stop at target and promote after its next restart."""
+
+    def position(self, conn: Any) -> str:
+        """The current log position (written on a primary, replayed on a standby)."""
+
+    def archive_status(self, conn: Any) -> dict[str, Any]:
+        """Log archiving progress, with lag_bytes behind the current position."""
+
+    def replication_status(self, conn: Any) -> dict[str, Any]:
+        """Per replica: state and replay lag in bytes."""
+
+    def run_sql(self, conn: Any, statements: list[str]) -> None:
+        """Run statements in one transaction."""
+
+    def churn_wal(self, conn: Any, *, rounds: int = 4) -> None:
+        """Generate and recycle enough log that old segments are gone."""

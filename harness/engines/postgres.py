@@ -9,9 +9,17 @@ from typing import Any
 import psycopg
 import psycopg.errors
 from testcontainers.community.postgres import PostgresContainer
+from testcontainers.core.container import DockerContainer
 
 from harness.dataset import Fingerprint, table_name, tsv_chunks
-from harness.engines.base import PROBE_TABLE, WRITES_TABLE, Credentials, DumpJob, Endpoint
+from harness.engines.base import (
+    PROBE_TABLE,
+    WRITES_TABLE,
+    Credentials,
+    DumpJob,
+    Endpoint,
+    RecoveryTarget,
+)
 from harness.scenario.model import Dataset
 
 # The fingerprint in SQL: the same text form and 60-bit md5 prefix as harness.dataset.
@@ -34,11 +42,70 @@ class PostgresEngine:
     def __init__(self) -> None:
         self.credentials = Credentials(user="drill", password="drill-secret", database="drill")
 
-    def container(self, image: str) -> PostgresContainer:
+    # Small WAL segments so that archiving (archive_timeout) and recycling happen within a drill.
+    initdb_args = "--wal-segsize=1"
+    archive_mount = "/archive"
+
+    def container(self, image: str, *, wait: bool = True) -> DockerContainer:
         c = self.credentials
-        return PostgresContainer(
+        env = {
+            "POSTGRES_USER": c.user,
+            "POSTGRES_PASSWORD": c.password,
+            "POSTGRES_DB": c.database,
+            "POSTGRES_INITDB_ARGS": self.initdb_args,
+        }
+        if not wait:
+            # For a server that starts from a prepared data directory (recovery, a replica):
+            # readiness is judged by the caller, who can tell a failed recovery from a slow one.
+            return DockerContainer(image).with_envs(**env).with_exposed_ports(self.port)
+        container = PostgresContainer(
             image, username=c.user, password=c.password, dbname=c.database, driver=None
         )
+        return container.with_env("POSTGRES_INITDB_ARGS", self.initdb_args)
+
+    def server_command(self, *, archive: bool) -> list[str]:
+        """Server settings of a primary: replication always, WAL archiving when asked."""
+        args = [
+            "postgres",
+            "-c",
+            "wal_level=replica",
+            "-c",
+            "max_wal_senders=10",
+            "-c",
+            "max_wal_size=32MB",
+            "-c",
+            "min_wal_size=4MB",
+            "-c",
+            "wal_keep_size=0",
+        ]
+        if archive:
+            wal = f"{self.archive_mount}/wal"
+            args += [
+                "-c",
+                "archive_mode=on",
+                "-c",
+                "archive_timeout=1",
+                "-c",
+                f"archive_command=test ! -f {wal}/%f && cp %p {wal}/%f.part "
+                f"&& mv {wal}/%f.part {wal}/%f",
+            ]
+        return args
+
+    def after_start_script(self, *, archive: bool) -> str:
+        """Shell (as root, in the server container): allow replication, prepare the archive."""
+        hba = f"{self.datadir}/pg_hba.conf"
+        script = (
+            f"grep -q '^host replication all all' {hba} || "
+            f"echo 'host replication all all scram-sha-256' >> {hba}"
+        )
+        if archive:
+            script += (
+                f" && mkdir -p {self.archive_mount}/wal && chown postgres: {self.archive_mount}/wal"
+            )
+        return script
+
+    def reload(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute("SELECT pg_reload_conf()")
 
     def connect(self, endpoint: Endpoint, *, timeout_s: float) -> psycopg.Connection[Any]:
         c = self.credentials
@@ -116,6 +183,10 @@ class PostgresEngine:
         cur = conn.execute(f"DELETE FROM {WRITES_TABLE} WHERE seq = ANY(%s)", (seqs,))
         return cur.rowcount
 
+    def count_rows(self, conn: psycopg.Connection[Any], table: str) -> int:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(row[0]) if row else 0
+
     def write_seqs(self, conn: psycopg.Connection[Any]) -> set[int]:
         return {int(r[0]) for r in conn.execute(f"SELECT seq FROM {WRITES_TABLE}")}
 
@@ -127,6 +198,142 @@ class PostgresEngine:
         if row is None:
             raise RuntimeError("probe write returned no row")
         conn.execute(f"SELECT 1 FROM {PROBE_TABLE} WHERE id = %s", (row[0],)).fetchone()
+
+    # -- physical backups, archiving, recovery targets, replicas ------------------------------
+    def base_backup_command(self, *, source_host: str, path: str) -> str:
+        return (
+            f"set -o pipefail; pg_basebackup -h {shlex.quote(source_host)} "
+            f"-D {shlex.quote(path)} -Fp -X stream --checkpoint=fast "
+            "--manifest-checksums=SHA256 --no-password"
+        )
+
+    def verify_base_backup_command(self, path: str) -> str:
+        return f"pg_verifybackup --quiet {shlex.quote(path)}"
+
+    def clone_replica_script(self, *, source_host: str, target: str, apply_delay_s: float) -> str:
+        script = (
+            f"set -e; pg_basebackup -h {shlex.quote(source_host)} -D {target} -X stream -R "
+            "--checkpoint=fast --no-password"
+        )
+        if apply_delay_s > 0:
+            script += (
+                f"; echo \"recovery_min_apply_delay = '{int(apply_delay_s * 1000)}ms'\" "
+                f">> {target}/postgresql.auto.conf"
+            )
+        return script + f"; chown -R postgres: {target}; chmod 700 {target}"
+
+    def recovery_settings(self, target: RecoveryTarget | None) -> dict[str, str]:
+        """Settings that make a restored data directory replay archived WAL (up to a target)."""
+        settings = {
+            "restore_command": f"cp {self.archive_mount}/wal/%f %p",
+            "archive_mode": "off",
+            "recovery_target_action": "promote",
+        }
+        if target is not None:
+            if target.time is not None:
+                settings["recovery_target_time"] = target.time
+            elif target.lsn is not None:
+                settings["recovery_target_lsn"] = target.lsn
+            elif target.name is not None:
+                settings["recovery_target_name"] = target.name
+            settings["recovery_target_inclusive"] = "off"
+        return settings
+
+    def prepare_restore_script(self, *, source: str, target: str, settings: dict[str, str]) -> str:
+        """Shell (root, in a helper container): copy a physical backup and set it to recover."""
+        conf = "\n".join(f"{k} = '{v}'" for k, v in settings.items())
+        return (
+            f"set -e; cp -a {shlex.quote(source)}/. {target}/; rm -f {target}/postmaster.pid; "
+            f"printf '%s\\n' {shlex.quote(conf)} >> {target}/postgresql.auto.conf; "
+            f"touch {target}/recovery.signal; chown -R postgres: {target}; chmod 700 {target}"
+        )
+
+    def in_recovery(self, conn: psycopg.Connection[Any]) -> bool:
+        row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+        return bool(row and row[0])
+
+    def promote(self, conn: psycopg.Connection[Any], *, timeout_s: float) -> None:
+        row = conn.execute("SELECT pg_promote(true, %s)", (max(1, int(timeout_s)),)).fetchone()
+        if not row or not row[0]:
+            raise RuntimeError("pg_promote() did not complete")
+
+    def retarget_replica(self, conn: psycopg.Connection[Any], target: RecoveryTarget) -> None:
+        """Turn a (delayed) standby into one that stops at ``target`` and promotes on restart."""
+        conn.execute("ALTER SYSTEM SET recovery_min_apply_delay = 0")
+        for key, value in self.recovery_settings(target).items():
+            if key.startswith("recovery_target"):
+                conn.execute(f"ALTER SYSTEM SET {key} = '{value}'")
+
+    def position(self, conn: psycopg.Connection[Any]) -> str:
+        row = conn.execute(
+            "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+            "ELSE pg_current_wal_lsn() END::text"
+        ).fetchone()
+        return str(row[0]) if row else ""
+
+    def archive_status(self, conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        """Archiver progress: lag in bytes from the current WAL position to the last archived."""
+        row = conn.execute(
+            "SELECT a.last_archived_wal, a.failed_count, a.last_failed_wal, "
+            "pg_current_wal_lsn()::text, "
+            "(SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size') "
+            "FROM pg_stat_archiver a"
+        ).fetchone()
+        assert row is not None
+        last, failed, last_failed, current, segsize = row
+        lag = None
+        if last and len(last) >= 24 and not last.endswith(".backup"):
+            log_no, seg_no = int(last[8:16], 16), int(last[16:24], 16)
+            archived_end = (log_no << 32) + (seg_no + 1) * int(segsize)
+            hi, lo = current.split("/")
+            lag = max(0, (int(hi, 16) << 32) + int(lo, 16) - archived_end)
+        return {
+            "last_archived_wal": last,
+            "failed_count": int(failed or 0),
+            "last_failed_wal": last_failed,
+            "current_lsn": current,
+            "lag_bytes": lag,
+        }
+
+    def replication_status(self, conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        rows = conn.execute(
+            "SELECT application_name, state, "
+            "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint FROM pg_stat_replication"
+        ).fetchall()
+        return {str(r[0]): {"state": r[1], "replay_lag_bytes": r[2]} for r in rows}
+
+    def run_sql(self, conn: psycopg.Connection[Any], statements: list[str]) -> None:
+        """Run statements in one transaction (a migration or a compensating script)."""
+        with conn.transaction():
+            for statement in statements:
+                conn.execute(statement.encode())
+
+    def create_restore_point(self, conn: psycopg.Connection[Any], name: str) -> str:
+        row = conn.execute("SELECT pg_create_restore_point(%s)::text", (name,)).fetchone()
+        return str(row[0]) if row else ""
+
+    def churn_wal(self, conn: psycopg.Connection[Any], *, rounds: int = 4) -> None:
+        """Write and switch enough WAL, with checkpoints, that old segments are recycled."""
+        conn.execute("CREATE TABLE IF NOT EXISTS drill_churn (id int, filler text)")
+        for _ in range(rounds):
+            conn.execute(
+                "INSERT INTO drill_churn "
+                "SELECT g, repeat('x', 400) FROM generate_series(1, 20000) g"
+            )
+            conn.execute("TRUNCATE drill_churn")
+            conn.execute("SELECT pg_switch_wal()")
+            conn.execute("CHECKPOINT")
+
+    recovery_log_markers = (
+        "recovery stopping",
+        "last completed transaction",
+        "recovery ended before configured recovery target was reached",
+        "redo done at",
+        "could not restore file",
+        "requested WAL segment",
+        "selected new timeline ID",
+        "archive recovery complete",
+    )
 
     def tool_env(self) -> dict[str, str]:
         return {"PGUSER": self.credentials.user, "PGPASSWORD": self.credentials.password}

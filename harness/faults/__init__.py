@@ -6,12 +6,18 @@ inconclusive, never a pass.
 
 from __future__ import annotations
 
+from harness.faults.backup_store_full import BackupStoreFull
+from harness.faults.bad_migration import BadMigration
 from harness.faults.base import FaultContext, FaultOutcome, NodeFault
+from harness.faults.corrupt_backup import CorruptBackup
+from harness.faults.decommission import Decommission
 from harness.faults.delete_writes import DeleteWrites
 from harness.faults.kill import KillServer
 from harness.faults.pause import PauseServer
+from harness.faults.replication_break import ReplicationBreak
 from harness.faults.rm_rf_datadir import RmRfDatadir
 from harness.faults.silent_empty_backup import SilentEmptyBackup
+from harness.faults.wal_gap import WalGap
 from harness.scenario import model
 
 NODE_FAULTS: dict[str, type] = {
@@ -19,6 +25,12 @@ NODE_FAULTS: dict[str, type] = {
     "kill": KillServer,
     "pause": PauseServer,
     "delete_writes": DeleteWrites,
+    "wal_gap": WalGap,
+    "replication_break": ReplicationBreak,
+    "bad_migration": BadMigration,
+    "corrupt_backup": CorruptBackup,
+    "backup_store_full": BackupStoreFull,
+    "decommission": Decommission,
 }
 BACKUP_FAULTS: dict[str, type] = {"silent_empty_backup": SilentEmptyBackup}
 FAULT_TYPES = sorted([*NODE_FAULTS, *BACKUP_FAULTS])

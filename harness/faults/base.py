@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from harness.backups.agent import BackupAgent
+from harness.backups.catalog import Catalog
 from harness.clock import iso_utc
 from harness.engines.base import Engine
 from harness.lab.lab import Lab
@@ -17,6 +19,7 @@ class Target:
 
     name: str
     container_id: str
+    data_volume: str | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,12 @@ class FaultContext:
     target: Target
     connect: Callable[[], Any] | None = None
     acked_seqs: Callable[[], list[int]] | None = None
+    connect_primary: Callable[[], Any] | None = None
+    agent: BackupAgent | None = None
+    catalog: Catalog | None = None
+    archive_store: str | None = None
+    damaged_tables: Callable[[str], list[str]] | None = None
+    node_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -240,6 +240,34 @@ class Lab:
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True, v=True)
 
+    def logs(self, container_id: str, *, lines: int = 200) -> str:
+        """The last lines a container of this run logged (read-only)."""
+        try:
+            raw = self.client.containers.get(container_id).logs(tail=lines)
+        except docker.errors.DockerException:
+            return ""
+        return bytes(raw).decode(errors="replace")
+
+    def stop(self, container_id: str, *, timeout_s: int = 10) -> None:
+        """Stop a container of this run cleanly (SIGTERM, then SIGKILL after timeout_s)."""
+        container = self.guard(container_id, action="stop")
+        try:
+            container.stop(timeout=timeout_s)
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not stop {container.name}: {exc}") from exc
+
+    def remove_volume(self, name: str) -> None:
+        """Remove a volume of this run (refusing any other)."""
+        try:
+            volume = self.client.volumes.get(name)
+        except docker.errors.NotFound:
+            return
+        labels = volume.attrs.get("Labels") or {}
+        if labels.get(RUN_LABEL) != self.run_id or labels.get(OWNER_LABEL) != OWNER:
+            raise SafetyError(f"refusing to remove volume {name}: this run did not create it")
+        with contextlib.suppress(docker.errors.NotFound):
+            volume.remove(force=True)
+
     def state(self, container_id: str) -> dict[str, Any]:
         """The container's State block from the engine (read-only)."""
         container = self.client.containers.get(container_id)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from testcontainers.core.container import DockerContainer
 
 from harness.engines.base import Endpoint, Engine
+from harness.errors import InfrastructureError
 from harness.faults.base import Target
-from harness.lab.lab import Lab
+from harness.lab.lab import ExecResult, Lab
 
 
 @dataclass
@@ -18,15 +20,83 @@ class Node:
     name: str
     container: DockerContainer
     container_id: str
+    data_volume: str | None = None
+    mounts: dict[str, str] = field(default_factory=dict)
 
     def endpoint(self, lab: Lab, engine: Engine) -> Endpoint:
         return Endpoint("127.0.0.1", lab.host_port(self.container_id, engine.port))
 
     def target(self) -> Target:
-        return Target(self.name, self.container_id)
+        return Target(self.name, self.container_id, self.data_volume)
 
 
-def provision(lab: Lab, engine: Engine, *, image: str, name: str) -> Node:
-    """Start a fresh server for ``engine`` on the run's network, reachable as ``name``."""
-    container = lab.start(engine.container(image), role="database", alias=name)
-    return Node(name=name, container=container, container_id=container.get_wrapped_container().id)
+def provision(
+    lab: Lab,
+    engine: Engine,
+    *,
+    image: str,
+    name: str,
+    mounts: dict[str, str] | None = None,
+    command: list[str] | None = None,
+    data_volume: str | None = None,
+    wait: bool = True,
+) -> Node:
+    """Start a server for ``engine`` on the run's network, reachable as ``name``.
+
+    ``mounts`` maps volume names to paths; ``data_volume`` (a volume of this run) holds the
+    data directory, so a prepared directory (a restored backup, a replica clone) is used as is.
+    """
+    container = engine.container(image, wait=wait)
+    volumes = dict(mounts or {})
+    if data_volume is not None:
+        volumes[data_volume] = engine.datadir
+    for volume, path in volumes.items():
+        container.with_volume_mapping(volume, path, mode="rw")
+    if command is not None:
+        container.with_command(command)
+    started = lab.start(container, role="database", alias=name)
+    return Node(
+        name=name,
+        container=started,
+        container_id=started.get_wrapped_container().id,
+        data_volume=data_volume,
+        mounts=volumes,
+    )
+
+
+def run_helper(
+    lab: Lab,
+    *,
+    image: str,
+    name: str,
+    mounts: dict[str, str],
+    script: str,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 300,
+) -> ExecResult:
+    """Run ``script`` (bash) in a short-lived helper container with ``mounts``, then remove it.
+
+    Used to prepare data directories (copy a base backup, clone a replica) before a server
+    starts on them.
+    """
+    container = DockerContainer(image).with_command(["sleep", "infinity"])
+    for volume, path in mounts.items():
+        container.with_volume_mapping(volume, path, mode="rw")
+    started = lab.start(container, role="helper", alias=name)
+    container_id = started.get_wrapped_container().id
+    try:
+        return lab.exec(container_id, ["bash", "-c", script], timeout_s=timeout_s, env=env)
+    finally:
+        lab.remove(container_id)
+
+
+def wait_running_or_exited(lab: Lab, node: Node, *, settle_s: float = 0.0) -> None:
+    """Raise with the server's last log lines if its container has exited."""
+    if settle_s:
+        time.sleep(settle_s)
+    state = lab.state(node.container_id)
+    if not state.get("Running"):
+        raise InfrastructureError(
+            f"{node.name} exited with code {state.get('ExitCode')}: "
+            + lab.logs(node.container_id, lines=8).strip().replace("\n", " | ")
+        )

@@ -1,23 +1,31 @@
-"""Run the scenario's recovery steps in order until one yields a verified server."""
+"""Run a recovery procedure's steps in order until one yields a verified server."""
 
 from __future__ import annotations
 
-from harness.recovery.steps import Recovered, RecoveryContext, restart, restore_backup, wait
-from harness.scenario.model import RecoveryStep, RestartStep, RestoreBackupStep, WaitStep
+from collections.abc import Callable
+from typing import Any
+
+from harness.recovery.context import Recovered, RecoveryContext
+from harness.recovery.failover import promote, replay_delayed
+from harness.recovery.restore import pitr, restore_backup
+from harness.recovery.steps import restart, run_sql, wait
+from harness.scenario.model import RecoveryStep
+
+STEPS: dict[str, Callable[[RecoveryContext, Any], Recovered | None]] = {
+    "restart": restart,
+    "wait": wait,
+    "sql": run_sql,
+    "restore_backup": restore_backup,
+    "pitr": pitr,
+    "promote": promote,
+    "replay_delayed": replay_delayed,
+}
 
 
 def run_recovery(ctx: RecoveryContext, steps: list[RecoveryStep]) -> Recovered | None:
     """The first step that recovers wins; every attempt is in ``ctx.records``."""
     for step in steps:
-        recovered: Recovered | None
-        if isinstance(step, RestartStep):
-            recovered = restart(ctx, step)
-        elif isinstance(step, WaitStep):
-            recovered = wait(ctx, step)
-        elif isinstance(step, RestoreBackupStep):
-            recovered = restore_backup(ctx, step)
-        else:  # pragma: no cover - the scenario model admits no other step
-            raise TypeError(f"unknown recovery step {step!r}")
+        recovered = STEPS[step.step](ctx, step)
         if recovered is not None:
             return recovered
     return None

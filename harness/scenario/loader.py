@@ -18,18 +18,37 @@ from harness.scenario.model import ALL_FIELD_NAMES, Scenario
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
-_SCALARS = yaml.constructor.SafeConstructor()
 
 
 class _Located:
     """Python data built from a YAML node tree, with the line of every path."""
 
+    MAX_NODES = 100_000  # aliases can expand a small file enormously ("billion laughs")
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.lines: dict[Loc, int] = {}
         self.problems: list[Problem] = []
+        self._open: set[int] = set()
+        self._built = 0
+        self.unreadable: set[Loc] = set()  # values already reported; validation stays quiet there
 
     def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self._built += 1
+        if self._built > self.MAX_NODES:
+            raise _TooLarge(self._problem(node, loc, "document too large (aliases expand "
+                                          f"past {self.MAX_NODES} nodes)"))
+        if id(node) in self._open:
+            self.problems.append(self._problem(node, loc, "an alias refers to itself"))
+            self.unreadable.add(loc)
+            return None
+        self._open.add(id(node))
+        try:
+            return self._build(node, loc)
+        finally:
+            self._open.discard(id(node))
+
+    def _build(self, node: yaml.Node, loc: Loc) -> Any:
         self.lines.setdefault(loc, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
@@ -53,7 +72,13 @@ class _Located:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-        return _SCALARS.construct_object(node, deep=True)
+        try:
+            return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, AttributeError) as exc:
+            problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+            self.problems.append(self._problem(node, loc, f"cannot read value: {problem}"))
+            self.unreadable.add(loc)
+            return None
 
     def _problem(self, node: yaml.Node, loc: Loc, message: str) -> Problem:
         return Problem(self.file, node.start_mark.line + 1, format_loc(loc), message)
@@ -70,6 +95,12 @@ class _Located:
             elif i == len(loc) - 1:
                 shown.append(part)  # a missing key: reported on its parent's line
         return self.lines.get(current, 1), tuple(shown)
+
+
+class _TooLarge(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 def format_loc(loc: Loc) -> str:
@@ -116,8 +147,8 @@ def read_yaml(path: Path) -> tuple[Any, _Located]:
         raise ScenarioError([Problem(file, 1, "", "file is empty")])
     try:
         data = located.build(root, ())
-    except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(file, 1, "", f"invalid YAML: {exc}")]) from exc
+    except _TooLarge as exc:
+        raise ScenarioError([exc.problem]) from exc
     if not isinstance(data, dict):
         located.problems.append(Problem(file, 1, "", "the top level must be a mapping of keys"))
     return data, located
@@ -130,6 +161,8 @@ def validate(model: type[M], data: Any, located: _Located) -> M | None:
     except ValidationError as exc:
         for error in exc.errors():
             line, loc = located.locate(tuple(error["loc"]))
+            if any(loc[: len(bad)] == bad or bad[: len(loc)] == loc for bad in located.unreadable):
+                continue
             located.problems.append(
                 Problem(located.file, line, format_loc(loc), _message(error, loc))
             )
@@ -142,7 +175,8 @@ def load_scenario(path: str | Path) -> Scenario:
 
     path = Path(path)
     data, located = read_yaml(path)
-    scenario = validate(Scenario, data, located) if not located.problems else None
+    # Validate even after YAML-level problems (a duplicate key), so every problem is reported.
+    scenario = validate(Scenario, data, located) if isinstance(data, dict) else None
     if scenario is not None:
         for loc, message in check_references(scenario):
             line, shown = located.locate(loc)
@@ -150,6 +184,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if located.problems or scenario is None:
         raise ScenarioError(located.problems)
     return scenario
+
 
 
 def load_scenarios(paths: list[Path]) -> list[tuple[Path, Scenario]]:

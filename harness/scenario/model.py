@@ -38,17 +38,35 @@ class Workload(Model):
 
 
 class Store(Model):
-    """A backup store outside the database container (its own volume, mounted in an agent)."""
+    """A backup store outside the database container (its own volume, mounted in an agent).
+
+    ``tmpfs`` stores have a fixed size (``size_mb``), so that they can really fill up.
+    """
 
     name: Name
-    kind: Literal["volume"] = "volume"
+    kind: Literal["volume", "tmpfs"] = "volume"
+    size_mb: Annotated[int, Field(ge=1, le=65536)] | None = None
+
+
+class Replica(Model):
+    """A streaming replica of the primary, optionally applying WAL with a delay."""
+
+    name: Name
+    apply_delay_s: Seconds = 0.0
+
+
+class Topology(Model):
+    """Servers beside the primary, and where WAL is archived (a store mounted on the primary)."""
+
+    wal_archive: Name | None = None
+    replicas: list[Replica] = Field(default_factory=list)
 
 
 class Backup(Model):
     """A backup job: method, when (seconds after the workload starts), and where to."""
 
     name: Name
-    method: Literal["logical"] = "logical"
+    method: Literal["logical", "physical"] = "logical"
     at_s: Seconds
     store: Name
     min_size_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.01
@@ -94,6 +112,67 @@ class DeleteWrites(Model):
     where: Literal["newest", "middle"] = "newest"
 
 
+class WalGap(Model):
+    """A WAL segment removed from (or damaged in) the archive, after the newest physical backup."""
+
+    causes_outage: ClassVar[bool] = False
+    fault: Literal["wal_gap"]
+    at_s: Seconds
+    target: Name = "primary"
+    mode: Literal["remove", "damage"] = "remove"
+
+
+class ReplicationBreak(Model):
+    """A standby falls behind for good: it is stopped while the primary recycles WAL it needs."""
+
+    causes_outage: ClassVar[bool] = False
+    fault: Literal["replication_break"]
+    at_s: Seconds
+    target: Name
+
+
+class BadMigration(Model):
+    """A migration run on the primary (and applied at once by streaming replicas)."""
+
+    causes_outage: ClassVar[bool] = False
+    fault: Literal["bad_migration"]
+    at_s: Seconds
+    target: Name = "primary"
+    sql: Annotated[list[str], Field(min_length=1)]
+    old_reader_table: Name | None = None
+
+
+class CorruptBackup(Model):
+    """Bytes changed inside a stored backup."""
+
+    causes_outage: ClassVar[bool] = False
+    fault: Literal["corrupt_backup"]
+    at_s: Seconds
+    backup: Name
+    bytes: Annotated[int, Field(ge=1, le=1_000_000)] = 64
+
+
+class BackupStoreFull(Model):
+    """A size-limited store filled to the brim, so the next backups fail."""
+
+    causes_outage: ClassVar[bool] = False
+    fault: Literal["backup_store_full"]
+    at_s: Seconds
+    store: Name
+
+
+class Decommission(Model):
+    """A server and its volumes destroyed (an outage when it is the primary)."""
+
+    fault: Literal["decommission"]
+    at_s: Seconds
+    target: Name = "primary"
+
+    @property
+    def causes_outage(self) -> bool:
+        return self.target == "primary"
+
+
 class SilentEmptyBackup(Model):
     """The dump fails inside a pipeline that still exits 0, leaving a file of a few bytes."""
 
@@ -102,10 +181,19 @@ class SilentEmptyBackup(Model):
     cause: Literal["stale_credentials", "missing_database"] = "stale_credentials"
 
 
-ServerFault = RmRfDatadir | Kill | Pause | DeleteWrites
-Fault = Annotated[
-    RmRfDatadir | Kill | Pause | DeleteWrites | SilentEmptyBackup, Field(discriminator="fault")
-]
+ServerFault = (
+    RmRfDatadir
+    | Kill
+    | Pause
+    | DeleteWrites
+    | WalGap
+    | ReplicationBreak
+    | BadMigration
+    | CorruptBackup
+    | BackupStoreFull
+    | Decommission
+)
+Fault = Annotated[ServerFault | SilentEmptyBackup, Field(discriminator="fault")]
 
 
 class RestartStep(Model):
@@ -131,7 +219,63 @@ class RestoreBackupStep(Model):
     timeout_s: PositiveSeconds = 300.0
 
 
-RecoveryStep = Annotated[RestartStep | WaitStep | RestoreBackupStep, Field(discriminator="step")]
+class PitrTarget(Model):
+    """Where point-in-time recovery should stop: exactly one of the keys."""
+
+    before_fault: bool | None = None
+    offset_s: float = 0.0
+    time: str | None = None
+    lsn: Annotated[str, Field(pattern=r"^[0-9A-Fa-f]+/[0-9A-Fa-f]+$")] | None = None
+    name: str | None = None
+
+
+class PitrStep(Model):
+    """Restore a physical backup and replay archived WAL up to a target, then promote."""
+
+    step: Literal["pitr"]
+    backup: str = "latest_verified"
+    target: PitrTarget = PitrTarget(before_fault=True)
+    tolerance_s: PositiveSeconds = 1.0
+    timeout_s: PositiveSeconds = 300.0
+
+
+class PromoteStep(Model):
+    """Promote a streaming replica to primary (failover)."""
+
+    step: Literal["promote"]
+    replica: Name
+    timeout_s: PositiveSeconds = 60.0
+
+
+class ReplayDelayedStep(Model):
+    """Let a delayed replica replay up to just before the fault, then promote it."""
+
+    step: Literal["replay_delayed"]
+    replica: Name
+    target: PitrTarget = PitrTarget(before_fault=True)
+    tolerance_s: PositiveSeconds = 1.0
+    timeout_s: PositiveSeconds = 120.0
+
+
+class SqlStep(Model):
+    """Run SQL on the primary: a roll-forward migration or a compensating script."""
+
+    step: Literal["sql"]
+    kind: Literal["roll_forward", "compensating"] = "roll_forward"
+    statements: Annotated[list[str], Field(min_length=1)]
+    timeout_s: PositiveSeconds = 60.0
+
+
+RecoveryStep = Annotated[
+    RestartStep
+    | WaitStep
+    | RestoreBackupStep
+    | PitrStep
+    | PromoteStep
+    | ReplayDelayedStep
+    | SqlStep,
+    Field(discriminator="step"),
+]
 
 
 class Recovery(Model):
@@ -159,6 +303,16 @@ class Expect(Model):
     data_verified: bool = True
     restored_from: Name | None = None
     rejected_backups: list[Name] = Field(default_factory=list)
+    landed_on_target: bool = True
+
+
+class Strategy(Model):
+    """One way to recover from the same failure; each runs from an identical starting state."""
+
+    name: Name
+    summary: str = ""
+    steps: Annotated[list[RecoveryStep], Field(min_length=1)]
+    expect: Expect = Expect()
 
 
 class Scenario(Model):
@@ -172,11 +326,13 @@ class Scenario(Model):
     dataset: Dataset = Dataset()
     workload: Workload = Workload()
     stores: list[Store] = Field(default_factory=list)
+    topology: Topology = Topology()
     backups: list[Backup] = Field(default_factory=list)
     timeline: list[Fault] = Field(default_factory=list)
     recovery: Recovery = Recovery()
     objectives: Objectives
     expect: Expect = Expect()
+    strategies: list[Strategy] = Field(default_factory=list)
 
     def backup(self, name: str) -> Backup:
         """The backup job called ``name``."""
@@ -184,8 +340,28 @@ class Scenario(Model):
 
     @property
     def server_faults(self) -> list[ServerFault]:
-        """Faults injected into a server; the first one starts the RTO and RPO clocks."""
+        """Faults injected on a schedule (everything but faults of a backup job)."""
         return [f for f in self.timeline if not isinstance(f, SilentEmptyBackup)]
+
+    @property
+    def incident(self) -> ServerFault | None:
+        """The fault that starts the RTO and RPO clocks: the last scheduled one.
+
+        Earlier faults are preconditions (a broken standby, a gap in the archive, a corrupt
+        backup); the last is the incident the recovery procedure answers.
+        """
+        faults = sorted(self.server_faults, key=lambda f: f.at_s)
+        return faults[-1] if faults else None
+
+    def nodes(self) -> list[str]:
+        """Every server name a fault or step may refer to."""
+        return ["primary", *(r.name for r in self.topology.replicas)]
+
+    def for_strategy(self, name: str) -> Scenario:
+        """This scenario with one strategy's steps and expectation as its recovery procedure."""
+        strategy = next(x for x in self.strategies if x.name == name)
+        recovery = self.recovery.model_copy(update={"steps": strategy.steps})
+        return self.model_copy(update={"recovery": recovery, "expect": strategy.expect})
 
     @property
     def backup_faults(self) -> list[SilentEmptyBackup]:
@@ -194,24 +370,5 @@ class Scenario(Model):
 
 
 ALL_FIELD_NAMES: frozenset[str] = frozenset(
-    name
-    for model in (
-        Dataset,
-        Workload,
-        Store,
-        Backup,
-        RmRfDatadir,
-        Kill,
-        Pause,
-        DeleteWrites,
-        SilentEmptyBackup,
-        RestartStep,
-        WaitStep,
-        RestoreBackupStep,
-        Recovery,
-        Objectives,
-        Expect,
-        Scenario,
-    )
-    for name in model.model_fields
+    name for model in Model.__subclasses__() for name in model.model_fields
 )

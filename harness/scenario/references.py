@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from harness.engines import engine_names
 from harness.scenario.model import (
+    BackupStoreFull,
+    CorruptBackup,
+    Expect,
+    PitrStep,
+    PitrTarget,
+    PromoteStep,
+    RecoveryStep,
+    ReplayDelayedStep,
     RestoreBackupStep,
     RmRfDatadir,
     Scenario,
     SilentEmptyBackup,
+    WalGap,
 )
 
 Loc = tuple[str | int, ...]
-NODES = ("primary",)
 
 
-def _one_of(value: str, known: list[str] | tuple[str, ...], what: str) -> str:
+def _one_of(value: str, known: Sequence[str], what: str) -> str:
     listing = ", ".join(known) if known else "none defined"
     return f"unknown {what} {value!r} (known: {listing})"
+
+
+def _duplicates(names: list[str], key: str, what: str) -> Iterator[tuple[Loc, str]]:
+    for name, count in Counter(names).items():
+        if count > 1:
+            yield (key, names.index(name), "name"), f"duplicate {what} name {name!r}"
 
 
 def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
@@ -34,14 +48,76 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
 
     stores = [st.name for st in s.stores]
     backups = [b.name for b in s.backups]
-    for what, names, key in (("store", stores, "stores"), ("backup", backups, "backups")):
-        for name, count in Counter(names).items():
-            if count > 1:
-                yield (key, names.index(name), "name"), f"duplicate {what} name {name!r}"
+    nodes = s.nodes()
+    yield from _duplicates(stores, "stores", "store")
+    yield from _duplicates(backups, "backups", "backup")
+    replica_names = [r.name for r in s.topology.replicas]
+    for name, count in Counter(replica_names).items():
+        if count > 1:
+            where = ("topology", "replicas", replica_names.index(name), "name")
+            yield where, f"duplicate replica name {name!r}"
+    if "primary" in [r.name for r in s.topology.replicas]:
+        yield ("topology", "replicas"), "a replica cannot be called 'primary'"
+    yield from _stores(s, stores)
+
     for i, backup in enumerate(s.backups):
         if backup.store not in stores:
             yield ("backups", i, "store"), _one_of(backup.store, stores, "store")
 
+    yield from _faults(s, backups, stores, nodes)
+
+    incident = s.incident
+    if incident is None:
+        yield ("timeline",), "a drill needs one fault injected into a server"
+    else:
+        for i, backup in enumerate(s.backups):
+            if backup.at_s >= incident.at_s:
+                yield (
+                    ("backups", i, "at_s"),
+                    f"backup at {backup.at_s:g} s is not before the incident "
+                    f"at {incident.at_s:g} s",
+                )
+
+    procedures: list[tuple[Loc, list[RecoveryStep], Expect]] = []
+    if s.strategies:
+        yield from _duplicates([x.name for x in s.strategies], "strategies", "strategy")
+        if s.recovery.steps:
+            yield ("recovery", "steps"), "give either recovery.steps or strategies, not both"
+        procedures = [(("strategies", i), x.steps, x.expect) for i, x in enumerate(s.strategies)]
+    else:
+        procedures = [(("recovery",), s.recovery.steps, s.expect)]
+        if incident is not None and incident.causes_outage and not s.recovery.steps:
+            yield (
+                ("recovery", "steps"),
+                "the incident causes an outage but no recovery steps are given",
+            )
+    for loc, steps, expect in procedures:
+        yield from _steps(s, loc, steps, backups)
+        yield from _expect(
+            (*loc, "expect") if loc[0] == "strategies" else ("expect",), expect, backups
+        )
+
+
+def _stores(s: Scenario, stores: list[str]) -> Iterator[tuple[Loc, str]]:
+    for i, store in enumerate(s.stores):
+        if store.kind == "tmpfs" and store.size_mb is None:
+            yield ("stores", i, "size_mb"), "a tmpfs store needs size_mb"
+        if store.kind == "volume" and store.size_mb is not None:
+            yield ("stores", i, "size_mb"), "size_mb applies to tmpfs stores only"
+    archive = s.topology.wal_archive
+    if archive is not None:
+        if archive not in stores:
+            yield ("topology", "wal_archive"), _one_of(archive, stores, "store")
+        elif next(st for st in s.stores if st.name == archive).kind == "tmpfs":
+            yield (
+                ("topology", "wal_archive"),
+                "the WAL archive must be a volume store (it is mounted on the primary)",
+            )
+
+
+def _faults(
+    s: Scenario, backups: list[str], stores: list[str], nodes: list[str]
+) -> Iterator[tuple[Loc, str]]:
     faulted_backups: Counter[str] = Counter()
     for i, fault in enumerate(s.timeline):
         if isinstance(fault, SilentEmptyBackup):
@@ -50,44 +126,80 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
                 yield ("timeline", i, "backup"), _one_of(fault.backup, backups, "backup")
             elif faulted_backups[fault.backup] > 1:
                 yield ("timeline", i, "backup"), f"backup {fault.backup!r} is already faulted"
-        else:
-            if fault.target not in NODES:
-                yield ("timeline", i, "target"), _one_of(fault.target, NODES, "node")
-            if (
-                isinstance(fault, RmRfDatadir)
-                and fault.path is not None
-                and not fault.path.startswith("/")
-            ):
-                yield ("timeline", i, "path"), "path must be absolute"
+            continue
+        if isinstance(fault, CorruptBackup):
+            if fault.backup not in backups:
+                yield ("timeline", i, "backup"), _one_of(fault.backup, backups, "backup")
+            elif s.backup(fault.backup).at_s >= fault.at_s:
+                yield (
+                    ("timeline", i, "at_s"),
+                    f"backup {fault.backup!r} does not exist yet at {fault.at_s:g} s",
+                )
+            continue
+        if isinstance(fault, BackupStoreFull):
+            if fault.store not in stores:
+                yield ("timeline", i, "store"), _one_of(fault.store, stores, "store")
+            elif next(st for st in s.stores if st.name == fault.store).kind != "tmpfs":
+                yield ("timeline", i, "store"), "backup_store_full needs a tmpfs store with size_mb"
+            continue
+        if fault.target not in nodes:
+            yield ("timeline", i, "target"), _one_of(fault.target, nodes, "node")
+        if (
+            isinstance(fault, RmRfDatadir)
+            and fault.path is not None
+            and not fault.path.startswith("/")
+        ):
+            yield ("timeline", i, "path"), "path must be absolute"
+        if isinstance(fault, WalGap) and s.topology.wal_archive is None:
+            yield ("timeline", i), "wal_gap needs topology.wal_archive"
+        if fault.fault == "replication_break" and fault.target == "primary":
+            yield ("timeline", i, "target"), "replication_break targets a replica"
 
-    server_faults = s.server_faults
-    if not server_faults:
-        yield ("timeline",), "a drill needs one fault injected into a server"
-    if any(f.causes_outage for f in server_faults) and not s.recovery.steps:
-        yield ("recovery", "steps"), "a fault causes an outage but no recovery steps are given"
-    if len(server_faults) > 1:
-        second = s.timeline.index(server_faults[1])
-        yield ("timeline", second), "only one server fault per drill is supported"
-    for i, step in enumerate(s.recovery.steps):
+
+def _target(loc: Loc, target: PitrTarget) -> Iterator[tuple[Loc, str]]:
+    given = [k for k in ("before_fault", "time", "lsn", "name") if getattr(target, k)]
+    if len(given) != 1:
+        yield (*loc, "target"), "give exactly one of before_fault, time, lsn, name"
+
+
+def _steps(
+    s: Scenario, loc: Loc, steps: list[RecoveryStep], backups: list[str]
+) -> Iterator[tuple[Loc, str]]:
+    replicas = {r.name: r for r in s.topology.replicas}
+    physical = [b.name for b in s.backups if b.method == "physical"]
+    for i, step in enumerate(steps):
+        here: Loc = (*loc, "steps", i)
         if isinstance(step, RestoreBackupStep):
             if not backups:
-                yield ("recovery", "steps", i), "restore_backup needs at least one backup"
+                yield here, "restore_backup needs at least one backup"
             elif step.backup != "latest_verified" and step.backup not in backups:
                 yield (
-                    ("recovery", "steps", i, "backup"),
+                    (*here, "backup"),
                     _one_of(step.backup, ["latest_verified", *backups], "backup"),
                 )
-    if server_faults:
-        fault_at = server_faults[0].at_s
-        for i, backup in enumerate(s.backups):
-            if backup.at_s >= fault_at:
+        elif isinstance(step, PitrStep):
+            if not physical:
+                yield here, "pitr needs at least one physical backup"
+            elif step.backup != "latest_verified" and step.backup not in physical:
                 yield (
-                    ("backups", i, "at_s"),
-                    (f"backup at {backup.at_s:g} s is not before the fault at {fault_at:g} s"),
+                    (*here, "backup"),
+                    _one_of(step.backup, ["latest_verified", *physical], "physical backup"),
                 )
+            if s.topology.wal_archive is None:
+                yield here, "pitr needs topology.wal_archive"
+            yield from _target(here, step.target)
+        elif isinstance(step, PromoteStep | ReplayDelayedStep):
+            if step.replica not in replicas:
+                yield (*here, "replica"), _one_of(step.replica, list(replicas), "replica")
+            elif isinstance(step, ReplayDelayedStep):
+                if replicas[step.replica].apply_delay_s <= 0:
+                    yield (*here, "replica"), f"replica {step.replica!r} has no apply_delay_s"
+                yield from _target(here, step.target)
 
-    if s.expect.restored_from is not None and s.expect.restored_from not in backups:
-        yield ("expect", "restored_from"), _one_of(s.expect.restored_from, backups, "backup")
-    for i, name in enumerate(s.expect.rejected_backups):
+
+def _expect(loc: Loc, expect: Expect, backups: list[str]) -> Iterator[tuple[Loc, str]]:
+    if expect.restored_from is not None and expect.restored_from not in backups:
+        yield (*loc, "restored_from"), _one_of(expect.restored_from, backups, "backup")
+    for i, name in enumerate(expect.rejected_backups):
         if name not in backups:
-            yield ("expect", "rejected_backups", i), _one_of(name, backups, "backup")
+            yield (*loc, "rejected_backups", i), _one_of(name, backups, "backup")

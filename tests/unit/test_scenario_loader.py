@@ -361,13 +361,6 @@ def test_load_scenarios_reports_every_bad_file(tmp_path: Path) -> None:
 # -- known bugs ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="loader.py _Located.build: an explicit YAML tag whose value cannot be converted "
-    "(`at_s: !!float soon`) raises ValueError from PyYAML's SafeConstructor, which read_yaml "
-    "does not translate into a Problem, so the CLI prints a traceback",
-)
 def test_unconvertible_tagged_scalar_is_a_problem(tmp_path: Path) -> None:
     text = edit(VALID, "    at_s: 1\n", "    at_s: !!float soon\n")
     path = write(tmp_path, text)
@@ -375,12 +368,6 @@ def test_unconvertible_tagged_scalar_is_a_problem(tmp_path: Path) -> None:
     assert problem.startswith(f"{path}:{line_of(text, '!!float soon')}: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="loader.py _Located.build recurses into a self-referencing alias (`&x [*x]`) "
-    "without limit and raises RecursionError instead of a Problem",
-)
 def test_recursive_alias_is_a_problem(tmp_path: Path) -> None:
     text = VALID + "narrative: &loop [*loop]\n"
     path = write(tmp_path, text)
@@ -388,12 +375,6 @@ def test_recursive_alias_is_a_problem(tmp_path: Path) -> None:
     assert problem.startswith(f"{path}:{line_of(text, '&loop')}: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="loader.py read_yaml: a ConstructorError raised while building the data (an "
-    "unknown tag) is reported at line 1, not at the line its problem_mark gives",
-)
 def test_unknown_tag_is_reported_at_its_line(tmp_path: Path) -> None:
     text = edit(VALID, "    at_s: 1\n", '    at_s: !!python/name:os.system ""\n')
     path = write(tmp_path, text)
@@ -401,13 +382,6 @@ def test_unknown_tag_is_reported_at_its_line(tmp_path: Path) -> None:
     assert problem.startswith(f"{path}:{line_of(text, 'os.system')}: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="loader.py load_scenario skips validation when the YAML had a duplicate key, so a "
-    "type error elsewhere in the same file is only reported after the duplicate is fixed "
-    "(the module promises every problem at once)",
-)
 def test_duplicate_key_and_type_error_are_reported_together(tmp_path: Path) -> None:
     text = edit(VALID, "  rpo_s: 10\n", "  rpo_s: 10\n  rpo_s: 5\n")
     text = edit(text, "    at_s: 1\n", "    at_s: soon\n")

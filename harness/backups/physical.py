@@ -1,0 +1,76 @@
+"""Physical backups (pg_basebackup with a manifest) run by the agent, verified by the engine's
+own verifier (pg_verifybackup checks every file against the manifest's checksums)."""
+
+from __future__ import annotations
+
+import shlex
+import time
+
+from harness.backups.agent import BackupAgent
+from harness.backups.catalog import BackupRecord
+from harness.engines.base import Engine
+from harness.errors import InfrastructureError
+from harness.scenario.model import Backup
+
+MANIFEST = "backup_manifest"
+
+
+def take_physical_backup(
+    agent: BackupAgent,
+    engine: Engine,
+    backup: Backup,
+    *,
+    source_host: str,
+    source_bytes: int,
+    last_acked_seq: int,
+    timeout_s: float = 900,
+) -> BackupRecord:
+    """Take a base backup into a directory of the store and catalogue it."""
+    path = BackupAgent.path(backup.store, backup.name)
+    started_wall, started = time.time(), time.monotonic()
+    result = agent.run(
+        engine.base_backup_command(source_host=source_host, path=path),
+        timeout_s=timeout_s,
+        env=engine.tool_env(),
+    )
+    ended_wall, ended = time.time(), time.monotonic()
+    size, manifest_sha = directory_facts(agent, path)
+    return BackupRecord(
+        name=backup.name,
+        method=backup.method,
+        store=backup.store,
+        path=path,
+        started_wall=started_wall,
+        ended_wall=ended_wall,
+        started_mono=started,
+        ended_mono=ended,
+        exit_code=result.exit_code,
+        size_bytes=size,
+        sha256=manifest_sha,
+        source_bytes=source_bytes,
+        min_size_ratio=backup.min_size_ratio,
+        last_acked_seq=last_acked_seq,
+        log_tail=result.tail(),
+    )
+
+
+def directory_facts(agent: BackupAgent, path: str) -> tuple[int, str]:
+    """Total size of a backup directory and the sha256 of its manifest (0, '' if missing)."""
+    quoted = shlex.quote(path)
+    result = agent.run(
+        f"if [ -f {quoted}/{MANIFEST} ]; then du -sb {quoted} | cut -f1; "
+        f"sha256sum {quoted}/{MANIFEST} | cut -d' ' -f1; else echo missing; fi",
+        timeout_s=300,
+    )
+    if not result.ok:
+        raise InfrastructureError(f"could not inspect {path}: {result.tail()}")
+    words = result.stdout.split()
+    if not words or words[0] == "missing":
+        return 0, ""
+    return int(words[0]), words[1]
+
+
+def verify_files(agent: BackupAgent, engine: Engine, path: str) -> str:
+    """Empty when every file matches the manifest; otherwise the verifier's complaint."""
+    result = agent.run(engine.verify_base_backup_command(path), timeout_s=900)
+    return "" if result.ok else (result.tail(300) or f"verifier exited {result.exit_code}")

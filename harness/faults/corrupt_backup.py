@@ -1,0 +1,62 @@
+"""corrupt_backup: bytes changed inside a stored backup (bit rot, a bad copy, tampering)."""
+
+from __future__ import annotations
+
+import shlex
+
+from harness.faults.base import Effect, FaultContext
+from harness.scenario import model
+
+
+class CorruptBackup:
+    """Overwrite ``bytes`` bytes in the middle of the backup file (or its largest data file)."""
+
+    causes_outage = False
+    type = "corrupt_backup"
+
+    def __init__(self, spec: model.CorruptBackup) -> None:
+        self.spec = spec
+        self.file = ""
+        self.before = ""
+
+    def _sha(self, ctx: FaultContext) -> str:
+        assert ctx.agent is not None
+        result = ctx.agent.run(f"sha256sum {shlex.quote(self.file)} | cut -d' ' -f1", timeout_s=120)
+        return result.stdout.strip()
+
+    def inject(self, ctx: FaultContext) -> None:
+        assert ctx.agent is not None and ctx.catalog is not None
+        record = ctx.catalog.get(self.spec.backup)
+        if record.method == "physical":
+            found = ctx.agent.run(
+                f"find {shlex.quote(record.path)}/base -type f -printf '%s %p\\n' "
+                "| sort -n | tail -1 | cut -d' ' -f2-",
+                timeout_s=60,
+            )
+            self.file = found.stdout.strip()
+        else:
+            self.file = record.path
+        if not self.file:
+            return
+        self.before = self._sha(ctx)
+        quoted = shlex.quote(self.file)
+        ctx.agent.run(
+            f"size=$(stat -c %s {quoted}); "
+            f"dd if=/dev/urandom of={quoted} bs=1 count={self.spec.bytes} "
+            f"seek=$((size / 2)) conv=notrunc 2>/dev/null",
+            timeout_s=120,
+        )
+
+    def took_effect(self, ctx: FaultContext) -> Effect:
+        if not self.file:
+            return Effect(False, f"backup {self.spec.backup} has no file to corrupt")
+        after = self._sha(ctx)
+        changed = bool(after) and after != self.before
+        return Effect(
+            changed,
+            f"{self.spec.bytes} bytes overwritten in {self.file}: sha256 {self.before[:12]}... -> "
+            f"{after[:12]}...",
+        )
+
+    def revert(self, ctx: FaultContext) -> None:
+        """Corruption is the damage; verification has to catch it."""

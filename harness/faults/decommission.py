@@ -1,0 +1,31 @@
+"""decommission: a server and its volumes destroyed (Myspace's migration, 2019)."""
+
+from __future__ import annotations
+
+from harness.faults.base import Effect, FaultContext
+from harness.scenario import model
+
+
+class Decommission:
+    """Remove the server's container, its anonymous volumes and its data volume."""
+
+    type = "decommission"
+
+    def __init__(self, spec: model.Decommission) -> None:
+        self.spec = spec
+        self.causes_outage = spec.causes_outage
+
+    def inject(self, ctx: FaultContext) -> None:
+        ctx.lab.remove(ctx.target.container_id)
+        if ctx.target.data_volume:
+            ctx.lab.remove_volume(ctx.target.data_volume)
+
+    def took_effect(self, ctx: FaultContext) -> Effect:
+        try:
+            ctx.lab.state(ctx.target.container_id)
+        except Exception:
+            return Effect(True, f"{ctx.target.name}: container and volumes removed")
+        return Effect(False, f"{ctx.target.name}: container still exists")
+
+    def revert(self, ctx: FaultContext) -> None:
+        """Destroyed is destroyed."""

@@ -1,0 +1,47 @@
+"""replication_break: a standby stopped while the primary recycles the WAL it would need.
+
+When it comes back, the primary no longer has the segments it asks for ("requested WAL
+segment ... has already been removed"), as happened to GitLab's secondary in 2017.
+"""
+
+from __future__ import annotations
+
+from harness.faults.base import Effect, FaultContext
+from harness.polling import poll_until
+from harness.scenario import model
+
+MARKER = "has already been removed"
+
+
+class ReplicationBreak:
+    """Stop the standby, churn and recycle WAL on the primary, start the standby again."""
+
+    causes_outage = False
+    type = "replication_break"
+
+    def __init__(self, spec: model.ReplicationBreak) -> None:
+        self.spec = spec
+
+    def inject(self, ctx: FaultContext) -> None:
+        assert ctx.connect_primary is not None
+        ctx.lab.stop(ctx.target.container_id)
+        conn = ctx.connect_primary()
+        try:
+            ctx.engine.churn_wal(conn)
+        finally:
+            conn.close()
+        ctx.lab.restart_stopped(ctx.target.container_id)
+
+    def took_effect(self, ctx: FaultContext) -> Effect:
+        def broken() -> str | None:
+            logs = ctx.lab.logs(ctx.target.container_id, lines=60)
+            return next((line for line in logs.splitlines() if MARKER in line), None)
+
+        try:
+            line = poll_until(broken, what="the standby to report missing WAL", timeout_s=15)
+        except Exception:
+            return Effect(False, f"{ctx.target.name} did not report missing WAL within 15 s")
+        return Effect(True, line.strip()[-200:])
+
+    def revert(self, ctx: FaultContext) -> None:
+        """A broken standby stays broken; rebuilding it is a recovery decision."""

@@ -1,0 +1,65 @@
+"""wal_gap: a WAL segment removed from, or damaged in, the archive.
+
+The segment chosen is one that point-in-time recovery from the newest physical backup must
+replay: after the last segment the backup carries itself, and not the newest one archived.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from harness.faults.base import Effect, FaultContext
+from harness.scenario import model
+
+
+class WalGap:
+    """Remove (or overwrite the middle of) one archived WAL segment."""
+
+    causes_outage = False
+    type = "wal_gap"
+
+    def __init__(self, spec: model.WalGap) -> None:
+        self.spec = spec
+        self.segment = ""
+        self.why_not = ""
+
+    def _segments(self, ctx: FaultContext, folder: str) -> list[str]:
+        assert ctx.agent is not None
+        result = ctx.agent.run(f"ls {shlex.quote(folder)} 2>/dev/null || true", timeout_s=30)
+        return sorted(n for n in result.stdout.split() if len(n) == 24 and n.isalnum())
+
+    def inject(self, ctx: FaultContext) -> None:
+        assert ctx.agent is not None and ctx.catalog is not None and ctx.archive_store
+        physical = [r for r in ctx.catalog.newest_first() if r.method == "physical"]
+        if not physical:
+            self.why_not = "no physical backup to take WAL after"
+            return
+        carried = self._segments(ctx, f"{physical[0].path}/pg_wal")
+        archive = f"/stores/{ctx.archive_store}/wal"
+        after = [s for s in self._segments(ctx, archive) if not carried or s > carried[-1]]
+        if len(after) < 2:
+            self.why_not = f"only {len(after)} segment(s) archived after backup {physical[0].name}"
+            return
+        self.segment = after[len(after) // 2 - 1] if len(after) > 2 else after[0]
+        path = shlex.quote(f"{archive}/{self.segment}")
+        if self.spec.mode == "remove":
+            command = f"rm -f {path}"
+        else:
+            command = (
+                f"dd if=/dev/urandom of={path} bs=4096 count=4 seek=16 conv=notrunc 2>/dev/null"
+            )
+        ctx.agent.run(command, timeout_s=30)
+
+    def took_effect(self, ctx: FaultContext) -> Effect:
+        if not self.segment:
+            return Effect(False, f"no segment chosen: {self.why_not}")
+        assert ctx.agent is not None and ctx.archive_store
+        present = self.segment in self._segments(ctx, f"/stores/{ctx.archive_store}/wal")
+        if self.spec.mode == "remove":
+            return Effect(
+                not present, f"segment {self.segment} {'still present' if present else 'removed'}"
+            )
+        return Effect(present, f"segment {self.segment} overwritten with 16 KiB of random bytes")
+
+    def revert(self, ctx: FaultContext) -> None:
+        """The archive stays damaged: that is what recovery has to cope with."""

@@ -1,0 +1,143 @@
+"""What recovery steps share: the context they work in and the records they leave."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.backups.agent import BackupAgent
+from harness.backups.catalog import BackupRecord, Catalog
+from harness.clock import iso_utc
+from harness.engines.base import Engine, RecoveryTarget
+from harness.health import probe
+from harness.lab.lab import Lab
+from harness.lab.node import Node
+from harness.polling import poll_until
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StepRecord:
+    """One recorded attempt of a recovery step."""
+
+    step: str
+    outcome: str  # ok | failed | rejected
+    started_wall: float
+    duration_s: float
+    detail: str
+    backup: str | None = None
+    started_mono: float = 0.0
+    log_lines: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "step": self.step,
+            "outcome": self.outcome,
+            "started_at": iso_utc(self.started_wall),
+            "duration_s": round(self.duration_s, 4),
+            "backup": self.backup,
+            "detail": self.detail,
+        }
+        if self.log_lines:
+            out["server_log"] = self.log_lines
+        return out
+
+
+@dataclass
+class Landing:
+    """Where a point-in-time recovery was aimed, and what the server said it reached."""
+
+    target: RecoveryTarget
+    target_wall: float | None
+    tolerance_s: float
+    server_log: list[str]
+
+
+@dataclass
+class Recovered:
+    """A server that passed its verified read and write."""
+
+    node: Node
+    restored_mono: float
+    verified_mono: float
+    restored_from: BackupRecord | None = None
+    landing: Landing | None = None
+    step: str = ""
+
+
+@dataclass
+class RecoveryContext:
+    """What recovery steps work with; ``records`` collects every attempt."""
+
+    lab: Lab
+    engine: Engine
+    image: str
+    agent: BackupAgent | None
+    catalog: Catalog
+    failed: Node
+    probe_interval_s: float
+    announce: Callable[[str], None]
+    nodes: dict[str, Node] = field(default_factory=dict)
+    incident_wall: float = 0.0
+    archive_volume: str | None = None
+    connect: Callable[[Node], Any] | None = None
+    records: list[StepRecord] = field(default_factory=list)
+    _restores: int = 0
+
+    def next_name(self) -> str:
+        self._restores += 1
+        return f"restored-{self._restores}"
+
+    def record(
+        self,
+        step: str,
+        outcome: str,
+        started: float,
+        started_wall: float,
+        detail: str,
+        backup: str | None = None,
+        log_lines: list[str] | None = None,
+    ) -> None:
+        self.records.append(
+            StepRecord(
+                step,
+                outcome,
+                started_wall,
+                time.monotonic() - started,
+                detail,
+                backup,
+                started,
+                list(log_lines or []),
+            )
+        )
+        log.info("recovery %s%s: %s (%s)", step, f" [{backup}]" if backup else "", outcome, detail)
+
+    def wait_verified(self, node: Node, *, timeout_s: float) -> float:
+        """Poll until a verified read and write succeeds on ``node``; return that moment."""
+
+        def healthy() -> float:
+            probe(self.lab, self.engine, node)
+            return time.monotonic()
+
+        return poll_until(
+            healthy,
+            what=f"a verified read and write on {node.name}",
+            timeout_s=timeout_s,
+            interval_s=self.probe_interval_s,
+        )
+
+    def recovery_log(self, node: Node) -> list[str]:
+        """The server's own account of its recovery (where it stopped, what it replayed)."""
+        lines = self.lab.logs(node.container_id, lines=400).splitlines()
+        markers = self.engine.recovery_log_markers
+        return [line.strip()[-240:] for line in lines if any(m in line for m in markers)][-12:]
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error, for step records."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:300]

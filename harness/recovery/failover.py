@@ -1,0 +1,94 @@
+"""Failover steps: promote a streaming replica, or let a delayed one replay to just before
+the fault and promote it."""
+
+from __future__ import annotations
+
+import time
+
+from harness.errors import HarnessError, InfrastructureError
+from harness.lab.node import wait_running_or_exited
+from harness.polling import poll_until
+from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
+from harness.recovery.restore import recovery_target
+from harness.scenario.model import PromoteStep, ReplayDelayedStep
+
+
+def promote(ctx: RecoveryContext, step: PromoteStep) -> Recovered | None:
+    """Promote the replica; the failover RTO is measured like any restore."""
+    started, wall = time.monotonic(), time.time()
+    node = ctx.nodes.get(step.replica)
+    ctx.announce(f"promoting {step.replica}")
+    assert ctx.connect is not None
+    errors: tuple[type[BaseException], ...] = (*ctx.engine.driver_errors(), HarnessError)
+    try:
+        if node is None:
+            raise InfrastructureError(f"replica {step.replica} no longer exists")
+        conn = ctx.connect(node)
+        try:
+            ctx.engine.promote(conn, timeout_s=step.timeout_s)
+        finally:
+            conn.close()
+        restored = time.monotonic()
+        verified = ctx.wait_verified(node, timeout_s=step.timeout_s)
+    except errors as exc:
+        ctx.record("promote", "failed", started, wall, first_line(exc))
+        return None
+    ctx.record("promote", "ok", started, wall, f"{step.replica} promoted to primary")
+    return Recovered(node, restored, verified, step="promote")
+
+
+def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered | None:
+    """Stop the delayed replica's replay at the target (before the fault), then promote it."""
+    started, wall = time.monotonic(), time.time()
+    node = ctx.nodes.get(step.replica)
+    target, target_wall = recovery_target(step.target, incident_wall=ctx.incident_wall)
+    ctx.announce(f"replaying {step.replica} up to {target.describe()}")
+    assert ctx.connect is not None
+    connect = ctx.connect
+    errors: tuple[type[BaseException], ...] = (*ctx.engine.driver_errors(), HarnessError)
+    try:
+        if node is None:
+            raise InfrastructureError(f"replica {step.replica} no longer exists")
+        conn = connect(node)
+        try:
+            ctx.engine.retarget_replica(conn, target)
+        finally:
+            conn.close()
+        ctx.lab.guard(node.container_id, action="restart").restart(timeout=10)
+
+        def promoted() -> float | None:
+            wait_running_or_exited(ctx.lab, node)
+            c = connect(node)
+            try:
+                return None if ctx.engine.in_recovery(c) else time.monotonic()
+            finally:
+                c.close()
+
+        restored = poll_until(
+            promoted,
+            what=f"{node.name} to replay and promote",
+            timeout_s=step.timeout_s,
+            interval_s=ctx.probe_interval_s,
+            stop_on=(InfrastructureError,),
+        )
+        verified = ctx.wait_verified(node, timeout_s=30)
+    except errors as exc:
+        lines = ctx.recovery_log(node) if node is not None else []
+        ctx.record("replay_delayed", "failed", started, wall, first_line(exc), log_lines=lines)
+        return None
+    lines = ctx.recovery_log(node)
+    ctx.record(
+        "replay_delayed",
+        "ok",
+        started,
+        wall,
+        f"{step.replica} replayed to {target.describe()} and promoted",
+        log_lines=lines,
+    )
+    return Recovered(
+        node,
+        restored,
+        verified,
+        landing=Landing(target, target_wall, step.tolerance_s, lines),
+        step="replay_delayed",
+    )

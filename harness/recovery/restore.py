@@ -1,0 +1,212 @@
+"""Restore steps: a backup (logical or physical) into a fresh server, and point-in-time
+recovery; the newest backup that passes verification first, falling back to older ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from harness.backups.catalog import BackupRecord, Verification
+from harness.backups.verify import verify_stored
+from harness.engines.base import RecoveryTarget
+from harness.errors import HarnessError, InfrastructureError
+from harness.lab.node import Node, provision, run_helper, wait_running_or_exited
+from harness.polling import poll_until
+from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
+from harness.scenario.model import PitrStep, PitrTarget, RestoreBackupStep
+
+
+class _StepFailed(Exception):
+    """A step's own command failed; recorded, then the pipeline moves on."""
+
+    def __init__(self, message: str, log_lines: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.log_lines = log_lines or []
+
+
+def recovery_target(
+    target: PitrTarget, *, incident_wall: float
+) -> tuple[RecoveryTarget, float | None]:
+    """The engine-level target and, for time targets, its wall time (epoch seconds)."""
+    if target.before_fault:
+        wall = incident_wall + target.offset_s
+        iso = dt.datetime.fromtimestamp(wall, dt.UTC).isoformat(sep=" ")
+        return RecoveryTarget(time=iso), wall
+    if target.time is not None:
+        parsed = dt.datetime.fromisoformat(target.time)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return RecoveryTarget(time=parsed.isoformat(sep=" ")), parsed.timestamp() + target.offset_s
+    return RecoveryTarget(lsn=target.lsn, name=target.name), None
+
+
+def _candidates(
+    ctx: RecoveryContext, chosen: str, *, method: str | None, fallback: bool
+) -> list[BackupRecord]:
+    ordered = [r for r in ctx.catalog.newest_first() if method is None or r.method == method]
+    if chosen != "latest_verified":
+        first = ctx.catalog.get(chosen)
+        ordered = [first] + [r for r in ordered if r.ended_mono < first.ended_mono]
+    return ordered if fallback else ordered[:1]
+
+
+def _verified(ctx: RecoveryContext, record: BackupRecord) -> bool:
+    assert ctx.agent is not None
+    started, wall = time.monotonic(), time.time()
+    ctx.announce(f"verifying backup {record.name}")
+    verify_stored(ctx.agent, ctx.engine, record)
+    if record.verification < Verification.CHECKSUM_MATCHES:
+        ctx.record(
+            "verify_backup", "rejected", started, wall, record.verification_failure, record.name
+        )
+        return False
+    ctx.record("verify_backup", "ok", started, wall, ", ".join(record.checks), record.name)
+    return True
+
+
+def restore_backup(ctx: RecoveryContext, step: RestoreBackupStep) -> Recovered | None:
+    """Restore the newest backup that passes verification into a fresh server; fall back."""
+    if ctx.agent is None:
+        ctx.record("restore_backup", "failed", time.monotonic(), time.time(), "no backup store")
+        return None
+    for record in _candidates(ctx, step.backup, method=None, fallback=step.fallback_to_older):
+        if not _verified(ctx, record):
+            continue
+        started, wall = time.monotonic(), time.time()
+        ctx.announce(f"restoring {record.name} into a fresh server")
+        try:
+            if record.method == "physical":
+                recovered = _physical(ctx, record, target=None, timeout_s=step.timeout_s)
+            else:
+                recovered = _logical(ctx, record, timeout_s=step.timeout_s)
+        except (HarnessError, _StepFailed) as exc:
+            lines = exc.log_lines if isinstance(exc, _StepFailed) else []
+            ctx.record(
+                "restore_backup", "failed", started, wall, first_line(exc), record.name, lines
+            )
+            continue
+        ctx.record(
+            "restore_backup",
+            "ok",
+            started,
+            wall,
+            f"restored into {recovered.node.name}",
+            record.name,
+            ctx.recovery_log(recovered.node) if record.method == "physical" else None,
+        )
+        recovered.step = "restore_backup"
+        return recovered
+    return None
+
+
+def pitr(ctx: RecoveryContext, step: PitrStep) -> Recovered | None:
+    """Restore a physical backup and replay archived WAL up to the target, then promote."""
+    if ctx.agent is None:
+        ctx.record("pitr", "failed", time.monotonic(), time.time(), "no backup store")
+        return None
+    target, target_wall = recovery_target(step.target, incident_wall=ctx.incident_wall)
+    for record in _candidates(ctx, step.backup, method="physical", fallback=True):
+        if not _verified(ctx, record):
+            continue
+        started, wall = time.monotonic(), time.time()
+        ctx.announce(f"point-in-time recovery from {record.name} to {target.describe()}")
+        try:
+            recovered = _physical(ctx, record, target=target, timeout_s=step.timeout_s)
+        except (HarnessError, _StepFailed) as exc:
+            lines = exc.log_lines if isinstance(exc, _StepFailed) else []
+            ctx.record("pitr", "failed", started, wall, first_line(exc), record.name, lines)
+            continue
+        lines = ctx.recovery_log(recovered.node)
+        recovered.landing = Landing(target, target_wall, step.tolerance_s, lines)
+        recovered.step = "pitr"
+        ctx.record(
+            "pitr",
+            "ok",
+            started,
+            wall,
+            f"recovered {recovered.node.name} to {target.describe()}",
+            record.name,
+            lines,
+        )
+        return recovered
+    return None
+
+
+def _logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: float) -> Recovered:
+    assert ctx.agent is not None
+    node = provision(ctx.lab, ctx.engine, image=ctx.image, name=ctx.next_name())
+    try:
+        result = ctx.agent.run(
+            ctx.engine.restore_command(path=record.path, target_host=node.name),
+            timeout_s=timeout_s,
+            env=ctx.engine.tool_env(),
+        )
+        if not result.ok:
+            raise _StepFailed(f"restore exited {result.exit_code}: {result.tail(300)}")
+        restored = time.monotonic()
+        verified = ctx.wait_verified(node, timeout_s=30)
+    except BaseException:
+        ctx.lab.remove(node.container_id)
+        raise
+    return Recovered(node, restored, verified, restored_from=record)
+
+
+def _physical(
+    ctx: RecoveryContext, record: BackupRecord, *, target: RecoveryTarget | None, timeout_s: float
+) -> Recovered:
+    """Copy a base backup into a new data volume, start a server on it, let it recover."""
+    assert ctx.agent is not None
+    name = ctx.next_name()
+    volume = ctx.lab.volume(f"data-{name}", role="database-data")
+    store_volume = ctx.agent.volumes[record.store]
+    prepared = run_helper(
+        ctx.lab,
+        image=ctx.image,
+        name=f"prepare-{name}",
+        mounts={volume: "/target", store_volume: f"/stores/{record.store}"},
+        script=ctx.engine.prepare_restore_script(
+            source=record.path, target="/target", settings=ctx.engine.recovery_settings(target)
+        ),
+    )
+    if not prepared.ok:
+        raise _StepFailed(f"preparing the data directory failed: {prepared.tail(300)}")
+    mounts = {ctx.archive_volume: ctx.engine.archive_mount} if ctx.archive_volume else {}
+    node = provision(
+        ctx.lab,
+        ctx.engine,
+        image=ctx.image,
+        name=name,
+        data_volume=volume,
+        mounts=mounts,
+        wait=False,
+    )
+    try:
+        restored = _wait_promoted(ctx, node, timeout_s=timeout_s)
+        verified = ctx.wait_verified(node, timeout_s=30)
+    except HarnessError as exc:
+        # Keep the server's own account of the failure before its container goes.
+        lines = ctx.recovery_log(node)
+        ctx.lab.remove(node.container_id)
+        raise _StepFailed(first_line(exc), lines) from exc
+    return Recovered(node, restored, verified, restored_from=record)
+
+
+def _wait_promoted(ctx: RecoveryContext, node: Node, *, timeout_s: float) -> float:
+    """Wait until the server has finished recovery and accepts writes; fail fast if it died."""
+    assert ctx.connect is not None
+
+    def promoted() -> float | None:
+        wait_running_or_exited(ctx.lab, node)
+        conn = ctx.connect(node)  # type: ignore[misc]
+        try:
+            return None if ctx.engine.in_recovery(conn) else time.monotonic()
+        finally:
+            conn.close()
+
+    return poll_until(
+        promoted,
+        what=f"{node.name} to finish recovery",
+        timeout_s=timeout_s,
+        interval_s=ctx.probe_interval_s,
+        stop_on=(InfrastructureError,),
+    )

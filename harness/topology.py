@@ -1,0 +1,111 @@
+"""The servers and stores a scenario asks for: primary, replicas, backup stores and agent.
+
+The primary runs with replication enabled and, when the scenario names a WAL archive, with
+log archiving into a store volume mounted on it (the way many teams mount an archive share).
+Replicas are cloned from the primary and follow it by streaming replication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.backups.agent import BackupAgent
+from harness.engines.base import Engine
+from harness.errors import InfrastructureError
+from harness.lab.lab import Lab
+from harness.lab.node import Node, provision, run_helper, wait_running_or_exited
+from harness.polling import poll_until
+from harness.scenario.model import Replica, Scenario
+
+
+@dataclass
+class Topology:
+    """The run's servers by name, its stores and its backup agent."""
+
+    primary: Node
+    replicas: dict[str, Node] = field(default_factory=dict)
+    agent: BackupAgent | None = None
+    archive_volume: str | None = None
+
+    @property
+    def nodes(self) -> dict[str, Node]:
+        return {self.primary.name: self.primary, **self.replicas}
+
+
+def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topology:
+    """Create stores and agent, start the primary (archiving if asked); replicas come later."""
+    volumes = {
+        s.name: lab.volume(f"store-{s.name}", role="backup-store")
+        for s in scenario.stores
+        if s.kind == "volume"
+    }
+    tmpfs = {s.name: s.size_mb or 0 for s in scenario.stores if s.kind == "tmpfs"}
+    archive_store = scenario.topology.wal_archive
+    archive_volume = volumes[archive_store] if archive_store else None
+    mounts = {archive_volume: engine.archive_mount} if archive_volume else {}
+    primary = provision(
+        lab,
+        engine,
+        image=image,
+        name="primary",
+        mounts=mounts,
+        command=engine.server_command(archive=archive_volume is not None),
+    )
+    script = engine.after_start_script(archive=archive_volume is not None)
+    result = lab.exec(primary.container_id, ["bash", "-c", script], timeout_s=30)
+    if not result.ok:
+        raise InfrastructureError(f"could not prepare the primary: {result.tail()}")
+    agent = None
+    if scenario.stores:
+        agent = BackupAgent(lab, image=image, volumes=volumes, tmpfs_mb=tmpfs)
+    return Topology(primary=primary, agent=agent, archive_volume=archive_volume)
+
+
+def add_replica(
+    lab: Lab,
+    engine: Engine,
+    topology: Topology,
+    replica: Replica,
+    *,
+    image: str,
+    connect: Callable[[Node], Any],
+    timeout_s: float = 120,
+) -> Node:
+    """Clone the primary into a new data volume and start a streaming replica on it."""
+    volume = lab.volume(f"data-{replica.name}", role="database-data")
+    cloned = run_helper(
+        lab,
+        image=image,
+        name=f"clone-{replica.name}",
+        mounts={volume: "/target"},
+        script=engine.clone_replica_script(
+            source_host=topology.primary.name, target="/target", apply_delay_s=replica.apply_delay_s
+        ),
+        env=engine.tool_env(),
+        timeout_s=timeout_s,
+    )
+    if not cloned.ok:
+        raise InfrastructureError(
+            f"could not clone the primary for {replica.name}: {cloned.tail()}"
+        )
+    node = provision(lab, engine, image=image, name=replica.name, data_volume=volume, wait=False)
+
+    def standing_by() -> bool | None:
+        wait_running_or_exited(lab, node)
+        conn = connect(node)
+        try:
+            return True if engine.in_recovery(conn) else None
+        finally:
+            conn.close()
+
+    poll_until(
+        standing_by,
+        what=f"replica {replica.name} to start streaming",
+        timeout_s=timeout_s,
+        interval_s=0.2,
+        stop_on=(InfrastructureError,),
+    )
+    topology.replicas[replica.name] = node
+    return node
