@@ -1,7 +1,8 @@
 # recovery-drill - set-up and run targets (GNU make).
 #
 #   make setup   venv + Docker Engine + local engine images (idempotent)
-#   make test    setup, then ruff, mypy and the whole pytest suite
+#   make test    setup + browser, then ruff, mypy and the whole pytest suite
+#   make browser headless Chromium for the HTML report test (Debian package, idempotent)
 #   make unit    unit tests only (no Docker needed)
 #   make drill   setup, then run scenarios/quickstart.yaml
 #   make bench   setup, then the benchmarks (python -m bench)
@@ -25,7 +26,7 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_CONNECTION_MODE := docker_host
 export TC_HOST := 127.0.0.1
 
-.PHONY: help venv engine images setup drill test unit bench cleanup pull
+.PHONY: help venv engine images setup browser drill test unit bench cleanup pull
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -50,13 +51,23 @@ images: engine
 
 setup: venv engine images
 
+# The HTML report is checked in a real browser (tests/integration/test_report.py).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else \
+		echo "make: chromium is missing and cannot be installed here (needs root and apt-get);" \
+			"the browser test will skip" >&2; \
+	fi
+
 # --- Runs ------------------------------------------------------------------------
 drill: setup
 	$(VENV)/bin/recovery-drill run $(SCENARIO)
 
 # pytest exits 5 when it collected no tests: an honest empty selection is a
 # success, every other non-zero exit (failures, errors, crashes) fails make.
-test: setup
+test: setup browser
 	$(VENV)/bin/ruff check harness tests
 	$(VENV)/bin/mypy harness
 	rc=0; $(PY) -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
