@@ -375,6 +375,12 @@ def trend_chart(trend: Trend, *, metric: str) -> str:
             )
             continue
         ok = objective is None or v <= objective
+        if n <= 10 or px == xs[-1]:
+            # Values stay readable when they sit far below a generous objective.
+            body.append(
+                f'<text class="value" x="{_n(px)}" y="{_n(y(v) - 9)}" text-anchor="middle" '
+                f'fill="{INK}" font-size="11">{v:.2f}</text>'
+            )
         body.append(
             f'<circle class="point {"met" if ok else "missed"}" cx="{_n(px)}" cy="{_n(y(v))}" '
             f'r="5" fill="{GREEN if ok else RED}" stroke="#fff" stroke-width="1.5">'
