@@ -27,6 +27,7 @@ from harness.errors import (
     SafetyError,
     ScenarioError,
 )
+from harness.report.history.store import DEFAULT_HISTORY as DEFAULT_HISTORY_PATH
 from harness.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ out = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 180)
 log = logging.getLogger("harness")
 
-DEFAULT_HISTORY = "reports/history.sqlite"
+DEFAULT_HISTORY = str(DEFAULT_HISTORY_PATH)
 HISTORY_HELP = (
     "History database: a file path (SQLite) or a postgresql:// URL "
     "[env RECOVERY_DRILL_HISTORY; default reports/history.sqlite]."
@@ -340,7 +341,7 @@ def report(
     data = build_report(
         runs,
         history=store.where,
-        since=since,
+        since=since_at,
         focus_run_ids=run_ids,
         procedures=procedures,
         title=title,

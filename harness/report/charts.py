@@ -100,6 +100,8 @@ def timeline(run: StoredRun) -> str:
     markers = [s for s in steps if s.kind in ("fault", "detected", "recovered")]
     rpo = run.figure("rpo_s")
     rto = run.figure("rto_s")
+    faulted = any(s.kind == "fault" for s in steps)
+    axis = "seconds from the fault" if faulted else "seconds from the start of the drill"
 
     ends = [(s.offset_s or 0.0) + (s.duration_s or 0.0) for s in steps]
     starts = [s.offset_s or 0.0 for s in steps]
@@ -141,8 +143,7 @@ def timeline(run: StoredRun) -> str:
             f"{tick:g}</text>"
         )
     body.append(
-        f'<text x="{width - 16}" y="{bottom + 30}" text-anchor="end" fill="{GREY}">'
-        "seconds from the fault</text>"
+        f'<text x="{width - 16}" y="{bottom + 30}" text-anchor="end" fill="{GREY}">{axis}</text>'
     )
     for i, (name, items) in enumerate(lanes):
         y = top + i * lane_h

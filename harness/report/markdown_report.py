@@ -43,7 +43,7 @@ def render_markdown(report: Report) -> str:
     out = [f"# {r.title}", ""]
     period = (
         f" Runs from {when(r.first_at)} to {when(r.last_at)}"
-        + (f" (since {r.since})" if r.since else "")
+        + (f" (since {when(r.since)})" if r.since else "")
         + "."
         if r.runs
         else ""
@@ -51,7 +51,7 @@ def render_markdown(report: Report) -> str:
     out += [f"Generated {when(r.generated_at)} from the history at `{r.history}`.{period}", ""]
     out += ["## Summary", ""]
     if not r.runs:
-        since = f" since {r.since}" if r.since else ""
+        since = f" since {when(r.since)}" if r.since else ""
         out += [f"No drill runs are recorded{since}: nothing was tested in this period.", ""]
         return "\n".join(out)
     t = r.totals

@@ -226,8 +226,10 @@ def when(iso: str | None) -> str:
     """'2026-11-21 05:18 UTC' from a journal time."""
     if not iso:
         return "-"
-    value = dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+    value = dt.datetime.fromisoformat(iso)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def seconds(value: float | None) -> str:

@@ -257,3 +257,23 @@ def test_write_reports_writes_every_format_readable_by_others(
     for path in written:
         assert path.stat().st_mode & 0o777 == 0o644
         assert path.stat().st_size > 0
+
+
+def test_the_period_is_shown_as_a_utc_time(history: History) -> None:
+    since = since_iso("2026-11-21", now=NOW)
+    r = build_report(history.runs(since=since), history="h", since=since)
+    assert "(since 2026-11-21 00:00 UTC)" in render(r, "html")
+    assert "(since 2026-11-21 00:00 UTC)" in render(r, "md")
+    assert len(r.runs) == 4  # the missed run of 2026-11-20 is before the period
+
+
+def test_a_drill_that_failed_before_its_fault_is_timed_from_its_start(history: History) -> None:
+    j = journal("quickstart")
+    j.update(run_id="early", faults=[], recovery=[], status="failed", verdict="error")
+    j["phases"] = {"detect_s": None, "restore_s": None, "verify_s": None}
+    j["measured"] = {k: None for k in j["measured"]}
+    history.record(j)
+    [run] = history.runs(run_ids=["early"])
+    svg = timeline(run)
+    assert "seconds from the start of the drill" in svg and 'class="bar backup"' in svg
+    assert "fault:" not in svg
