@@ -6,7 +6,8 @@
     ├── SafetyError                   exit 3: refused to touch something this run did not create
     └── InfrastructureError           exit 3: Docker, images, containers, commands
         ├── EngineUnavailable         no Docker engine reachable / image missing
-        └── CommandTimeout            a command or a wait ran past its deadline, with evidence
+        ├── CommandTimeout            a command or a wait ran past its deadline, with evidence
+        └── ServerExited              a server's container stopped while it was awaited
 
 Foreign exceptions (docker SDK, database drivers, subprocess) are translated at the boundary
 where they happen, with ``raise ... from exc``.
@@ -57,6 +58,10 @@ class InfrastructureError(HarnessError):
 
 class EngineUnavailable(InfrastructureError):
     """No Docker engine reachable, or a required image is not available locally."""
+
+
+class ServerExited(InfrastructureError):
+    """A server's container exited while the harness waited for it (e.g. a failed recovery)."""
 
 
 class CommandTimeout(InfrastructureError):

@@ -205,7 +205,8 @@ class Drill:
                 for fault, fctx in reversed(st.pending_reverts):
                     with contextlib.suppress(HarnessError, *engine.driver_errors()):
                         fault.revert(fctx)
-                self._do("removing the lab (containers, network, volumes)")
+                # Not a breadcrumb: a failure above must stay "failed while <its action>".
+                self.progress.phase("removing the lab (containers, network, volumes)")
 
     def _drill(self, lab: Lab) -> None:
         s, engine, st = self.scenario, self.engine, self.state

@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.backups.agent import BackupAgent
 from harness.engines.base import Engine
-from harness.errors import InfrastructureError
+from harness.errors import InfrastructureError, ServerExited
 from harness.lab.lab import Lab
 from harness.lab.node import Node, provision, run_helper, wait_running_or_exited
 from harness.polling import poll_until
@@ -105,7 +105,7 @@ def add_replica(
         what=f"replica {replica.name} to start streaming",
         timeout_s=timeout_s,
         interval_s=0.2,
-        stop_on=(InfrastructureError,),
+        stop_on=(ServerExited,),
     )
     topology.replicas[replica.name] = node
     return node

@@ -102,7 +102,8 @@ class PostgresEngine:
             script += (
                 f" && mkdir -p {self.archive_mount}/wal && chown postgres: {self.archive_mount}/wal"
             )
-        return script
+        # Re-read pg_hba.conf (the server runs as PID 1 of its container).
+        return script + " && kill -HUP 1"
 
     def reload(self, conn: psycopg.Connection[Any]) -> None:
         conn.execute("SELECT pg_reload_conf()")

@@ -128,6 +128,7 @@ class Lab:
         kwargs = dict(getattr(container, "_kwargs", {}) or {})
         kwargs["labels"] = {**kwargs.get("labels", {}), **self.labels(role)}
         container.with_kwargs(**kwargs)
+        started = time.monotonic()
         try:
             container.start()
         except docker.errors.DockerException as exc:
@@ -135,10 +136,10 @@ class Lab:
                 f"could not start {alias} ({container.image}): {exc}"
             ) from exc
         except TimeoutError as exc:
-            logs = _logs_tail(self.client, f"rd-{self.run_id}-{alias}")
+            logs = self.logs(f"rd-{self.run_id}-{alias}", lines=30)
             raise CommandTimeout(
                 f"{alias} ({container.image}) to become ready",
-                timeout_s=float(getattr(exc, "timeout", 0) or 0),
+                timeout_s=time.monotonic() - started,
                 last_output=logs,
                 hint="see the container log above; is the image built for this engine?",
             ) from exc
@@ -237,8 +238,13 @@ class Lab:
     def remove(self, container_id: str) -> None:
         """Remove a container of this run and its anonymous volumes."""
         container = self.guard(container_id, action="remove")
-        with contextlib.suppress(docker.errors.NotFound):
+        try:
             container.remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: its removal is already under way
+                raise InfrastructureError(f"could not remove {container.name}: {exc}") from exc
 
     def logs(self, container_id: str, *, lines: int = 200) -> str:
         """The last lines a container of this run logged (read-only)."""
@@ -283,35 +289,42 @@ class Lab:
         raise InfrastructureError(f"container {container.name} has no published port for {port}")
 
 
-def _logs_tail(client: docker.DockerClient, name: str, *, lines: int = 30) -> str:
-    try:
-        raw = client.containers.get(name).logs(tail=lines)
-    except docker.errors.DockerException:
-        return ""
-    return bytes(raw).decode(errors="replace")
-
-
 def remove_resources(client: docker.DockerClient, *, run_id: str | None) -> int:
     """Remove containers, networks and volumes of one run (or of every run when None).
 
-    Only resources carrying recovery-drill's owner label are ever touched. Returns how many
-    resources were removed.
+    Only resources carrying recovery-drill's owner label are ever touched. Removal is retried
+    for a few seconds: a volume stays "in use" until the engine has finished removing the
+    container that mounted it. Returns how many resources were removed.
     """
     selector = f"{RUN_LABEL}={run_id}" if run_id else f"{OWNER_LABEL}={OWNER}"
     filters = {"label": [f"{OWNER_LABEL}={OWNER}", selector]}
     removed = 0
-    for container in client.containers.list(all=True, filters=filters):
-        with contextlib.suppress(docker.errors.NotFound):
-            container.remove(force=True, v=True)
-            removed += 1
-    for network in client.networks.list(filters=filters):
-        with contextlib.suppress(docker.errors.NotFound):
-            network.remove()
-            removed += 1
-    for volume in client.volumes.list(filters=filters):
-        with contextlib.suppress(docker.errors.NotFound):
-            volume.remove(force=True)
-            removed += 1
+    deadline = time.monotonic() + 30
+    while True:
+        remaining = 0
+        for kind in ("containers", "networks", "volumes"):
+            collection = getattr(client, kind)
+            listing = (collection.list(all=True, filters=filters) if kind == "containers"
+                       else collection.list(filters=filters))
+            for resource in listing:
+                try:
+                    if kind == "containers":
+                        resource.remove(force=True, v=True)
+                    elif kind == "volumes":
+                        resource.remove(force=True)
+                    else:
+                        resource.remove()
+                    removed += 1
+                except docker.errors.NotFound:
+                    pass
+                except docker.errors.APIError as exc:  # in use, or removal already under way
+                    remaining += 1
+                    last = exc
+        if not remaining:
+            break
+        if time.monotonic() > deadline:
+            raise InfrastructureError(f"could not remove every lab resource ({selector}): {last}")
+        time.sleep(0.5)
     if removed:
         log.info("removed %d lab resources (%s)", removed, selector)
     return removed

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from testcontainers.core.container import DockerContainer
 
 from harness.engines.base import Endpoint, Engine
-from harness.errors import InfrastructureError
+from harness.errors import ServerExited
 from harness.faults.base import Target
 from harness.lab.lab import ExecResult, Lab
 
@@ -96,7 +96,7 @@ def wait_running_or_exited(lab: Lab, node: Node, *, settle_s: float = 0.0) -> No
         time.sleep(settle_s)
     state = lab.state(node.container_id)
     if not state.get("Running"):
-        raise InfrastructureError(
+        raise ServerExited(
             f"{node.name} exited with code {state.get('ExitCode')}: "
             + lab.logs(node.container_id, lines=8).strip().replace("\n", " | ")
         )

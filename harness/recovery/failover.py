@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from harness.errors import HarnessError, InfrastructureError
+from harness.errors import HarnessError, InfrastructureError, ServerExited
 from harness.lab.node import wait_running_or_exited
 from harness.polling import poll_until
 from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
@@ -69,7 +69,7 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
             what=f"{node.name} to replay and promote",
             timeout_s=step.timeout_s,
             interval_s=ctx.probe_interval_s,
-            stop_on=(InfrastructureError,),
+            stop_on=(ServerExited,),
         )
         verified = ctx.wait_verified(node, timeout_s=30)
     except errors as exc:

@@ -9,7 +9,7 @@ import time
 from harness.backups.catalog import BackupRecord, Verification
 from harness.backups.verify import verify_stored
 from harness.engines.base import RecoveryTarget
-from harness.errors import HarnessError, InfrastructureError
+from harness.errors import HarnessError, ServerExited
 from harness.lab.node import Node, provision, run_helper, wait_running_or_exited
 from harness.polling import poll_until
 from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
@@ -208,5 +208,5 @@ def _wait_promoted(ctx: RecoveryContext, node: Node, *, timeout_s: float) -> flo
         what=f"{node.name} to finish recovery",
         timeout_s=timeout_s,
         interval_s=ctx.probe_interval_s,
-        stop_on=(InfrastructureError,),
+        stop_on=(ServerExited,),
     )
