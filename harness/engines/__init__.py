@@ -17,6 +17,7 @@ REGISTRY: dict[str, str] = {
     "mariadb": "harness.engines.mariadb:MariaDBEngine",
     # MySQL 8: the same module as MariaDB, its dialect and tool differences in a Flavor.
     "mysql": "harness.engines.mariadb:MySQLEngine",
+    "sqlserver": "harness.engines.sqlserver:SqlServerEngine",
 }
 
 

@@ -32,6 +32,7 @@ from harness.engines.base import (
     Endpoint,
     ProbeFailed,
 )
+from harness.errors import InputError
 from harness.scenario.model import Dataset
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,20 @@ class MariaDBEngine:
             wait=wait,
         )
 
+    def server_command(self, *, archive: bool) -> list[str]:
+        """The primary's server options; binlog archiving is not implemented for this engine yet."""
+        if archive:
+            raise InputError(
+                f"engine {self.name}: binlog archiving and point-in-time recovery are not "
+                "implemented yet; run this scenario on postgres"
+            )
+        return list(SERVER_ARGS)
+
+    def after_start_script(self, *, archive: bool) -> str:
+        """Nothing to prepare in a fresh primary (the image creates account and database)."""
+        self.server_command(archive=archive)
+        return "true"
+
     def connect(self, endpoint: Endpoint, *, timeout_s: float) -> Connection:
         c = self.credentials
         conn = pymysql.connect(
@@ -303,6 +318,24 @@ class MariaDBEngine:
         marks = ", ".join(["%s"] * len(seqs))
         with conn.cursor() as cur:
             return int(cur.execute(f"DELETE FROM {WRITES_TABLE} WHERE seq IN ({marks})", seqs))
+
+    def count_rows(self, conn: Connection, table: str) -> int:
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT COUNT(*) FROM {table}")
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    def run_sql(self, conn: Connection, statements: list[str]) -> None:
+        """Run statements in one transaction (DDL commits implicitly here, unlike PostgreSQL)."""
+        with conn.cursor() as cur:
+            conn.begin()
+            try:
+                for statement in statements:
+                    cur.execute(statement)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
     def write_seqs(self, conn: Connection) -> set[int]:
         with conn.cursor() as cur:

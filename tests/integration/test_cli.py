@@ -17,6 +17,8 @@ def test_inconclusive_drill_exits_4_and_writes_its_journal(tmp_path: Path) -> No
             "harness.cli",
             "run",
             str(SCENARIOS / "wrong-path-wipe.yaml"),
+            "--engine",
+            "postgres",
             "--out",
             str(tmp_path),
             "--quiet",
