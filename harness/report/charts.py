@@ -336,8 +336,10 @@ def trend_chart(trend: Trend, *, metric: str) -> str:
     high = max(known, default=1.0) * 1.15 or 1.0
     y = _Scale(0.0, high, height - bottom, top)
     n = len(trend.points)
-    plot_w = width - left - right
-    xs = [left + plot_w / 2] if n == 1 else [left + i * plot_w / (n - 1) for i in range(n)]
+    inset = 18  # keeps the first and last points (and their labels) off the axes
+    plot_w = width - left - right - 2 * inset
+    x0 = left + inset
+    xs = [x0 + plot_w / 2] if n == 1 else [x0 + i * plot_w / (n - 1) for i in range(n)]
     body: list[str] = []
     for tick in nice_ticks(0.0, high, count=4):
         py = y(tick)
@@ -347,7 +349,14 @@ def trend_chart(trend: Trend, *, metric: str) -> str:
             f'fill="{GREY}">{tick:g}</text>'
         )
     body.append(f'<text x="10" y="{top - 8}" fill="{GREY}">{label} (s)</text>')
-    # The objective, as a step line: it may have changed between runs.
+    for seg in _runs_of(values, xs):
+        if len(seg) > 1:
+            pts = " ".join(f"{_n(px)},{_n(y(value))}" for px, value in seg)
+            body.append(
+                f'<polyline class="measured" points="{pts}" fill="none" stroke="{BLUE}" '
+                f'stroke-width="2.5"/>'
+            )
+    # The objective, as a step line (it may change between runs), over the measured line.
     segments = _runs_of(objectives, xs)
     for seg in segments:
         pts = " ".join(f"{_n(px)},{_n(y(value))}" for px, value in seg)
@@ -359,13 +368,6 @@ def trend_chart(trend: Trend, *, metric: str) -> str:
             f'stroke-width="2" stroke-dasharray="7 5"><title>{label} objective</title>'
             "</polyline>"
         )
-    for seg in _runs_of(values, xs):
-        if len(seg) > 1:
-            pts = " ".join(f"{_n(px)},{_n(y(value))}" for px, value in seg)
-            body.append(
-                f'<polyline class="measured" points="{pts}" fill="none" stroke="{BLUE}" '
-                f'stroke-width="2.5"/>'
-            )
     for px, p, v, objective in zip(xs, trend.points, values, objectives, strict=True):
         when_text = when(p.started_at)
         if v is None:

@@ -93,7 +93,7 @@ def render_markdown(report: Report) -> str:
             "Objectives",
             "RTO",
             "RPO",
-            "Objectives",
+            "Met?",
             "Data lost",
             "Result",
             "Over the period",
