@@ -205,8 +205,13 @@ def run(
     codes: list[int] = []
     progress = make_progress(err, quiet=quiet)
     try:
-        for index, drill_plan in enumerate(planned, start=1):
-            progress.position(index, len(planned))
+        # A scenario with strategies runs once per strategy, each from the same starting state.
+        runs = [(d, s.name) for d in planned for s in d.scenario.strategies] + [
+            (d, None) for d in planned if not d.scenario.strategies
+        ]
+        runs.sort(key=lambda run: planned.index(run[0]))
+        for index, (drill_plan, strategy) in enumerate(runs, start=1):
+            progress.position(index, len(runs))
             drill = Drill(
                 drill_plan.scenario,
                 source=drill_plan.source,
@@ -214,6 +219,7 @@ def run(
                 out_dir=out_dir,
                 image=images.get(drill_plan.engine),
                 progress=progress,
+                strategy=strategy,
             )
             result = drill.run()
             results.append(result)
@@ -391,6 +397,7 @@ def _print_summary(results: list[DrillResult]) -> None:
         "lost",
         "holes",
         "data",
+        "seed rows lost",
         "journal",
     ):
         table.add_column(column)
@@ -400,7 +407,7 @@ def _print_summary(results: list[DrillResult]) -> None:
         j, m = r.journal, r.journal["measured"]
         verified = m.get("data_verified")
         table.add_row(
-            r.scenario,
+            r.scenario + (f" / {r.strategy}" if r.strategy else ""),
             r.engine,
             f"[{styles[r.verdict.value]}]{r.verdict.value}[/]",
             _fmt(m.get("rto_s"), " s"),
@@ -409,10 +416,12 @@ def _print_summary(results: list[DrillResult]) -> None:
             _fmt(m.get("lost_writes")),
             _fmt(m.get("holes")),
             "-" if verified is None else ("verified" if verified else "MISMATCH"),
+            _fmt(m.get("seed_rows_lost")),
             str(r.journal_path),
         )
         for reason in j.get("reasons", []):
-            notes.append(f"{r.scenario} on {r.engine}: {reason}")
+            label = r.scenario + (f" / {r.strategy}" if r.strategy else "")
+            notes.append(f"{label} on {r.engine}: {reason}")
     out.print(table)
     for note in notes:
         out.print(f"  - {note}", markup=False, highlight=False)

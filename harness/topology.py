@@ -45,6 +45,13 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
     archive_store = scenario.topology.wal_archive
     archive_volume = volumes[archive_store] if archive_store else None
     mounts = {archive_volume: engine.archive_mount} if archive_volume else {}
+    agent = None
+    if scenario.stores:
+        agent = BackupAgent(lab, image=image, volumes=volumes, tmpfs_mb=tmpfs)
+        if archive_store:
+            # Ready before the primary's first archive_command runs (any server uid may write).
+            folder = f"/stores/{archive_store}/wal"
+            agent.run(f"mkdir -p {folder} && chmod 0777 {folder}", timeout_s=30)
     primary = provision(
         lab,
         engine,
@@ -57,9 +64,6 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
     result = lab.exec(primary.container_id, ["bash", "-c", script], timeout_s=30)
     if not result.ok:
         raise InfrastructureError(f"could not prepare the primary: {result.tail()}")
-    agent = None
-    if scenario.stores:
-        agent = BackupAgent(lab, image=image, volumes=volumes, tmpfs_mb=tmpfs)
     return Topology(primary=primary, agent=agent, archive_volume=archive_volume)
 
 
@@ -81,7 +85,10 @@ def add_replica(
         name=f"clone-{replica.name}",
         mounts={volume: "/target"},
         script=engine.clone_replica_script(
-            source_host=topology.primary.name, target="/target", apply_delay_s=replica.apply_delay_s
+            source_host=topology.primary.name,
+            target="/target",
+            apply_delay_s=replica.apply_delay_s,
+            name=replica.name,
         ),
         env=engine.tool_env(),
         timeout_s=timeout_s,

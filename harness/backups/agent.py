@@ -39,7 +39,7 @@ class BackupAgent:
         for store, volume in volumes.items():
             container.with_volume_mapping(volume, f"{STORES_ROOT}/{store}", mode="rw")
         for store, size_mb in tmpfs_mb.items():
-            container.with_tmpfs_mount(f"{STORES_ROOT}/{store}", size=f"{size_mb}m")
+            container.with_tmpfs_mount(f"{STORES_ROOT}/{store}", size=f"size={size_mb}m")
         self._container = lab.start(container, role="backup-agent", alias="backup-agent")
         self.container_id = self._container.get_wrapped_container().id
 

@@ -152,7 +152,9 @@ class Engine(Protocol):
     def verify_base_backup_command(self, path: str) -> str:
         """Shell (agent) verifying every file of a physical backup against its manifest."""
 
-    def clone_replica_script(self, *, source_host: str, target: str, apply_delay_s: float) -> str:
+    def clone_replica_script(
+        self, *, source_host: str, target: str, apply_delay_s: float, name: str
+    ) -> str:
         """Shell (helper) cloning source_host into target as a streaming replica."""
 
     def recovery_settings(self, target: RecoveryTarget | None) -> dict[str, str]:

@@ -211,10 +211,13 @@ class PostgresEngine:
     def verify_base_backup_command(self, path: str) -> str:
         return f"pg_verifybackup --quiet {shlex.quote(path)}"
 
-    def clone_replica_script(self, *, source_host: str, target: str, apply_delay_s: float) -> str:
+    def clone_replica_script(
+        self, *, source_host: str, target: str, apply_delay_s: float, name: str
+    ) -> str:
         script = (
-            f"set -e; pg_basebackup -h {shlex.quote(source_host)} -D {target} -X stream -R "
-            "--checkpoint=fast --no-password"
+            "set -e; pg_basebackup "
+            f"-d {shlex.quote(f'host={source_host} application_name={name}')} "
+            f"-D {target} -X stream -R --checkpoint=fast --no-password"
         )
         if apply_delay_s > 0:
             script += (

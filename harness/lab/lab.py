@@ -22,7 +22,7 @@ import docker.errors
 from docker.models.containers import Container
 from testcontainers.core.container import DockerContainer
 
-from harness.errors import CommandTimeout, InfrastructureError, SafetyError
+from harness.errors import CommandTimeout, InfrastructureError, SafetyError, ServerExited
 from harness.lab.docker_client import docker_client
 
 log = logging.getLogger(__name__)
@@ -274,14 +274,23 @@ class Lab:
         with contextlib.suppress(docker.errors.NotFound):
             volume.remove(force=True)
 
+    def _get(self, container_id: str) -> Container:
+        try:
+            return self.client.containers.get(container_id)
+        except docker.errors.NotFound as exc:
+            raise ServerExited(f"container {container_id[:12]} no longer exists") from exc
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(
+                f"could not inspect container {container_id[:12]}: {exc}"
+            ) from exc
+
     def state(self, container_id: str) -> dict[str, Any]:
         """The container's State block from the engine (read-only)."""
-        container = self.client.containers.get(container_id)
-        return dict(container.attrs.get("State", {}))
+        return dict(self._get(container_id).attrs.get("State", {}))
 
     def host_port(self, container_id: str, port: int) -> int:
         """The 127.0.0.1 port a container port is published on now (it changes on restart)."""
-        container = self.client.containers.get(container_id)
+        container = self._get(container_id)
         bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
         for binding in bindings:
             if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
@@ -304,8 +313,11 @@ def remove_resources(client: docker.DockerClient, *, run_id: str | None) -> int:
         remaining = 0
         for kind in ("containers", "networks", "volumes"):
             collection = getattr(client, kind)
-            listing = (collection.list(all=True, filters=filters) if kind == "containers"
-                       else collection.list(filters=filters))
+            listing = (
+                collection.list(all=True, filters=filters)
+                if kind == "containers"
+                else collection.list(filters=filters)
+            )
             for resource in listing:
                 try:
                     if kind == "containers":

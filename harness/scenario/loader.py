@@ -36,8 +36,11 @@ class _Located:
     def build(self, node: yaml.Node, loc: Loc) -> Any:
         self._built += 1
         if self._built > self.MAX_NODES:
-            raise _TooLarge(self._problem(node, loc, "document too large (aliases expand "
-                                          f"past {self.MAX_NODES} nodes)"))
+            raise _TooLarge(
+                self._problem(
+                    node, loc, f"document too large (aliases expand past {self.MAX_NODES} nodes)"
+                )
+            )
         if id(node) in self._open:
             self.problems.append(self._problem(node, loc, "an alias refers to itself"))
             self.unreadable.add(loc)
@@ -184,7 +187,6 @@ def load_scenario(path: str | Path) -> Scenario:
     if located.problems or scenario is None:
         raise ScenarioError(located.problems)
     return scenario
-
 
 
 def load_scenarios(paths: list[Path]) -> list[tuple[Path, Scenario]]:
