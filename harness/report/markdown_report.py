@@ -82,7 +82,7 @@ def render_markdown(report: Report) -> str:
                 _status(objectives_status(run)) + missed,
                 data_lost_text(run),
                 result,
-                "objectives " + runs_met_text(r.trend(run)),
+                runs_met_text(r.trend(run)),
             ]
         )
     out += _table(
@@ -96,7 +96,7 @@ def render_markdown(report: Report) -> str:
             "Met?",
             "Data lost",
             "Result",
-            "Over the period",
+            "Objectives over the period",
         ],
         rows,
         right={4, 5},

@@ -282,11 +282,13 @@ def data_lost_text(run: StoredRun) -> str:
 
 
 def runs_met_text(trend: Trend | None) -> str:
-    """'objectives met in 4 of 5 measured runs (6 runs)'."""
+    """'met in 4 of 5 runs (1 more not measured)'."""
     if trend is None:
         return "-"
-    text = f"met in {trend.objectives_met} of {trend.measured} measured"
-    return text + (f" ({trend.runs} runs)" if trend.runs != trend.measured else "")
+    plural = "" if trend.measured == 1 else "s"
+    text = f"met in {trend.objectives_met} of {trend.measured} run{plural}"
+    unmeasured = trend.runs - trend.measured
+    return text + (f" ({unmeasured} more not measured)" if unmeasured else "")
 
 
 def since_iso(text: str, *, now: dt.datetime | None = None) -> str:
