@@ -260,12 +260,13 @@ def _plan_report(
     store: History, results: list[DrillResult], *, names: list[str], out_dir: Path
 ) -> int:
     """Write the report of a plan run: these drills in detail, their history as trends."""
+    from harness.report.history.records import drill_label
     from harness.report.model import build_report
     from harness.report.output import write_reports
 
-    drills = {(r.scenario, r.engine) for r in results}
+    drills = {(drill_label(r.scenario, r.strategy), r.engine) for r in results}
     try:
-        runs = [r for r in store.runs() if (r.scenario, r.engine) in drills]
+        runs = [r for r in store.runs() if (r.drill, r.engine) in drills]
         report = build_report(
             runs,
             history=store.where,

@@ -89,7 +89,7 @@ def timeline(run: StoredRun) -> str:
         return _svg(
             600,
             40,
-            f"Timeline of {run.scenario} on {run.engine}",
+            f"Timeline of {run.drill} on {run.engine}",
             "Nothing was recorded on the timeline.",
             [f'<text x="10" y="24" fill="{GREY}">nothing happened on the timeline</text>'],
             cls="timeline",
@@ -166,7 +166,7 @@ def timeline(run: StoredRun) -> str:
     body += _markers(x, markers, top=top, bottom=bottom, right=width - 4)
     desc = _timeline_desc(run)
     return _svg(
-        width, height, f"Timeline of {run.scenario} on {run.engine}", desc, body, cls="timeline"
+        width, height, f"Timeline of {run.drill} on {run.engine}", desc, body, cls="timeline"
     )
 
 
@@ -318,7 +318,7 @@ def against_objectives(run: StoredRun) -> str:
     return _svg(
         width,
         height,
-        f"{run.scenario} on {run.engine}: measured against objectives",
+        f"{run.drill} on {run.engine}: measured against objectives",
         "; ".join(summary),
         body,
         cls="gauge",

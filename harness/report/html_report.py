@@ -47,6 +47,11 @@ def backup_offset(run: StoredRun, name: str) -> float | None:
     return next((s.offset_s for s in run.steps if s.kind == "backup" and s.name == name), None)
 
 
+def slug(text: str) -> str:
+    """An HTML id fragment: 'bad-migration / pitr' -> 'bad-migration-pitr'."""
+    return "-".join("".join(c if c.isalnum() or c in "-_." else " " for c in text).split())
+
+
 def badge(status: str) -> Markup:
     """A coloured label that also says its status in words (never colour alone)."""
     slug = status.replace(" ", "-")
@@ -69,6 +74,7 @@ def _environment() -> Environment:
         size=size,
         count=count,
         badge=badge,
+        slug=slug,
         objectives_text=objectives_text,
         objectives_status=objectives_status,
         data_lost_text=data_lost_text,

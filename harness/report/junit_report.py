@@ -26,7 +26,7 @@ def _case(run: StoredRun) -> ET.Element:
         "testcase",
         {
             "classname": f"{run.plan or SUITE}.{run.engine}",
-            "name": f"{run.scenario} on {run.engine}",
+            "name": f"{run.drill} on {run.engine}",
             "time": f"{run.duration_s or 0:.3f}",
             "timestamp": run.started_at,
         },
@@ -35,6 +35,7 @@ def _case(run: StoredRun) -> ET.Element:
     for name, value in (
         ("run_id", run.run_id),
         ("scenario", run.scenario),
+        ("strategy", run.strategy or ""),
         ("engine", run.engine),
         ("image", run.image or ""),
         ("verdict", run.verdict or "error"),
@@ -43,6 +44,7 @@ def _case(run: StoredRun) -> ET.Element:
         ("lost_writes", _num(run.figure("lost_writes"))),
         ("acked_writes", _num(run.figure("acked_writes"))),
         ("holes", _num(run.figure("holes"))),
+        ("seed_rows_lost", _num(run.figure("seed_rows_lost"))),
         ("rto_objective_s", _num(run.rto_objective_s)),
         ("rpo_objective_s", _num(run.rpo_objective_s)),
         ("max_lost_writes_objective", _num(run.max_lost_writes_objective)),
@@ -66,7 +68,7 @@ def _case(run: StoredRun) -> ET.Element:
             run.error or reasons
         )
     ET.SubElement(case, "system-out").text = (
-        f"{run.scenario} on {run.engine} ({run.run_id}): {verdict}\n"
+        f"{run.drill} on {run.engine} ({run.run_id}): {verdict}\n"
         f"objectives: {objectives_text(run)} -> {objectives_status(run)}\n"
         f"RTO {_num(run.figure('rto_s')) or '-'} s, RPO {_num(run.figure('rpo_s')) or '-'} s\n"
         f"data lost: {data_lost_text(run)}\n"

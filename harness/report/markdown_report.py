@@ -73,7 +73,7 @@ def render_markdown(report: Report) -> str:
         )
         rows.append(
             [
-                f"**{run.scenario}**: {run.summary or ''}",
+                f"**{run.drill}**: {run.summary or ''}",
                 run.engine,
                 when(run.started_at),
                 objectives_text(run),
@@ -118,7 +118,7 @@ def render_markdown(report: Report) -> str:
         ],
         [
             [
-                tr.scenario,
+                tr.drill,
                 tr.engine,
                 tr.runs,
                 " / ".join(str(tr.verdicts[v]) for v in ("pass", "fail", "inconclusive", "error")),
@@ -136,7 +136,7 @@ def render_markdown(report: Report) -> str:
     )
     out += ["", "## Drill details", ""]
     for run in r.focus:
-        out += [f"### {run.scenario} on {run.engine}: {_status(run.verdict or 'error')}", ""]
+        out += [f"### {run.drill} on {run.engine}: {_status(run.verdict or 'error')}", ""]
         out += [
             f"{run.summary or ''} Run `{run.run_id}`, started {when(run.started_at)}, "
             f"took {seconds(run.duration_s)}.",
@@ -204,7 +204,7 @@ def render_markdown(report: Report) -> str:
         [
             [
                 when(run.started_at),
-                run.scenario,
+                run.drill,
                 run.engine,
                 run.plan or "-",
                 run.verdict or "error",

@@ -1,6 +1,7 @@
 """What a report says, computed once from the history; every renderer formats this model.
 
-The report covers the runs recorded in a period. Drills (a scenario on an engine) are shown in
+The report covers the runs recorded in a period. Drills (a scenario, or one strategy of a
+scenario that compares several, on an engine) are shown in
 detail for the focus runs (by default the latest run of each drill in the period); trends
 aggregate every run of each drill in the period with pandas.
 
@@ -40,9 +41,9 @@ class TrendPoint:
 
 @dataclass(frozen=True)
 class Trend:
-    """Every run of one drill (scenario on engine) in the period, and its aggregates."""
+    """Every run of one drill (scenario or scenario / strategy, on engine) in the period."""
 
-    scenario: str
+    drill: str
     engine: str
     runs: int
     verdicts: dict[str, int]
@@ -58,7 +59,7 @@ class Trend:
 
     @property
     def key(self) -> str:
-        return f"{self.scenario} on {self.engine}"
+        return f"{self.drill} on {self.engine}"
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Report:
     def trend(self, run: StoredRun) -> Trend | None:
         """The trend of the drill ``run`` belongs to."""
         return next(
-            (t for t in self.trends if (t.scenario, t.engine) == (run.scenario, run.engine)),
+            (t for t in self.trends if (t.drill, t.engine) == (run.drill, run.engine)),
             None,
         )
 
@@ -99,13 +100,13 @@ def _opt(value: Any) -> float | None:
 
 
 def trends(runs: list[StoredRun]) -> list[Trend]:
-    """Aggregate runs per scenario and engine (pandas), oldest run first within each."""
+    """Aggregate runs per drill and engine (pandas), oldest run first within each."""
     if not runs:
         return []
     frame = pd.DataFrame(
         [
             {
-                "scenario": r.scenario,
+                "drill": r.drill,
                 "engine": r.engine,
                 "run_id": r.run_id,
                 "started_at": r.started_at,
@@ -119,10 +120,10 @@ def trends(runs: list[StoredRun]) -> list[Trend]:
             }
             for r in runs
         ]
-    ).sort_values(["scenario", "engine", "started_at", "run_id"])
+    ).sort_values(["drill", "engine", "started_at", "run_id"])
     frame["measured"] = frame["rto_s"].notna()
     frame["met"] = frame["objectives_met"].eq(True)
-    stats = frame.groupby(["scenario", "engine"], sort=True).agg(
+    stats = frame.groupby(["drill", "engine"], sort=True).agg(
         runs=("run_id", "count"),
         measured=("measured", "sum"),
         met=("met", "sum"),
@@ -134,14 +135,14 @@ def trends(runs: list[StoredRun]) -> list[Trend]:
         last_started_at=("started_at", "max"),
     )
     verdicts = (
-        frame.groupby(["scenario", "engine"])["verdict"]
+        frame.groupby(["drill", "engine"])["verdict"]
         .value_counts()
         .unstack(fill_value=0)
         .reindex(columns=list(VERDICTS), fill_value=0)
     )
     out = []
-    for (scenario, engine), row in stats.iterrows():
-        group = frame[(frame["scenario"] == scenario) & (frame["engine"] == engine)]
+    for (drill, engine), row in stats.iterrows():
+        group = frame[(frame["drill"] == drill) & (frame["engine"] == engine)]
         points = tuple(
             TrendPoint(
                 run_id=p["run_id"],
@@ -161,10 +162,10 @@ def trends(runs: list[StoredRun]) -> list[Trend]:
         )
         out.append(
             Trend(
-                scenario=str(scenario),
+                drill=str(drill),
                 engine=str(engine),
                 runs=int(row["runs"]),
-                verdicts={v: int(verdicts.loc[(scenario, engine), v]) for v in VERDICTS},
+                verdicts={v: int(verdicts.loc[(drill, engine), v]) for v in VERDICTS},
                 measured=int(row["measured"]),
                 objectives_met=int(row["met"]),
                 median_rto_s=_opt(row["median_rto_s"]),
@@ -180,10 +181,10 @@ def trends(runs: list[StoredRun]) -> list[Trend]:
 
 
 def latest_per_drill(runs: list[StoredRun]) -> list[StoredRun]:
-    """The newest run of each scenario on each engine, sorted by scenario then engine."""
+    """The newest run of each drill on each engine, sorted by drill then engine."""
     latest: dict[tuple[str, str], StoredRun] = {}
     for r in runs:  # oldest first, so the last one seen wins
-        latest[(r.scenario, r.engine)] = r
+        latest[(r.drill, r.engine)] = r
     return [latest[k] for k in sorted(latest)]
 
 
@@ -276,6 +277,9 @@ def data_lost_text(run: StoredRun) -> str:
         text += f"; {int(holes)} lost from the middle (holes)"
     if unexpected:
         text += f"; {int(unexpected)} unexpected rows"
+    seed_lost = run.figure("seed_rows_lost")
+    if seed_lost:
+        text += f"; {int(seed_lost)} seeded rows lost or damaged"
     if run.data_verified is False:
         text += "; seeded data did NOT match after recovery"
     return text

@@ -118,7 +118,7 @@ def test_report_renders_all_formats_from_two_recorded_runs(recorded: Recorded) -
     d = recorded.report_dir
     data = json.loads((d / "report.json").read_text(encoding="utf-8"))
     assert data["totals"]["runs"] == 4 and data["totals"]["pass"] == 4
-    trends = {t["scenario"]: t for t in data["trends"]}
+    trends = {t["drill"]: t for t in data["trends"]}
     assert set(trends) == {"quickstart", "kill-restart"}
     assert all(len(t["points"]) == 2 for t in trends.values())
     assert all(p["rto_s"] > 0 for t in trends.values() for p in t["points"])

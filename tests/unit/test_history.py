@@ -142,6 +142,8 @@ def test_a_v1_history_migrates_forward_with_every_run_intact(tmp_path: Path) -> 
     with db.transaction():
         for name in ("quickstart", "empty-backup"):
             j = journal(name)
+            if name == "empty-backup":
+                j["strategy"] = "fallback"  # as a strategy comparison would journal it
             db.execute(
                 "INSERT INTO drill_runs (run_id, scenario, engine, status, verdict, started_at, "
                 "reasons, rto_objective_s, rpo_objective_s, objectives_met, objectives_missed, "
@@ -175,7 +177,10 @@ def test_a_v1_history_migrates_forward_with_every_run_intact(tmp_path: Path) -> 
         backups = {b.name: b for b in runs["empty-backup"].backups}
         assert set(backups) == {"nightly-1", "nightly-2"}
         assert backups["nightly-1"].used_for_recovery and not backups["nightly-2"].is_verified
-        assert {p.scenario for p in h.procedures()} == {"quickstart", "empty-backup"}
+        # v4 took the strategy from the journal, and keeps procedures per strategy.
+        assert runs["empty-backup"].strategy == "fallback"
+        assert runs["empty-backup"].drill == "empty-backup / fallback"
+        assert {p.scenario for p in h.procedures()} == {"quickstart", "empty-backup / fallback"}
         # New runs record normally on the migrated database.
         h.record(journal("kill-restart"), plan="nightly")
         assert len(h.runs()) == 3

@@ -140,13 +140,13 @@ def test_timeline_of_a_drill_that_tested_nothing_still_draws_its_fault(report: R
 
 
 def test_trend_chart_draws_measured_line_and_dashed_objective(report: Report) -> None:
-    quick = next(t for t in report.trends if t.scenario == "quickstart")
+    quick = next(t for t in report.trends if t.drill == "quickstart")
     svg = trend_chart(quick, metric="rto")
     ET.fromstring(svg)
     assert re.search(r'<polyline class="objective"[^>]*stroke-dasharray', svg)
     assert '<polyline class="measured"' in svg
     assert svg.count('class="point missed"') == 1 and svg.count('class="point met"') == 1
-    unmeasured = next(t for t in report.trends if t.scenario == "wrong-path-wipe")
+    unmeasured = next(t for t in report.trends if t.drill == "wrong-path-wipe")
     assert 'class="unmeasured"' in trend_chart(unmeasured, metric="rpo")
 
 
@@ -233,7 +233,7 @@ def test_json_carries_everything(report: Report) -> None:
     data = json.loads(render(report, "json"))
     assert data["format"] == "recovery-drill-report/1"
     assert len(data["runs"]) == 5 and len(data["focus_run_ids"]) == 4
-    quick = next(t for t in data["trends"] if t["scenario"] == "quickstart")
+    quick = next(t for t in data["trends"] if t["drill"] == "quickstart")
     assert next(p["rto_s"] for p in quick["points"]) == 41.5
     run = next(r for r in data["runs"] if r["scenario"] == "empty-backup")
     assert {b["name"] for b in run["backups"]} == {"nightly-1", "nightly-2"}
@@ -278,3 +278,29 @@ def test_a_drill_that_failed_before_its_fault_is_timed_from_its_start(history: H
     svg = timeline(run)
     assert "seconds from the start of the drill" in svg and 'class="bar backup"' in svg
     assert "fault:" not in svg
+
+
+def test_each_strategy_of_a_comparison_is_its_own_drill(tmp_path: Path) -> None:
+    h = History.open(tmp_path / "s.sqlite")
+    for i, (strategy, rto) in enumerate([("pitr", 9.0), ("promote-replica", 1.5), ("pitr", 8.0)]):
+        j = journal("quickstart")
+        j.update(run_id=f"s{i}", scenario="bad-migration", strategy=strategy)
+        j["started_at"] = f"2026-11-21T06:0{i}:00.000+00:00"
+        j["measured"]["rto_s"] = rto
+        h.record(j)
+    r = build_report(h.runs(), history="h", procedures=h.procedures())
+    assert [(t.drill, t.runs) for t in r.trends] == [
+        ("bad-migration / pitr", 2),
+        ("bad-migration / promote-replica", 1),
+    ]
+    assert [x.drill for x in r.focus] == ["bad-migration / pitr", "bad-migration / promote-replica"]
+    assert {p.scenario: p.tests for p in r.procedures} == {
+        "bad-migration / pitr": 2,
+        "bad-migration / promote-replica": 1,
+    }
+    names = [c.get("name") for c in ET.fromstring(render(r, "junit")).iter("testcase")]
+    assert names == [
+        "bad-migration / pitr on postgres",
+        "bad-migration / promote-replica on postgres",
+    ]
+    assert 'id="trend-bad-migration-pitr-postgres"' in render(r, "html")

@@ -8,6 +8,8 @@ version. A database newer than this program is refused rather than written to.
     v1  drill runs, their steps (the timeline) and measured figures; the journal verbatim
     v2  backup catalog, backup verification tests, recovery procedures (backfilled from v1)
     v3  the drill plan a run belonged to
+    v4  the recovery strategy of a run (scenarios that compare strategies); procedures per
+        strategy
 """
 
 from __future__ import annotations
@@ -143,17 +145,32 @@ def _v2(db: Database) -> None:
         records.insert_backups(db, run_id, journal, columns=records.BACKUP_COLUMNS_V2)
         drills.add((scenario, engine))
     for scenario, engine in sorted(drills):
-        records.refresh_procedure(db, scenario, engine)
+        records.refresh_procedure(db, scenario, engine, strategy=None, by_strategy=False)
 
 
 def _v3(db: Database) -> None:
     db.execute("ALTER TABLE drill_runs ADD COLUMN plan TEXT")
 
 
+def _v4(db: Database) -> None:
+    db.execute("ALTER TABLE drill_runs ADD COLUMN strategy TEXT")
+    for run_id, text in db.query("SELECT run_id, journal FROM drill_runs"):
+        strategy = json.loads(text).get("strategy")
+        if strategy:
+            db.execute("UPDATE drill_runs SET strategy = ? WHERE run_id = ?", (strategy, run_id))
+    # Procedures were per scenario; a scenario that compares strategies has one per strategy.
+    db.execute("DELETE FROM recovery_procedures")
+    for scenario, engine, strategy in db.query(
+        "SELECT DISTINCT scenario, engine, strategy FROM drill_runs"
+    ):
+        records.refresh_procedure(db, scenario, engine, strategy=strategy)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "drill runs, steps and measured figures", _v1),
     Migration(2, "backup catalog, verification tests, recovery procedures", _v2),
     Migration(3, "the drill plan a run belonged to", _v3),
+    Migration(4, "the recovery strategy of a run; procedures per strategy", _v4),
 )
 LATEST = MIGRATIONS[-1].version
 

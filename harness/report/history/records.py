@@ -30,6 +30,7 @@ FIGURES = (
     "lost_writes",
     "holes",
     "unexpected",
+    "seed_rows_lost",
 )
 PHASES = ("detect_s", "restore_s", "verify_s")
 
@@ -50,6 +51,11 @@ BACKUP_COLUMNS_V2 = (
     "is_verified",
     "used_for_recovery",
 )
+
+
+def drill_label(scenario: str, strategy: str | None) -> str:
+    """The name of a drill: its scenario, and the strategy when the scenario compares several."""
+    return f"{scenario} / {strategy}" if strategy else scenario
 
 
 def parse_utc(text: str | None) -> dt.datetime | None:
@@ -111,6 +117,7 @@ def run_row(journal: dict[str, Any], *, plan: str | None) -> dict[str, Any]:
         "restored_from": measured.get("restored_from"),
         "journal": json.dumps(journal, sort_keys=False, default=str),
         "plan": plan,
+        "strategy": journal.get("strategy"),
     }
 
 
@@ -265,17 +272,26 @@ def insert_backups(
             )
 
 
-def refresh_procedure(db: Database, scenario: str, engine: str) -> None:
-    """Recompute the ``recovery_procedures`` row of one drill from every run of it."""
+def refresh_procedure(
+    db: Database, scenario: str, engine: str, *, strategy: str | None, by_strategy: bool = True
+) -> None:
+    """Recompute the ``recovery_procedures`` row of one drill from every run of it.
+
+    The row is keyed by the drill's label (scenario, and strategy when there is one);
+    ``by_strategy=False`` is for schemas before v4, which had no strategy column.
+    """
+    where, params = "r.scenario = ? AND r.engine = ?", [scenario, engine]
+    if by_strategy:
+        where += " AND COALESCE(r.strategy, '') = ?"
+        params.append(strategy or "")
     runs = db.query(
         "SELECT r.run_id, r.started_at, r.rto_objective_s, f.value FROM drill_runs r "
         "LEFT JOIN drill_figures f ON f.run_id = r.run_id AND f.figure = 'rto_s' "
-        "WHERE r.scenario = ? AND r.engine = ? ORDER BY r.started_at",
-        (scenario, engine),
+        f"WHERE {where} ORDER BY r.started_at",
+        params,
     )
-    db.execute(
-        "DELETE FROM recovery_procedures WHERE scenario = ? AND engine = ?", (scenario, engine)
-    )
+    label = drill_label(scenario, strategy)
+    db.execute("DELETE FROM recovery_procedures WHERE scenario = ? AND engine = ?", (label, engine))
     if not runs:
         return
     last_id, last_at, objective, last_rto = runs[-1]
@@ -292,7 +308,7 @@ def refresh_procedure(db: Database, scenario: str, engine: str) -> None:
         db,
         "recovery_procedures",
         {
-            "scenario": scenario,
+            "scenario": label,
             "engine": engine,
             "procedure_steps": json.dumps(steps),
             "rto_objective_s": objective,

@@ -39,6 +39,7 @@ RUN_COLUMNS = (
     "restored_from",
     "journal",
     "plan",
+    "strategy",
 )
 _READ_COLUMNS = tuple(c for c in RUN_COLUMNS if c != "journal")
 
@@ -96,6 +97,7 @@ class StoredRun:
     data_verified: bool | None
     restored_from: str | None
     plan: str | None
+    strategy: str | None = None
     figures: dict[str, float] = field(default_factory=dict)
     steps: tuple[Step, ...] = ()
     backups: tuple[BackupEntry, ...] = ()
@@ -104,12 +106,17 @@ class StoredRun:
         """A measured figure, or None when the drill did not measure it."""
         return self.figures.get(name)
 
+    @property
+    def drill(self) -> str:
+        """The drill's name: the scenario, and the strategy when it compares several."""
+        return records.drill_label(self.scenario, self.strategy)
+
 
 @dataclass(frozen=True)
 class Procedure:
     """A recovery procedure (scenario on engine) and its measured times over every run."""
 
-    scenario: str
+    scenario: str  # the drill's name: scenario, and "/ strategy" when it has one
     engine: str
     steps: tuple[str, ...]
     rto_objective_s: float | None
@@ -199,7 +206,9 @@ class History:
                     (run_id, figure, value),
                 )
             records.insert_backups(self.db, run_id, journal, columns=records.BACKUP_COLUMNS_V2)
-            records.refresh_procedure(self.db, journal["scenario"], journal["engine"])
+            records.refresh_procedure(
+                self.db, journal["scenario"], journal["engine"], strategy=journal.get("strategy")
+            )
 
     # -- reading ------------------------------------------------------------------------------
     def runs(
@@ -290,6 +299,7 @@ class History:
                     data_verified=_bool(data["data_verified"]),
                     restored_from=data["restored_from"],
                     plan=data["plan"],
+                    strategy=data["strategy"],
                     figures=figures.get(run_id, {}),
                     steps=tuple(steps.get(run_id, [])),
                     backups=tuple(backups.get(run_id, [])),
