@@ -130,6 +130,7 @@ class Drill:
         self.journal_path = self.run_dir / "journal.json"
         self.progress = progress or NullProgress()
         self.action = "starting"
+        self.error_detail = ""
         self.state = _State()
         self._started_wall = time.time()
         self._started_mono = time.monotonic()
@@ -159,6 +160,7 @@ class Drill:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             status, error = "failed", f"failed while {self.action} ({first})"
             reasons = [error]
+            self.error_detail = str(exc)[-4000:]
             log.error("%s: %s", self.scenario.name, error)
         except Exception as exc:  # a bug, not an outcome: record it, clean up, report exit 3
             status = "failed"
@@ -647,6 +649,7 @@ class Drill:
             "verdict": verdict.value if verdict else None,
             "reasons": reasons,
             "error": error,
+            "error_detail": self.error_detail,
             "objectives": {**s.objectives.model_dump(), "met": met, "missed": missed},
             "expect": s.expect.model_dump(),
             "expectations": checks,

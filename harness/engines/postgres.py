@@ -337,6 +337,8 @@ class PostgresEngine:
         "requested WAL segment",
         "selected new timeline ID",
         "archive recovery complete",
+        "before consistent recovery point",
+        "FATAL",
     )
 
     def tool_env(self) -> dict[str, str]:

@@ -37,10 +37,12 @@ class WalGap:
         carried = self._segments(ctx, f"{physical[0].path}/pg_wal")
         archive = f"/stores/{ctx.archive_store}/wal"
         after = [s for s in self._segments(ctx, archive) if not carried or s > carried[-1]]
-        if len(after) < 2:
-            self.why_not = f"only {len(after)} segment(s) archived after backup {physical[0].name}"
+        if not after:
+            self.why_not = f"no segment archived after backup {physical[0].name} yet"
             return
-        self.segment = after[len(after) // 2 - 1] if len(after) > 2 else after[0]
+        # Any archived segment after the backup is needed to replay past it; take one from
+        # the middle so that recovery gets some way before it stops.
+        self.segment = after[(len(after) - 1) // 2]
         path = shlex.quote(f"{archive}/{self.segment}")
         if self.spec.mode == "remove":
             command = f"rm -f {path}"

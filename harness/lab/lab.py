@@ -70,8 +70,13 @@ def _sigint_deferred() -> Iterator[None]:
 class Lab:
     """Containers, one network and volumes owned by one run; a context manager."""
 
+    # Run ids this process has opened a lab for (lets a test session check its own leftovers
+    # without touching concurrent runs of other processes).
+    opened_run_ids: set[str] = set()  # noqa: RUF012
+
     def __init__(self, run_id: str, *, client: docker.DockerClient | None = None) -> None:
         self.run_id = run_id
+        Lab.opened_run_ids.add(run_id)
         self.client = client or docker_client()
         self.network_name = f"rd-{run_id}"
         self._network: Any = None

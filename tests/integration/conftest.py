@@ -15,7 +15,7 @@ from harness.engines import get_engine
 from harness.engines.base import Endpoint, Engine
 from harness.lab.docker_client import docker_client
 from harness.lab.images import resolve_image
-from harness.lab.lab import OWNER, OWNER_LABEL, Lab, remove_resources
+from harness.lab.lab import RUN_LABEL, Lab, remove_resources
 from harness.lab.node import Node, provision
 from harness.runner import new_run_id
 
@@ -37,22 +37,22 @@ def client() -> Iterator[docker.DockerClient]:
 
 @pytest.fixture(scope="session", autouse=True)
 def nothing_left_behind(client: docker.DockerClient) -> Iterator[None]:
-    """After the whole session, no resource labelled by recovery-drill may remain, and no
-    anonymous volume (a data directory of an image's VOLUME) may have been orphaned."""
+    """After the session, none of the runs this process opened may have left a container,
+    network or volume behind, and no anonymous volume (an image's data VOLUME) may have been
+    orphaned. Other processes' runs (a concurrent drill) are never touched."""
     dangling = {"dangling": True}
     before = {v.name for v in client.volumes.list(filters=dangling)}
     yield
-    owned = {"label": f"{OWNER_LABEL}={OWNER}"}
-    left = [c.name for c in client.containers.list(all=True, filters=owned)]
-    left += [n.name for n in client.networks.list(filters=owned)]
-    left += [v.name for v in client.volumes.list(filters=owned)]
-    left += [
-        f"orphaned volume {v.name}"
-        for v in client.volumes.list(filters=dangling)
-        if v.name not in before
-    ]
-    remove_resources(client, run_id=None)
+    left: list[str] = []
+    for run_id in sorted(Lab.opened_run_ids):
+        mine = {"label": f"{RUN_LABEL}={run_id}"}
+        left += [c.name for c in client.containers.list(all=True, filters=mine)]
+        left += [n.name for n in client.networks.list(filters=mine)]
+        left += [v.name for v in client.volumes.list(filters=mine)]
+        remove_resources(client, run_id=run_id)
+    orphans = [v.name for v in client.volumes.list(filters=dangling) if v.name not in before]
     assert not left, f"tests left recovery-drill resources behind: {left}"
+    assert not orphans, f"tests orphaned anonymous volumes: {orphans}"
 
 
 @pytest.fixture(scope="session")
