@@ -1,0 +1,180 @@
+"""Seeding throughput: the harness's loader against `pgbench -i` writing about the same bytes.
+
+Both load into the same fresh server through the same published port on 127.0.0.1 (the path
+every harness connection takes), alternating which goes first, each after a CHECKPOINT so
+neither pays for the other's dirty pages. Throughput is the on-disk size afterwards
+(pg_total_relation_size: heap, indexes, TOAST) over the wall time of the load.
+
+The harness figure is ``Engine.seed``: rows generated in Python, COPY, the primary key kept up
+during the load, ANALYZE. ``pgbench -i`` generates rows client-side in C, COPYs them, VACUUMs and
+builds its primary keys afterwards. A drill's seed phase also verifies the load (fingerprints
+in SQL, the reference computed in Python); that is timed separately.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.common import dataset_for, median, pgbench_path, run, stopwatch
+from bench.lab import BenchLab, bench_lab
+from harness.dataset import reference_fingerprint, table_names
+from harness.engines.base import Endpoint
+from harness.errors import InfrastructureError
+from harness.scenario.model import Dataset
+
+log = logging.getLogger(__name__)
+
+# pgbench -i writes about this much per scale unit on PostgreSQL 15 (measured: -s 4 = 62.9 MB).
+PGBENCH_MB_PER_SCALE = 15.7
+PGBENCH_TABLES = ["pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history"]
+
+
+@dataclass(frozen=True)
+class Load:
+    """One timed load."""
+
+    tool: str
+    size_bytes: int
+    duration_s: float
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.size_bytes / 1e6 / self.duration_s
+
+
+@dataclass(frozen=True)
+class SeedingResult:
+    """Both tools' loads, and the harness's verification of its own load."""
+
+    target_mb: int
+    tables: int
+    rows_per_table: int
+    pgbench_scale: int
+    harness: list[Load]
+    pgbench: list[Load]
+    verify_s: float
+
+    def median_mb_per_s(self, tool: str) -> float:
+        return median([x.mb_per_s for x in (self.harness if tool == "harness" else self.pgbench)])
+
+    def median_mb(self, tool: str) -> float:
+        loads = self.harness if tool == "harness" else self.pgbench
+        return median([x.size_bytes / 1e6 for x in loads])
+
+    @property
+    def ratio(self) -> float:
+        """Harness throughput as a multiple of pgbench -i's."""
+        return self.median_mb_per_s("harness") / self.median_mb_per_s("pgbench")
+
+    @property
+    def phase_mb_per_s(self) -> float:
+        """Throughput of the drill's whole seed step: the load plus its verification."""
+        load_s = median([x.duration_s for x in self.harness])
+        return self.median_mb("harness") / (load_s + self.verify_s)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "harness_mb_per_s": round(self.median_mb_per_s("harness"), 2),
+            "pgbench_mb_per_s": round(self.median_mb_per_s("pgbench"), 2),
+            "ratio": round(self.ratio, 3),
+            "seed_phase_mb_per_s": round(self.phase_mb_per_s, 2),
+            "seed_phase_ratio": round(self.phase_mb_per_s / self.median_mb_per_s("pgbench"), 3),
+        }
+
+
+def relation_bytes(conn: Any, tables: list[str]) -> int:
+    row = conn.execute(
+        "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+        "WHERE c.relname = ANY(%s) AND c.relkind = 'r'",
+        (tables,),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def checkpoint(conn: Any) -> None:
+    """Flush dirty pages so the next load starts from the same state (no statement timeout)."""
+    conn.execute("SET statement_timeout = 0")
+    conn.execute("CHECKPOINT")
+    conn.execute("RESET statement_timeout")
+
+
+def harness_load(b: BenchLab, conn: Any, dataset: Dataset) -> Load:
+    tables = table_names(dataset.tables)
+    for table in tables:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    checkpoint(conn)
+    with stopwatch() as took:
+        b.engine.seed(conn, dataset)
+    return Load("harness", relation_bytes(conn, tables), took[0])
+
+
+def pgbench_load(conn: Any, endpoint: Endpoint, *, scale: int, user: str, password: str) -> Load:
+    checkpoint(conn)
+    argv = [pgbench_path(), "-i", "-q", "-s", str(scale), "-h", endpoint.host]
+    argv += ["-p", str(endpoint.port), "-U", user, conn.info.dbname]
+    result = run(argv, timeout_s=1800, env={"PGPASSWORD": password})
+    if result.exit_code != 0:
+        raise InfrastructureError(f"pgbench -i exited {result.exit_code}: {result.stderr[-400:]}")
+    return Load("pgbench", relation_bytes(conn, PGBENCH_TABLES), result.duration_s)
+
+
+def verify_load(b: BenchLab, conn: Any, dataset: Dataset) -> float:
+    """What a drill does after loading: SQL fingerprints against the Python reference."""
+    tables = table_names(dataset.tables)
+    with stopwatch() as took:
+        found = b.engine.fingerprints(conn, tables)
+        reference = {
+            t: reference_fingerprint(seed=dataset.seed, table_index=i, count=dataset.rows_per_table)
+            for i, t in enumerate(tables, start=1)
+        }
+    if found != reference:
+        raise InfrastructureError("seeded tables do not match their reference fingerprints")
+    return took[0]
+
+
+def bench_seeding(*, size_mb: int, repeats: int) -> SeedingResult:
+    """Load about ``size_mb`` MB with each tool ``repeats`` times, alternating the order."""
+    dataset = dataset_for(size_mb)
+    scale = max(1, round(size_mb / PGBENCH_MB_PER_SCALE))
+    loads: dict[str, list[Load]] = {"harness": [], "pgbench": []}
+    with bench_lab() as b:
+        node = b.server("seeding")
+        endpoint = b.endpoint(node)
+        credentials = b.engine.credentials
+        conn = b.connect(node)
+        try:
+            b.engine.prepare(conn)
+            for i in range(repeats):
+                for tool in ("harness", "pgbench") if i % 2 == 0 else ("pgbench", "harness"):
+                    if tool == "harness":
+                        load = harness_load(b, conn, dataset)
+                    else:
+                        load = pgbench_load(
+                            conn,
+                            endpoint,
+                            scale=scale,
+                            user=credentials.user,
+                            password=credentials.password,
+                        )
+                    log.info(
+                        "seeding %s: %.1f MB in %.2f s",
+                        tool,
+                        load.size_bytes / 1e6,
+                        load.duration_s,
+                    )
+                    loads[tool].append(load)
+            verify_s = verify_load(b, conn, dataset)
+        finally:
+            conn.close()
+    return SeedingResult(
+        target_mb=size_mb,
+        tables=dataset.tables,
+        rows_per_table=dataset.rows_per_table,
+        pgbench_scale=scale,
+        harness=loads["harness"],
+        pgbench=loads["pgbench"],
+        verify_s=verify_s,
+    )
