@@ -1,9 +1,12 @@
 """The command line, and the only place that maps outcomes and exceptions to exit codes.
 
-Exit codes: 0 every drill met its expectations; 1 a drill missed them; 2 invalid input or
-usage; 3 infrastructure failure (no Docker engine, image missing, a container failed);
+Exit codes: 0 every drill met its expectations (including the verdict ``unrecoverable``: the
+drill proved, as expected, that the data cannot come back); 1 a drill missed them; 2 invalid
+input or usage; 3 infrastructure failure (no Docker engine, image missing, a container failed);
 4 inconclusive (a fault did not take effect); 130 interrupted. When several drills run, the
-most severe code wins, in the order 3, 1, 4, 0. A history database that cannot be written
+most severe code wins, in the order 3, 1, 4, 0. Without ``--engine``, engines whose image is
+not available here are skipped with the reason; an engine named with ``--engine`` whose image
+is missing is exit 3. A history database that cannot be written
 (after the drills ran) is exit 3; a history path or URL that is not valid is exit 2. The
 ``report`` command exits 0 when it wrote its report, whatever the drills in it showed.
 """
@@ -41,6 +44,7 @@ VERDICT_EXIT = {
     Verdict.FAIL: EXIT_FAIL,
     Verdict.INCONCLUSIVE: EXIT_INCONCLUSIVE,
     Verdict.ERROR: EXIT_INFRA,
+    Verdict.UNRECOVERABLE: EXIT_OK,  # expected: the drill proved the data cannot come back
 }
 SEVERITY = [EXIT_INFRA, EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_OK]
 
@@ -199,6 +203,8 @@ def run(
                 f"{', '.join(sorted({d.engine for d in plan.drills}))})",
             )
         planned += chosen
+    if not engine:
+        planned = _runnable(planned, images)
 
     store = _open_history(history)
     results: list[DrillResult] = []
@@ -239,6 +245,40 @@ def run(
         codes.append(_plan_report(store, results, names=names, out_dir=out_dir))
     store.close()
     raise typer.Exit(worst([VERDICT_EXIT[r.verdict] for r in results] + codes))
+
+
+def _runnable(planned: list[PlannedDrill], images: dict[str, str]) -> list[PlannedDrill]:
+    """Without --engine, drills on engines whose image is not available here are skipped,
+    each with the reason (a scenario may list engines that only run where their official
+    image can be pulled). An engine asked for by name still fails with exit 3."""
+    from harness.engines import get_engine
+    from harness.errors import EngineUnavailable
+    from harness.lab.docker_client import docker_client
+    from harness.lab.images import resolve_image
+
+    try:
+        client = docker_client()
+    except EngineUnavailable as exc:
+        _fail(EXIT_INFRA, str(exc))
+    missing: dict[str, str] = {}
+    for name in sorted({d.engine for d in planned}):
+        adapter = get_engine(name)
+        try:
+            resolve_image(
+                client,
+                engine=name,
+                requested=images.get(name),
+                default=adapter.default_image,
+                local_build=adapter.local_image,
+            )
+        except EngineUnavailable as exc:
+            missing[name] = str(exc)
+    for name, why in missing.items():
+        err.print(f"skipping engine {name}: {why}", markup=False, highlight=False, soft_wrap=True)
+    kept = [d for d in planned if d.engine not in missing]
+    if planned and not kept:
+        _fail(EXIT_INFRA, "no engine of these drills has an image available here")
+    return kept
 
 
 def _record(store: History, result: DrillResult, *, plan: str | None) -> int:
@@ -402,7 +442,13 @@ def _print_summary(results: list[DrillResult]) -> None:
         "journal",
     ):
         table.add_column(column)
-    styles = {"pass": "green", "fail": "red", "inconclusive": "yellow", "error": "magenta"}
+    styles = {
+        "pass": "green",
+        "fail": "red",
+        "inconclusive": "yellow",
+        "error": "magenta",
+        "unrecoverable": "blue",
+    }
     notes: list[str] = []
     for r in results:
         j, m = r.journal, r.journal["measured"]
@@ -435,19 +481,26 @@ def list_scenarios(
     """List scenarios with their summary, engines and expected outcome."""
     from harness.scenario import load_scenarios
 
-    files = sorted(folder.glob("*.yaml"))
+    files = sorted(folder.rglob("*.yaml"))
     try:
         loaded = load_scenarios(files)
     except ScenarioError as exc:
         _fail(EXIT_INPUT, str(exc))
     table = Table(title=f"scenarios in {folder}")
-    for column in ("scenario", "engines", "expected", "summary"):
+    for column in ("scenario", "file", "engines", "expected", "summary"):
         table.add_column(column)
-    for _, s in loaded:
-        expected = f"objectives {s.expect.objectives}" + (
-            "" if s.expect.recovered else ", unrecoverable"
+    for path, s in loaded:
+        expects = [(x.name, x.expect) for x in s.strategies] or [("", s.expect)]
+        expected = "; ".join(
+            (f"{name}: " if name else "")
+            + f"objectives {e.objectives}"
+            + ("" if e.recovered else ", unrecoverable")
+            + ("" if e.data_verified else ", data not verified")
+            for name, e in expects
         )
-        table.add_row(s.name, ", ".join(s.engines), expected, s.summary)
+        table.add_row(
+            s.name, str(path.relative_to(folder)), ", ".join(s.engines), expected, s.summary
+        )
     out.print(table)
 
 

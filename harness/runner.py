@@ -51,13 +51,25 @@ from harness.polling import poll_until
 from harness.progress import NullProgress, Progress
 from harness.recovery.context import Recovered, RecoveryContext
 from harness.recovery.pipeline import run_recovery
+from harness.recovery.restore import restore_test
 from harness.report.journal import JOURNAL_VERSION, write_journal
-from harness.scenario.model import Backup, BadMigration, Scenario, ServerFault
+from harness.scenario.model import (
+    Backup,
+    BadMigration,
+    MigrationCutover,
+    MigrationGate,
+    Scenario,
+    ServerFault,
+)
 from harness.topology import Topology, add_replica, build
 from harness.verdict import Outcome, Verdict, decide, objectives_met
 from harness.workload import Reader, Writer
 
 log = logging.getLogger(__name__)
+
+
+def _rows(fingerprint: Fingerprint | None) -> int:
+    return fingerprint.rows if fingerprint else 0
 
 
 def new_run_id() -> str:
@@ -100,6 +112,9 @@ class _State:
     rto: RtoResult | None = None
     landing: Landing | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    gate_blocked: bool = False
+    unrecoverable: bool = False
     writer: Writer | None = None
     reader: Reader | None = None
     monitor: LagMonitor | None = None
@@ -134,6 +149,7 @@ class Drill:
         self.state = _State()
         self._started_wall = time.time()
         self._started_mono = time.monotonic()
+        self._t0 = self._started_mono  # the writer's start, once it has started
 
     # -- the breadcrumb ---------------------------------------------------------------------
     def _do(self, action: str) -> None:
@@ -242,7 +258,7 @@ class Drill:
         self.progress.watch(writer.counts)
         writer.retarget(topo.primary.name, topo.primary.endpoint(lab, engine))
         writer.start()
-        t0 = time.monotonic()
+        t0 = self._t0 = time.monotonic()
         st.monitor = LagMonitor(
             engine,
             lambda: self._connect(lab, topo.primary),
@@ -286,6 +302,10 @@ class Drill:
             st.reader.stop()
         if st.recovered is not None:
             self._measure(lab, st.recovered.node)
+        elif st.unrecoverable and st.fault_mono is not None:
+            # Nothing came back: every acknowledged write and every seeded row is lost.
+            st.rpo = measure_rpo(writer.records(), set(), fault_mono=st.fault_mono)
+            st.recovered_fps = {t: None for t in st.reference}
 
     # -- phases ---------------------------------------------------------------------------------
     def _seed(self, lab: Lab, primary: Node) -> None:
@@ -316,10 +336,8 @@ class Drill:
         agent, primary = st.topology.agent, st.topology.primary
         assert agent is not None
         self._do(f"taking {backup.method} backup {backup.name}")
-        fault = next(
-            (SilentEmptyBackup(f) for f in self.scenario.backup_faults if f.backup == backup.name),
-            None,
-        )
+        spec = self.scenario.backup_fault(backup.name)
+        fault = SilentEmptyBackup(spec) if spec is not None else None
         at_wall, at_mono = time.time(), time.monotonic()
         if backup.method == "physical":
             record = take_physical_backup(
@@ -349,6 +367,14 @@ class Drill:
             log.warning(
                 "backup %s failed verification: %s", record.name, record.verification_failure
             )
+            if self.scenario.monitoring.backup_alerts:
+                st.alerts.append(
+                    {
+                        "at_s": round(at_mono - self._t0, 3),
+                        "backup": record.name,
+                        "reason": record.verification_failure,
+                    }
+                )
         if st.monitor is not None:
             st.monitor.sample()
         if fault is not None:
@@ -358,7 +384,7 @@ class Drill:
                     fault.type,
                     f"backup:{backup.name}",
                     at_wall,
-                    at_mono - self._started_mono,
+                    at_mono - self._t0,
                     effect.took_effect,
                     effect.evidence,
                 )
@@ -383,6 +409,8 @@ class Drill:
             archive_store=self.scenario.topology.wal_archive,
             damaged_tables=lambda name: self._damaged_tables(lab, topo.nodes[name]),
             node_names=tuple(topo.nodes),
+            reachable_mounts=tuple(topo.reachable_mounts),
+            gate_check=lambda gate: self._gate_check(lab, gate),
         )
 
     def _fault(self, lab: Lab, spec: ServerFault, t0: float, *, incident: bool) -> None:
@@ -409,11 +437,17 @@ class Drill:
                     fault_mono - t0,
                     effect.took_effect,
                     effect.evidence,
+                    effect.blocked,
                 )
             )
+            st.gate_blocked = st.gate_blocked or effect.blocked
             st.pending_reverts.append((fault, fctx))
             if st.monitor is not None:
                 st.monitor.sample()
+            if isinstance(spec, MigrationCutover) and effect.took_effect and st.writer is not None:
+                # The migration moved the clients: from now on they write to the new server.
+                new = st.topology.nodes[spec.target]
+                st.writer.retarget(new.name, new.endpoint(lab, engine))
             return
         st.fault_mono = fault_mono
         st.incident_node = fctx.target.name
@@ -434,10 +468,17 @@ class Drill:
                     fault_mono - t0,
                     effect.took_effect,
                     effect.evidence,
+                    effect.blocked,
                 )
             )
             if st.monitor is not None:
                 st.monitor.sample()
+            if effect.blocked:
+                # A safety gate stopped the incident: the service never went down.
+                st.gate_blocked = True
+                st.detected_mono = fault_mono
+                st.recovered = Recovered(failed, fault_mono, fault_mono, step="gate")
+                return
             if not effect.took_effect:
                 log.warning("fault %s did not take effect: %s", spec.fault, effect.evidence)
                 return
@@ -447,23 +488,75 @@ class Drill:
                 st.recovered = Recovered(failed, fault_mono, fault_mono)
                 return
             self._do("recovering")
-            ctx = st.recovery = RecoveryContext(
-                lab=lab,
-                engine=engine,
-                image=st.image.name if st.image else "",
-                agent=st.topology.agent,
-                catalog=st.catalog,
-                failed=failed,
-                probe_interval_s=s.recovery.probe_interval_s,
-                announce=self.progress.phase,
-                nodes=st.topology.nodes,
-                incident_wall=incident_wall,
-                archive_volume=st.topology.archive_volume,
-                connect=lambda n: self._connect(lab, n),
+            ctx = st.recovery = self._recovery_context(
+                lab, failed=failed, incident_wall=incident_wall
             )
             st.recovered = run_recovery(ctx, s.recovery.steps)
+            st.unrecoverable = st.recovered is None
         finally:
             fault.revert(fctx)
+
+    def _recovery_context(self, lab: Lab, *, failed: Node, incident_wall: float) -> RecoveryContext:
+        st, s = self.state, self.scenario
+        assert st.topology is not None
+        return RecoveryContext(
+            lab=lab,
+            engine=self.engine,
+            image=st.image.name if st.image else "",
+            agent=st.topology.agent,
+            catalog=st.catalog,
+            failed=failed,
+            probe_interval_s=s.recovery.probe_interval_s,
+            announce=self.progress.phase,
+            nodes=st.topology.nodes,
+            incident_wall=incident_wall,
+            archive_volume=st.topology.archive_volume,
+            connect=lambda n: self._connect(lab, n),
+        )
+
+    def _gate_check(self, lab: Lab, gate: MigrationGate) -> str:
+        """The migration safety gate: the copy matches the original, and a backup younger
+        than the limit restores to the reference. Returns "" when every check passes."""
+        st = self.state
+        assert st.topology is not None
+        self._do("checking the migration safety gate")
+        failures: list[str] = []
+        old, new = st.topology.primary, st.topology.nodes[gate.compare_with]
+        original, copy = self._table_states_of(lab, old), self._table_states_of(lab, new)
+        differing = [t for t in st.reference if original.get(t) != copy.get(t)]
+        if differing:
+            failures.append(
+                "copy differs from the original in "
+                + ", ".join(
+                    f"{t} ({_rows(original.get(t))} rows vs {_rows(copy.get(t))})"
+                    for t in differing
+                )
+            )
+        if gate.max_backup_age_s is not None:
+            young = [
+                r
+                for r in st.catalog.newest_first()
+                if time.monotonic() - r.ended_mono <= gate.max_backup_age_s
+            ]
+            if not young:
+                failures.append(f"no backup younger than {gate.max_backup_age_s:g} s")
+            else:
+                ctx = self._recovery_context(lab, failed=old, incident_wall=time.time())
+                problem = restore_test(
+                    ctx,
+                    young[0],
+                    matches_reference=lambda n: self._table_states_of(lab, n) == st.reference,
+                )
+                if problem:
+                    failures.append(problem)
+        return "; ".join(failures)
+
+    def _table_states_of(self, lab: Lab, node: Node) -> dict[str, Fingerprint | None]:
+        conn = self._connect(lab, node)
+        try:
+            return self._table_states(conn)
+        finally:
+            conn.close()
 
     def _detect(self, lab: Lab, node: Node) -> float | None:
         """The moment a probe (with its own deadline) first fails, or None if it never does."""
@@ -551,7 +644,7 @@ class Drill:
             if r.outcome == "rejected" and r.backup
         )
         return Outcome(
-            faults_took_effect=all(f.took_effect for f in st.faults),
+            faults_took_effect=all(f.took_effect or f.blocked for f in st.faults),
             detected=st.detected_mono is not None,
             recovered=st.recovered is not None,
             rto=st.rto,
@@ -564,6 +657,8 @@ class Drill:
             else None,
             rejected_backups=rejected,
             landing=st.landing,
+            alerted=bool(st.alerts),
+            gate_blocked=st.gate_blocked,
         )
 
     def _judge(self) -> tuple[Verdict, list[Any], list[str]]:
@@ -639,6 +734,9 @@ class Drill:
             "strategy": self.strategy,
             "scenario_file": str(self.source),
             "summary": s.summary,
+            "source": s.source.model_dump() if s.source else None,
+            "lesson": s.lesson,
+            "twin_of": s.twin_of,
             "engine": self.engine_name,
             "image": st.image.name if st.image else None,
             "image_requested": st.image.requested if st.image else self.image_override,
@@ -694,6 +792,16 @@ class Drill:
             "backups": [r.as_dict() for r in st.catalog.records],
             "recovery": [r.as_dict() for r in (st.recovery.records if st.recovery else [])],
             "lag": st.monitor.summary() if st.monitor else None,
+            "alerts": st.alerts,
+            "outcome": (
+                "unrecoverable"
+                if st.unrecoverable
+                else "blocked by gate"
+                if st.gate_blocked
+                else "recovered"
+                if st.recovered
+                else "not recovered"
+            ),
             "old_reader": None
             if reader is None
             else {

@@ -28,6 +28,7 @@ class Topology:
     replicas: dict[str, Node] = field(default_factory=dict)
     agent: BackupAgent | None = None
     archive_volume: str | None = None
+    reachable_mounts: list[str] = field(default_factory=list)
 
     @property
     def nodes(self) -> dict[str, Node]:
@@ -45,6 +46,9 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
     archive_store = scenario.topology.wal_archive
     archive_volume = volumes[archive_store] if archive_store else None
     mounts = {archive_volume: engine.archive_mount} if archive_volume else {}
+    for store in scenario.stores:
+        if store.reachable_from_db and store.name in volumes and store.name != archive_store:
+            mounts[volumes[store.name]] = f"/mnt/{store.name}"  # a share the DB host sees
     agent = None
     if scenario.stores:
         agent = BackupAgent(lab, image=image, volumes=volumes, tmpfs_mb=tmpfs)
@@ -64,7 +68,12 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
     result = lab.exec(primary.container_id, ["bash", "-c", script], timeout_s=30)
     if not result.ok:
         raise InfrastructureError(f"could not prepare the primary: {result.tail()}")
-    return Topology(primary=primary, agent=agent, archive_volume=archive_volume)
+    return Topology(
+        primary=primary,
+        agent=agent,
+        archive_volume=archive_volume,
+        reachable_mounts=list(mounts.values()),
+    )
 
 
 def add_replica(

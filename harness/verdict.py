@@ -16,6 +16,8 @@ class Verdict(StrEnum):
     FAIL = "fail"
     INCONCLUSIVE = "inconclusive"
     ERROR = "error"
+    # Every expectation met, and the drill proved the data cannot come back (as expected).
+    UNRECOVERABLE = "unrecoverable"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Outcome:
     restored_from: str | None
     rejected_backups: frozenset[str]
     landing: Landing | None = None
+    alerted: bool = False
+    gate_blocked: bool = False
 
 
 def objectives_met(objectives: Objectives, outcome: Outcome) -> tuple[bool, list[str]]:
@@ -72,7 +76,7 @@ def decide(
     expect: Expect, objectives: Objectives, outcome: Outcome
 ) -> tuple[Verdict, list[Check], list[str]]:
     """The verdict, every check made, and the reasons for anything but a pass."""
-    if not outcome.faults_took_effect:
+    if not outcome.faults_took_effect and not outcome.gate_blocked:
         return (
             Verdict.INCONCLUSIVE,
             [],
@@ -123,6 +127,24 @@ def decide(
                 landed == expect.landed_on_target,
             )
         )
+    if expect.alerted is not None:
+        checks.append(
+            Check(
+                "backup monitoring alerted",
+                expect.alerted,
+                outcome.alerted,
+                outcome.alerted == expect.alerted,
+            )
+        )
+    if expect.gate_blocked is not None:
+        checks.append(
+            Check(
+                "migration gate blocked the decommission",
+                expect.gate_blocked,
+                outcome.gate_blocked,
+                outcome.gate_blocked == expect.gate_blocked,
+            )
+        )
     for name in expect.rejected_backups:
         rejected = name in outcome.rejected_backups
         checks.append(Check(f"backup {name} rejected by verification", True, rejected, rejected))
@@ -130,4 +152,8 @@ def decide(
     reasons = [f"{c.what}: expected {c.expected}, got {c.actual}" for c in checks if not c.met]
     if reasons and missed and expect.objectives == "met":
         reasons.append("missed: " + "; ".join(missed))
-    return (Verdict.PASS if not reasons else Verdict.FAIL), checks, reasons
+    if reasons:
+        if not outcome.recovered and expect.recovered:
+            reasons.insert(0, "unrecoverable: every recovery step failed")
+        return Verdict.FAIL, checks, reasons
+    return (Verdict.PASS if outcome.recovered else Verdict.UNRECOVERABLE), checks, reasons

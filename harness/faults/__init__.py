@@ -13,7 +13,9 @@ from harness.faults.corrupt_backup import CorruptBackup
 from harness.faults.decommission import Decommission
 from harness.faults.delete_writes import DeleteWrites
 from harness.faults.kill import KillServer
+from harness.faults.migration_cutover import MigrationCutover
 from harness.faults.pause import PauseServer
+from harness.faults.ransomware import Ransomware
 from harness.faults.replication_break import ReplicationBreak
 from harness.faults.rm_rf_datadir import RmRfDatadir
 from harness.faults.silent_empty_backup import SilentEmptyBackup
@@ -31,6 +33,8 @@ NODE_FAULTS: dict[str, type] = {
     "corrupt_backup": CorruptBackup,
     "backup_store_full": BackupStoreFull,
     "decommission": Decommission,
+    "migration_cutover": MigrationCutover,
+    "ransomware": Ransomware,
 }
 BACKUP_FAULTS: dict[str, type] = {"silent_empty_backup": SilentEmptyBackup}
 FAULT_TYPES = sorted([*NODE_FAULTS, *BACKUP_FAULTS])

@@ -11,6 +11,7 @@ from harness.backups.catalog import Catalog
 from harness.clock import iso_utc
 from harness.engines.base import Engine
 from harness.lab.lab import Lab
+from harness.scenario import model
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,21 @@ class FaultContext:
     archive_store: str | None = None
     damaged_tables: Callable[[str], list[str]] | None = None
     node_names: tuple[str, ...] = ()
+    reachable_mounts: tuple[str, ...] = ()
+    gate_check: Callable[[model.MigrationGate], str] | None = None
 
 
 @dataclass(frozen=True)
 class Effect:
-    """Whether a fault took effect, and the evidence for saying so."""
+    """Whether a fault took effect, and the evidence for saying so.
+
+    ``blocked`` is set when a safety gate stopped the fault on purpose: the drill then shows
+    the gate working, which is not the same as a fault that silently did nothing.
+    """
 
     took_effect: bool
     evidence: str
+    blocked: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,9 +66,11 @@ class FaultOutcome:
     at_s: float
     took_effect: bool
     evidence: str
+    blocked: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {
+            "blocked_by_gate": self.blocked,
             "type": self.type,
             "target": self.target,
             "at": iso_utc(self.at),

@@ -10,7 +10,7 @@ from harness.lab.node import wait_running_or_exited
 from harness.polling import poll_until
 from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
 from harness.recovery.restore import recovery_target
-from harness.scenario.model import PromoteStep, ReplayDelayedStep
+from harness.scenario.model import PromoteStep, ReplayDelayedStep, SwitchStep
 
 
 def promote(ctx: RecoveryContext, step: PromoteStep) -> Recovered | None:
@@ -92,3 +92,19 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
         landing=Landing(target, target_wall, step.tolerance_s, lines),
         step="replay_delayed",
     )
+
+
+def switch(ctx: RecoveryContext, step: SwitchStep) -> Recovered | None:
+    """Point clients at another existing server and verify it serves reads and writes."""
+    started, wall = time.monotonic(), time.time()
+    node = ctx.nodes.get(step.server)
+    ctx.announce(f"switching clients to {step.server}")
+    try:
+        if node is None:
+            raise InfrastructureError(f"server {step.server} does not exist")
+        verified = ctx.wait_verified(node, timeout_s=step.timeout_s)
+    except HarnessError as exc:
+        ctx.record("switch", "failed", started, wall, first_line(exc))
+        return None
+    ctx.record("switch", "ok", started, wall, f"clients now use {step.server}")
+    return Recovered(node, verified, verified, step="switch")

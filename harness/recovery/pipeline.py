@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.recovery.context import Recovered, RecoveryContext
-from harness.recovery.failover import promote, replay_delayed
+from harness.recovery.failover import promote, replay_delayed, switch
 from harness.recovery.restore import pitr, restore_backup
 from harness.recovery.steps import restart, run_sql, wait
 from harness.scenario.model import RecoveryStep
@@ -19,6 +19,7 @@ STEPS: dict[str, Callable[[RecoveryContext, Any], Recovered | None]] = {
     "pitr": pitr,
     "promote": promote,
     "replay_delayed": replay_delayed,
+    "switch": switch,
 }
 
 

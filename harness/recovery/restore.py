@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 
 from harness.backups.catalog import BackupRecord, Verification
 from harness.backups.verify import verify_stored
@@ -210,3 +211,30 @@ def _wait_promoted(ctx: RecoveryContext, node: Node, *, timeout_s: float) -> flo
         interval_s=ctx.probe_interval_s,
         stop_on=(ServerExited,),
     )
+
+
+def restore_test(
+    ctx: RecoveryContext, record: BackupRecord, *, matches_reference: Callable[[Node], bool]
+) -> str:
+    """Restore ``record`` into a scratch server and compare it with the reference.
+
+    Returns "" when the restored data matches, otherwise why not; the scratch server is
+    removed either way. On success the backup reaches the restore-tested level.
+    """
+    if not _verified(ctx, record):
+        return f"backup {record.name} failed verification: {record.verification_failure}"
+    try:
+        if record.method == "physical":
+            restored = _physical(ctx, record, target=None, timeout_s=300)
+        else:
+            restored = _logical(ctx, record, timeout_s=300)
+    except (HarnessError, _StepFailed) as exc:
+        return f"restore test of {record.name} failed: {first_line(exc)}"
+    try:
+        if not matches_reference(restored.node):
+            return f"restore test of {record.name}: restored data does not match the reference"
+    finally:
+        ctx.lab.remove(restored.node.container_id)
+    record.verification = Verification.RESTORE_TESTED
+    record.checks.append("restore_tested")
+    return ""

@@ -46,6 +46,9 @@ class Store(Model):
     name: Name
     kind: Literal["volume", "tmpfs"] = "volume"
     size_mb: Annotated[int, Field(ge=1, le=65536)] | None = None
+    reachable_from_db: bool = Field(
+        default=False, description="also mounted on the primary, like a NAS share (not offsite)"
+    )
 
 
 class Replica(Model):
@@ -161,24 +164,59 @@ class BackupStoreFull(Model):
     store: Name
 
 
+class MigrationGate(Model):
+    """Checks that must pass before a server may be decommissioned after a migration."""
+
+    compare_with: Name
+    max_backup_age_s: PositiveSeconds | None = None
+
+
 class Decommission(Model):
     """A server and its volumes destroyed (an outage when it is the primary)."""
 
     fault: Literal["decommission"]
     at_s: Seconds
     target: Name = "primary"
+    gate: MigrationGate | None = None
 
     @property
     def causes_outage(self) -> bool:
         return self.target == "primary"
 
 
+class MigrationCutover(Model):
+    """A migration's cutover: the copy (a replica) is promoted, but part of it never arrived."""
+
+    causes_outage: ClassVar[bool] = False
+    fault: Literal["migration_cutover"]
+    at_s: Seconds
+    target: Name
+    lost_fraction: Annotated[float, Field(ge=0, le=1)] = 0.1
+    tables: list[Name] = Field(default_factory=lambda: ["seed_01"])
+    gate: MigrationGate | None = None
+
+
+class Ransomware(Model):
+    """Data files and every backup reachable from the database host encrypted."""
+
+    causes_outage: ClassVar[bool] = True
+    fault: Literal["ransomware"]
+    at_s: Seconds
+    target: Name = "primary"
+
+
 class SilentEmptyBackup(Model):
     """The dump fails inside a pipeline that still exits 0, leaving a file of a few bytes."""
 
     fault: Literal["silent_empty_backup"]
-    backup: Name
+    backup: Name | None = None
+    backups: list[Name] = Field(default_factory=list, description="several runs of the broken job")
     cause: Literal["stale_credentials", "missing_database"] = "stale_credentials"
+
+    @property
+    def targets(self) -> list[str]:
+        """Every backup this broken job produces."""
+        return ([self.backup] if self.backup else []) + self.backups
 
 
 ServerFault = (
@@ -192,6 +230,8 @@ ServerFault = (
     | CorruptBackup
     | BackupStoreFull
     | Decommission
+    | MigrationCutover
+    | Ransomware
 )
 Fault = Annotated[ServerFault | SilentEmptyBackup, Field(discriminator="fault")]
 
@@ -257,6 +297,14 @@ class ReplayDelayedStep(Model):
     timeout_s: PositiveSeconds = 120.0
 
 
+class SwitchStep(Model):
+    """Point clients at another existing server (e.g. the migration target) and verify it."""
+
+    step: Literal["switch"]
+    server: Name
+    timeout_s: PositiveSeconds = 30.0
+
+
 class SqlStep(Model):
     """Run SQL on the primary: a roll-forward migration or a compensating script."""
 
@@ -273,7 +321,8 @@ RecoveryStep = Annotated[
     | PitrStep
     | PromoteStep
     | ReplayDelayedStep
-    | SqlStep,
+    | SqlStep
+    | SwitchStep,
     Field(discriminator="step"),
 ]
 
@@ -304,6 +353,8 @@ class Expect(Model):
     restored_from: Name | None = None
     rejected_backups: list[Name] = Field(default_factory=list)
     landed_on_target: bool = True
+    alerted: bool | None = None
+    gate_blocked: bool | None = None
 
 
 class Strategy(Model):
@@ -315,18 +366,37 @@ class Strategy(Model):
     expect: Expect = Expect()
 
 
+class Monitoring(Model):
+    """What the team watches: an alert on the first failed or undersized backup."""
+
+    backup_alerts: bool = False
+
+
+class Source(Model):
+    """Where an incident scenario's story comes from."""
+
+    title: str
+    date: str = ""
+    url: str = ""
+
+
 class Scenario(Model):
     """One drill: engines, data, workload, backups, faults, recovery, objectives, expectation."""
 
     name: Name
     summary: Annotated[str, Field(min_length=1, max_length=200)]
     narrative: str = ""
+    source: Source | None = None
+    lesson: str = ""
+    twin_of: Name | None = None
+    time_compression: str = ""
     engines: Annotated[list[Name], Field(min_length=1)]
     images: dict[Name, str] = Field(default_factory=dict)
     dataset: Dataset = Dataset()
     workload: Workload = Workload()
     stores: list[Store] = Field(default_factory=list)
     topology: Topology = Topology()
+    monitoring: Monitoring = Monitoring()
     backups: list[Backup] = Field(default_factory=list)
     timeline: list[Fault] = Field(default_factory=list)
     recovery: Recovery = Recovery()
@@ -367,6 +437,10 @@ class Scenario(Model):
     def backup_faults(self) -> list[SilentEmptyBackup]:
         """Faults that act on a backup job rather than on a server."""
         return [f for f in self.timeline if isinstance(f, SilentEmptyBackup)]
+
+    def backup_fault(self, backup: str) -> SilentEmptyBackup | None:
+        """The fault that breaks backup job ``backup``, if any."""
+        return next((f for f in self.backup_faults if backup in f.targets), None)
 
 
 ALL_FIELD_NAMES: frozenset[str] = frozenset(

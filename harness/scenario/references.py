@@ -9,6 +9,7 @@ from harness.engines import engine_names
 from harness.scenario.model import (
     BackupStoreFull,
     CorruptBackup,
+    Decommission,
     Expect,
     PitrStep,
     PitrTarget,
@@ -19,6 +20,7 @@ from harness.scenario.model import (
     RmRfDatadir,
     Scenario,
     SilentEmptyBackup,
+    SwitchStep,
     WalGap,
 )
 
@@ -100,6 +102,11 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
 
 def _stores(s: Scenario, stores: list[str]) -> Iterator[tuple[Loc, str]]:
     for i, store in enumerate(s.stores):
+        if store.kind == "tmpfs" and store.reachable_from_db:
+            yield (
+                ("stores", i, "reachable_from_db"),
+                "a tmpfs store cannot be mounted on the primary",
+            )
         if store.kind == "tmpfs" and store.size_mb is None:
             yield ("stores", i, "size_mb"), "a tmpfs store needs size_mb"
         if store.kind == "volume" and store.size_mb is not None:
@@ -121,11 +128,14 @@ def _faults(
     faulted_backups: Counter[str] = Counter()
     for i, fault in enumerate(s.timeline):
         if isinstance(fault, SilentEmptyBackup):
-            faulted_backups[fault.backup] += 1
-            if fault.backup not in backups:
-                yield ("timeline", i, "backup"), _one_of(fault.backup, backups, "backup")
-            elif faulted_backups[fault.backup] > 1:
-                yield ("timeline", i, "backup"), f"backup {fault.backup!r} is already faulted"
+            if not fault.targets:
+                yield ("timeline", i), "silent_empty_backup needs backup or backups"
+            for name in fault.targets:
+                faulted_backups[name] += 1
+                if name not in backups:
+                    yield ("timeline", i, "backup"), _one_of(name, backups, "backup")
+                elif faulted_backups[name] > 1:
+                    yield ("timeline", i, "backup"), f"backup {name!r} is already faulted"
             continue
         if isinstance(fault, CorruptBackup):
             if fault.backup not in backups:
@@ -152,8 +162,13 @@ def _faults(
             yield ("timeline", i, "path"), "path must be absolute"
         if isinstance(fault, WalGap) and s.topology.wal_archive is None:
             yield ("timeline", i), "wal_gap needs topology.wal_archive"
-        if fault.fault == "replication_break" and fault.target == "primary":
-            yield ("timeline", i, "target"), "replication_break targets a replica"
+        if fault.fault in ("replication_break", "migration_cutover") and fault.target == "primary":
+            yield ("timeline", i, "target"), f"{fault.fault} targets a replica"
+        if isinstance(fault, Decommission) and fault.gate and fault.gate.compare_with not in nodes:
+            yield (
+                ("timeline", i, "gate", "compare_with"),
+                _one_of(fault.gate.compare_with, nodes, "node"),
+            )
 
 
 def _target(loc: Loc, target: PitrTarget) -> Iterator[tuple[Loc, str]]:
@@ -188,6 +203,8 @@ def _steps(
             if s.topology.wal_archive is None:
                 yield here, "pitr needs topology.wal_archive"
             yield from _target(here, step.target)
+        elif isinstance(step, SwitchStep) and step.server not in s.nodes():
+            yield (*here, "server"), _one_of(step.server, s.nodes(), "node")
         elif isinstance(step, PromoteStep | ReplayDelayedStep):
             if step.replica not in replicas:
                 yield (*here, "replica"), _one_of(step.replica, list(replicas), "replica")

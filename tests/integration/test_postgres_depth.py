@@ -114,7 +114,7 @@ def test_each_fault_takes_effect_and_the_drill_meets_its_expectation(
 
 
 def test_bad_migration_strategies_are_compared_on_the_same_failure(tmp_path: Path) -> None:
-    path = SCENARIOS / "postgres" / "bad-migration.yaml"
+    path = SCENARIOS / "incidents" / "bad-migration.yaml"
     scenario = load_scenario(path)
     results = {s.name: run(path, tmp_path, strategy=s.name) for s in scenario.strategies}
     for name, result in results.items():

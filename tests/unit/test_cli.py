@@ -190,6 +190,7 @@ def test_verdicts_map_to_the_documented_exit_codes() -> None:
         "fail": 1,
         "inconclusive": 4,
         "error": 3,
+        "unrecoverable": 0,
     }
 
 

@@ -136,11 +136,18 @@ def test_not_recovered_fails_when_recovery_was_expected() -> None:
     assert {c.what for c in checks if not c.met} >= {"recovered", "objectives"}
 
 
-def test_not_recovered_passes_when_the_scenario_expects_it_to_be_unrecoverable() -> None:
+def test_proven_unrecoverable_as_expected_is_its_own_verdict() -> None:
     outcome = replace(GOOD, recovered=False, rto=None, rpo=None, data_verified=None)
     expect = Expect(recovered=False, objectives="missed")
     verdict, _, reasons = decide(expect, OBJECTIVES, outcome)
-    assert (verdict, reasons) == (Verdict.PASS, [])
+    assert (verdict, reasons) == (Verdict.UNRECOVERABLE, [])
+
+
+def test_unexpectedly_unrecoverable_fails_and_says_so() -> None:
+    outcome = replace(GOOD, recovered=False, rto=None, rpo=None, data_verified=None)
+    verdict, _, reasons = decide(Expect(), OBJECTIVES, outcome)
+    assert verdict is Verdict.FAIL
+    assert reasons[0] == "unrecoverable: every recovery step failed"
 
 
 def test_unverified_data_fails() -> None:

@@ -1,0 +1,66 @@
+"""ransomware: the data files and every backup reachable from the database host encrypted.
+
+Reachable means mounted on the database server (the WAL archive, stores marked
+``reachable_from_db``, like a NAS share). Each file is replaced by an unreadable
+``.locked`` copy, as ransomware does; offsite stores, mounted only in the backup agent,
+survive. That is the 3-2-1 rule's point.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from harness.faults.base import Effect, FaultContext
+from harness.scenario import model
+
+# Each file: its bytes scrambled (gzip, then every byte shifted) into NAME.locked, then removed.
+ENCRYPT = (
+    "find {roots} -type f ! -name '*.locked' -print0 2>/dev/null | "
+    "while IFS= read -r -d '' f; do "
+    'gzip -c "$f" | tr \'\\000-\\377\' \'\\177-\\377\\000-\\176\' > "$f.locked" && rm -f "$f"; '
+    "done; true"
+)
+
+
+class Ransomware:
+    """Encrypt the server's data directory and every store mounted on it."""
+
+    causes_outage = True
+    type = "ransomware"
+
+    def __init__(self, spec: model.Ransomware) -> None:
+        self.spec = spec
+        self.roots: list[str] = []
+
+    def inject(self, ctx: FaultContext) -> None:
+        self.roots = [ctx.engine.datadir, *ctx.reachable_mounts]
+        roots = " ".join(shlex.quote(r) for r in self.roots)
+        ctx.lab.exec(
+            ctx.target.container_id,
+            ["bash", "-c", ENCRYPT.format(roots=roots)],
+            timeout_s=300,
+            action="encrypt the files of",
+        )
+
+    def took_effect(self, ctx: FaultContext) -> Effect:
+        roots = " ".join(shlex.quote(r) for r in self.roots)
+        result = ctx.lab.exec(
+            ctx.target.container_id,
+            [
+                "bash",
+                "-c",
+                f"find {roots} -type f ! -name '*.locked' 2>/dev/null | wc -l; "
+                f"find {roots} -type f -name '*.locked' 2>/dev/null | wc -l",
+            ],
+            timeout_s=60,
+            action="inspect the files of",
+        )
+        words = result.stdout.split()
+        plain, locked = (int(words[0]), int(words[1])) if len(words) == 2 else (-1, 0)
+        return Effect(
+            locked > 0 and plain == 0,
+            f"{locked} files encrypted, {plain} left readable under {', '.join(self.roots)}",
+        )
+
+    def revert(self, ctx: FaultContext) -> None:
+        """Encrypted is encrypted: only a copy out of reach brings the data back."""
