@@ -203,10 +203,10 @@ def run(
                 f"{', '.join(sorted({d.engine for d in plan.drills}))})",
             )
         planned += chosen
+
+    store = _open_history(history)  # a bad history location is bad input: before any Docker
     if not engine:
         planned = _runnable(planned, images)
-
-    store = _open_history(history)
     results: list[DrillResult] = []
     codes: list[int] = []
     progress = make_progress(err, quiet=quiet)
