@@ -186,7 +186,6 @@ class Drill:
         except KeyboardInterrupt:
             status, error = "interrupted", f"interrupted while {self.action}"
             self._save(status, verdict=Verdict.ERROR, reasons=[error], error=error)
-            self.progress.end()
             raise
         finally:
             self.progress.end()

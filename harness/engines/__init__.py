@@ -21,6 +21,16 @@ REGISTRY: dict[str, str] = {
 }
 
 
+# What each engine can drill beyond logical dumps, crashes and wipes. A scenario that needs a
+# capability its engine lacks is rejected when it is validated (exit 2), not half-way through.
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "postgres": frozenset({"physical_backup", "wal_archive", "replicas", "pitr"}),
+    "mariadb": frozenset(),
+    "mysql": frozenset(),
+    "sqlserver": frozenset(),
+}
+
+
 def engine_names() -> list[str]:
     """Every engine name a scenario may use."""
     return sorted(REGISTRY)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
-from harness.engines import engine_names
+from harness.engines import CAPABILITIES, engine_names
 from harness.scenario.model import (
     BackupStoreFull,
     CorruptBackup,
@@ -41,9 +41,20 @@ def _duplicates(names: list[str], key: str, what: str) -> Iterator[tuple[Loc, st
 def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
     """Yield (location, message) for every dangling or duplicated name in ``s``."""
     engines = engine_names()
+    needed = _capabilities_needed(s)
     for i, engine in enumerate(s.engines):
         if engine not in engines:
             yield ("engines", i), _one_of(engine, engines, "engine")
+            continue
+        lacking = sorted(needed - CAPABILITIES.get(engine, frozenset()))
+        if lacking:
+            yield (
+                ("engines", i),
+                (
+                    f"engine {engine!r} cannot drill {', '.join(lacking)} (yet); "
+                    "remove it from engines or the feature from the scenario"
+                ),
+            )
     for engine in s.images:
         if engine not in s.engines:
             yield ("images", engine), f"image given for engine {engine!r}, which is not in engines"
@@ -98,6 +109,20 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
         yield from _expect(
             (*loc, "expect") if loc[0] == "strategies" else ("expect",), expect, backups
         )
+
+
+def _capabilities_needed(s: Scenario) -> set[str]:
+    steps = [step for x in s.strategies for step in x.steps] + list(s.recovery.steps)
+    needed: set[str] = set()
+    if any(b.method == "physical" for b in s.backups):
+        needed.add("physical_backup")
+    if s.topology.wal_archive is not None:
+        needed.add("wal_archive")
+    if s.topology.replicas:
+        needed.add("replicas")
+    if any(isinstance(step, PitrStep) for step in steps):
+        needed.add("pitr")
+    return needed
 
 
 def _stores(s: Scenario, stores: list[str]) -> Iterator[tuple[Loc, str]]:

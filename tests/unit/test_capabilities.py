@@ -1,0 +1,43 @@
+"""A scenario that needs what an engine cannot drill is rejected when validated, with a line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.engines import CAPABILITIES, engine_names
+from harness.errors import ScenarioError
+from harness.scenario import load_scenario
+
+SCENARIO = """\
+name: needs-depth
+summary: physical backup and PITR
+engines: [postgres, mariadb]
+stores: [{name: a}]
+topology: {wal_archive: a}
+backups: [{name: b, method: physical, at_s: 1, store: a}]
+timeline: [{fault: kill, at_s: 2}]
+recovery: {steps: [{step: pitr}]}
+objectives: {rto_s: 1, rpo_s: 1}
+"""
+
+
+def test_every_engine_declares_its_capabilities() -> None:
+    assert set(CAPABILITIES) == set(engine_names())
+
+
+def test_engine_without_the_capability_is_rejected_on_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.path) == (3, "engines[1]")
+    assert "'mariadb' cannot drill physical_backup, pitr, wal_archive" in problem.message
+
+
+def test_the_same_scenario_on_postgres_alone_is_valid(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.replace("[postgres, mariadb]", "[postgres]"))
+    assert load_scenario(path).engines == ["postgres"]
