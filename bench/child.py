@@ -3,7 +3,8 @@
 Runs a generated scenario (seed, dump, wipe the data directory, restore, verify) through
 ``harness.runner.Drill`` with stopwatches around the tools the harness drives, and prints one
 line ``BENCH-RESULT {json}``: the journal's timings, the stopwatches, the wall time, and this
-process's peak resident memory (ru_maxrss), so that each size's memory is its own.
+process's memory, so that each size's memory is its own: the peak (ru_maxrss, which includes
+the imports) and the highest resident size sampled while the drill ran (VmRSS every 100 ms).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 import resource
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -73,6 +75,40 @@ expect:
 def rss_mb() -> float:
     """Peak resident memory of this process so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    """Resident memory now (VmRSS), 0 where /proc is not available."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class RssSampler:
+    """The highest VmRSS seen while the drill runs (ru_maxrss also counts import time)."""
+
+    def __init__(self, *, interval_s: float = 0.1) -> None:
+        self.interval_s = interval_s
+        self.max_mb = current_rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-rss", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.max_mb = max(self.max_mb, current_rss_mb())
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.max_mb = max(self.max_mb, current_rss_mb())
 
 
 class Stopwatches:
@@ -150,8 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     scenario = load_scenario(path)
     watches = instrument()
+    before_mb = current_rss_mb()
     started = time.monotonic()
-    result = Drill(scenario, source=path, engine="postgres", out_dir=args.out).run()
+    with RssSampler() as sampler:
+        result = Drill(scenario, source=path, engine="postgres", out_dir=args.out).run()
     wall_s = time.monotonic() - started
     j = result.journal
     report = {
@@ -173,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         "not_instrumented": watches.missing,
         "rss_baseline_mb": round(baseline_mb, 1),
         "rss_peak_mb": round(rss_mb(), 1),
+        "rss_before_drill_mb": round(before_mb, 1),
+        "rss_max_during_drill_mb": round(sampler.max_mb, 1),
         "journal": str(result.journal_path),
     }
     print(RESULT_PREFIX + json.dumps(report), flush=True)

@@ -47,6 +47,7 @@ class DrillFigures:
     harness_work_s: dict[str, float]
     rss_baseline_mb: float
     rss_peak_mb: float
+    rss_drill_growth_mb: float
     run_id: str
     raw: dict[str, Any] = field(repr=False)
 
@@ -80,6 +81,7 @@ class DrillFigures:
             "harness_work_s": self.harness_work_s,
             "rss_baseline_mb": self.rss_baseline_mb,
             "rss_peak_mb": self.rss_peak_mb,
+            "rss_drill_growth_mb": self.rss_drill_growth_mb,
             "run_id": self.run_id,
             "child": self.raw,
         }
@@ -115,6 +117,7 @@ def figures(raw: dict[str, Any]) -> DrillFigures:
         harness_work_s={k: round(watches.get(k, 0.0), 3) for k in HARNESS_WORK},
         rss_baseline_mb=raw["rss_baseline_mb"],
         rss_peak_mb=raw["rss_peak_mb"],
+        rss_drill_growth_mb=round(raw["rss_max_during_drill_mb"] - raw["rss_before_drill_mb"], 1),
         run_id=raw["run_id"],
         raw=raw,
     )

@@ -108,7 +108,8 @@ def targets(r: Results) -> list[Target]:
         Target(
             "harness memory",
             f"< {MEMORY_MAX_MB:g} MB at 1 GB",
-            f"{big.rss_peak_mb:.0f} MB peak RSS ({big.rss_baseline_mb:.0f} MB after imports)"
+            f"{big.rss_peak_mb:.0f} MB peak RSS ({big.rss_baseline_mb:.0f} MB after imports, "
+            f"+{big.rss_drill_growth_mb:.1f} MB while the drill ran)"
             if big
             else "1 GB drill not run",
             big.rss_peak_mb < MEMORY_MAX_MB if big else None,
@@ -189,7 +190,7 @@ def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
         t.add_column("MB", justify="right")
         for phase in PHASES:
             t.add_column(phase.replace("container_start", "start"), justify="right")
-        for col in ("total", "tools", "overhead", "peak RSS MB"):
+        for col in ("total", "tools", "overhead", "peak RSS MB", "RSS growth MB"):
             t.add_column(col, justify="right")
         for d in r.drills:
             if d.verdict != "pass":
@@ -203,6 +204,7 @@ def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
                 f"{sum(d.tools_s.values()):.1f}",
                 f"{d.overhead_s:.1f} ({d.overhead_pct:.0f}%)",
                 f"{d.rss_peak_mb:.0f}",
+                f"{d.rss_drill_growth_mb:+.1f}",
             )
         console.print(t)
         t = Table(title="Harness overhead, by what the harness spends it on (s)")
