@@ -19,10 +19,12 @@ from .conftest import SCENARIOS
 INCIDENTS = SCENARIOS / "incidents"
 
 
-def run(name: str, out: Path, *, strategy: str | None = None) -> DrillResult:
+def run(
+    name: str, out: Path, *, strategy: str | None = None, engine: str = "postgres"
+) -> DrillResult:
     path = INCIDENTS / f"{name}.yaml"
     return Drill(
-        load_scenario(path), source=path, engine="postgres", out_dir=out, strategy=strategy
+        load_scenario(path), source=path, engine=engine, out_dir=out, strategy=strategy
     ).run()
 
 
@@ -80,6 +82,20 @@ def test_restore_from_the_copy_that_survived(
     tmp_path: Path, name: str, restored: str, rejected: set[str], alerted: bool
 ) -> None:
     result = run(name, tmp_path)
+    _check_survivor(result, name, restored, rejected, alerted)
+
+
+def test_the_mariadb_replay_matches_postgres(tmp_path: Path) -> None:
+    """Where the mechanism exists on MariaDB, its replay reaches the same verdict."""
+    result = run("toy-story-2-1998", tmp_path, engine="mariadb")
+    _check_survivor(
+        result, "toy-story-2-1998", "home-copy", {"nightly-1", "nightly-2", "nightly-3"}, False
+    )
+
+
+def _check_survivor(
+    result: DrillResult, name: str, restored: str, rejected: set[str], alerted: bool
+) -> None:
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     assert j["measured"]["restored_from"] == restored
@@ -91,8 +107,11 @@ def test_restore_from_the_copy_that_survived(
         assert j["objectives"]["met"] is False and j["measured"]["rpo_s"] > 4
 
 
-def test_ransomware_without_an_offsite_copy_is_reported_unrecoverable(tmp_path: Path) -> None:
-    result = run("ransomware-no-offsite", tmp_path)
+@pytest.mark.parametrize("engine", ["postgres", "mariadb"])
+def test_ransomware_without_an_offsite_copy_is_reported_unrecoverable(
+    tmp_path: Path, engine: str
+) -> None:
+    result = run("ransomware-no-offsite", tmp_path, engine=engine)
     j = result.journal
     assert result.verdict is Verdict.UNRECOVERABLE, j["reasons"]
     assert j["outcome"] == "unrecoverable"
