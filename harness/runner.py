@@ -32,6 +32,7 @@ from harness.engines import get_engine
 from harness.engines.base import Engine
 from harness.errors import HarnessError, InfrastructureError
 from harness.faults import FaultContext, FaultOutcome, NodeFault, SilentEmptyBackup, node_fault
+from harness.faults.base import Effect
 from harness.health import healthy_within
 from harness.lab.docker_client import docker_client
 from harness.lab.images import ResolvedImage, resolve_image
@@ -427,22 +428,8 @@ class Drill:
         fault.inject(fctx)
         fault_mono, fault_wall = time.monotonic(), time.time()
         if not incident:
-            effect = fault.took_effect(fctx)
-            st.faults.append(
-                FaultOutcome(
-                    spec.fault,
-                    where,
-                    fault_wall,
-                    fault_mono - t0,
-                    effect.took_effect,
-                    effect.evidence,
-                    effect.blocked,
-                )
-            )
-            st.gate_blocked = st.gate_blocked or effect.blocked
+            effect = self._record_fault(fault, fctx, spec, where, fault_wall, fault_mono - t0)
             st.pending_reverts.append((fault, fctx))
-            if st.monitor is not None:
-                st.monitor.sample()
             if isinstance(spec, MigrationCutover) and effect.took_effect and st.writer is not None:
                 # The migration moved the clients: from now on they write to the new server.
                 new = st.topology.nodes[spec.target]
@@ -458,20 +445,7 @@ class Drill:
                 st.detected_mono = self._detect(lab, failed)
             else:
                 st.detected_mono = fault_mono  # a logical error: the server never went down
-            effect = fault.took_effect(fctx)
-            st.faults.append(
-                FaultOutcome(
-                    spec.fault,
-                    where,
-                    fault_wall,
-                    fault_mono - t0,
-                    effect.took_effect,
-                    effect.evidence,
-                    effect.blocked,
-                )
-            )
-            if st.monitor is not None:
-                st.monitor.sample()
+            effect = self._record_fault(fault, fctx, spec, where, fault_wall, fault_mono - t0)
             if effect.blocked:
                 # A safety gate stopped the incident: the service never went down.
                 st.gate_blocked = True
@@ -494,6 +468,34 @@ class Drill:
             st.unrecoverable = st.recovered is None
         finally:
             fault.revert(fctx)
+
+    def _record_fault(
+        self,
+        fault: NodeFault,
+        fctx: FaultContext,
+        spec: ServerFault,
+        where: str,
+        at_wall: float,
+        at_s: float,
+    ) -> Effect:
+        """Check whether a fault took effect and put it in the journal."""
+        st = self.state
+        effect = fault.took_effect(fctx)
+        st.faults.append(
+            FaultOutcome(
+                spec.fault,
+                where,
+                at_wall,
+                at_s,
+                effect.took_effect,
+                effect.evidence,
+                effect.blocked,
+            )
+        )
+        st.gate_blocked = st.gate_blocked or effect.blocked
+        if st.monitor is not None:
+            st.monitor.sample()
+        return effect
 
     def _recovery_context(self, lab: Lab, *, failed: Node, incident_wall: float) -> RecoveryContext:
         st, s = self.state, self.scenario
