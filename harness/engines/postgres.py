@@ -10,6 +10,7 @@ import psycopg
 import psycopg.errors
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.container import DockerContainer
+from testcontainers.core.wait_strategies import ExecWaitStrategy
 
 from harness.dataset import Fingerprint, table_name, tsv_chunks
 from harness.engines.base import (
@@ -27,6 +28,25 @@ _FINGERPRINT_SQL = (
     "SELECT count(*), coalesce(sum(('x' || substr(md5(concat_ws('|', id, account, amount, note, "
     "created)), 1, 15))::bit(60)::bigint), 0)::text FROM {table}"
 )
+
+
+class _PostgresContainer(PostgresContainer):
+    """testcontainers' PostgreSQL container, polled every 0.2 s instead of every second.
+
+    Readiness is part of a restore's measured time: a coarse poll would add up to a second
+    to every restore RTO (and bias comparisons with engines polled faster).
+    """
+
+    def _connect(self) -> None:
+        password = self.password.replace("'", "'\"'\"'")
+        ExecWaitStrategy(
+            [
+                "sh",
+                "-c",
+                f"PGPASSWORD='{password}' psql --username {self.username} "
+                f"--dbname {self.dbname} --host 127.0.0.1 -c 'select 1'",
+            ]
+        ).with_poll_interval(0.2).wait_until_ready(self)
 
 
 class PostgresEngine:
@@ -58,7 +78,7 @@ class PostgresEngine:
             # For a server that starts from a prepared data directory (recovery, a replica):
             # readiness is judged by the caller, who can tell a failed recovery from a slow one.
             return DockerContainer(image).with_envs(**env).with_exposed_ports(self.port)
-        container = PostgresContainer(
+        container = _PostgresContainer(
             image, username=c.user, password=c.password, dbname=c.database, driver=None
         )
         return container.with_env("POSTGRES_INITDB_ARGS", self.initdb_args)
