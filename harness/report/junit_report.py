@@ -63,12 +63,18 @@ def _case(run: StoredRun) -> ET.Element:
         ET.SubElement(case, "error", {"message": reasons, "type": "inconclusive"}).text = (
             "the drill tested nothing: " + reasons
         )
-    elif verdict != "pass":
+    elif verdict not in ("pass", "unrecoverable"):  # unrecoverable as expected met expectations
         ET.SubElement(case, "error", {"message": reasons, "type": "error"}).text = (
             run.error or reasons
         )
     ET.SubElement(case, "system-out").text = (
-        f"{run.drill} on {run.engine} ({run.run_id}): {verdict}\n"
+        f"{run.drill} on {run.engine} ({run.run_id}): {verdict}"
+        + (
+            " (the drill proved the data cannot come back, as expected)"
+            if verdict == "unrecoverable"
+            else ""
+        )
+        + "\n"
         f"objectives: {objectives_text(run)} -> {objectives_status(run)}\n"
         f"RTO {_num(run.figure('rto_s')) or '-'} s, RPO {_num(run.figure('rpo_s')) or '-'} s\n"
         f"data lost: {data_lost_text(run)}\n"

@@ -21,7 +21,7 @@ import pandas as pd
 
 from harness.report.history.store import Procedure, StoredRun
 
-VERDICTS = ("pass", "fail", "inconclusive", "error")
+VERDICTS = ("pass", "fail", "inconclusive", "error", "unrecoverable")
 
 
 @dataclass(frozen=True)

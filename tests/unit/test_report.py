@@ -78,7 +78,13 @@ def test_trends_aggregate_per_scenario_and_engine(report: Report) -> None:
     by_key = {t.key: t for t in report.trends}
     quick = by_key["quickstart on postgres"]
     assert quick.runs == 2 and quick.measured == 2 and quick.objectives_met == 1
-    assert quick.verdicts == {"pass": 1, "fail": 1, "inconclusive": 0, "error": 0}
+    assert quick.verdicts == {
+        "pass": 1,
+        "fail": 1,
+        "inconclusive": 0,
+        "error": 0,
+        "unrecoverable": 0,
+    }
     assert quick.worst_rto_s == 41.5
     assert quick.median_rto_s == pytest.approx((41.5 + 2.7769) / 2)
     assert quick.lost_writes_total == 2 * 297
