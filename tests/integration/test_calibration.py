@@ -179,13 +179,13 @@ def test_outage_of_known_length_is_recorded_with_its_clock(
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "harness/runner.py Drill._fault: after detecting the incident it calls "
-        "st.monitor.sample() synchronously before recovery starts; LagMonitor.sample() opens a "
-        "connection to the failed primary (connect timeout 10 s) even when there is no archive "
-        "and no replica to sample, so on a frozen server it blocks until the thaw. The recovery "
-        "probe therefore only starts after the outage has ended, and the RTO carries the "
-        "monitor's connection plus a fresh probe (measured +64 ms and +129 ms; +6..8 ms before "
-        "the monitor was added)."
+        "harness/runner.py Drill._record_fault (called by Drill._fault on the incident, before "
+        "recovery starts) calls st.monitor.sample() synchronously; LagMonitor.sample() "
+        "(harness/monitor.py) opens a connection to the failed primary (connect timeout 10 s) "
+        "even when there is no archive and no replica to sample, so on a frozen server it "
+        "blocks until the thaw. The recovery probe only starts after the outage has ended and "
+        "the RTO carries that connection plus a fresh probe: +12 to +129 ms measured, +6 to "
+        "+17 ms with the sample skipped."
     ),
 )
 def test_outage_of_known_length_measures_rto_within_the_probe_interval(outage: Outage) -> None:
