@@ -68,8 +68,8 @@ drill: setup
 # pytest exits 5 when it collected no tests: an honest empty selection is a
 # success, every other non-zero exit (failures, errors, crashes) fails make.
 test: setup browser
-	$(VENV)/bin/ruff check harness tests
-	$(VENV)/bin/mypy harness
+	$(VENV)/bin/ruff check harness tests bench
+	$(VENV)/bin/mypy harness bench
 	rc=0; $(PY) -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
 	if [ "$$rc" -eq 5 ]; then echo "make: pytest collected no tests (exit 5), treated as success"; rc=0; fi; \
 	exit "$$rc"

@@ -49,6 +49,8 @@ class LagMonitor:
 
     def sample(self) -> None:
         """Take one sample now (errors are recorded, not raised: the primary may be down)."""
+        if not (self.archive or self.replicas):
+            return  # nothing to sample: do not even connect
         entry: dict[str, Any] = {"at_s": round(time.monotonic() - self.t0, 3)}
         try:
             conn = self.connect()

@@ -13,6 +13,7 @@ answers it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -424,11 +425,16 @@ class Drill:
             or getattr(spec, "store", "")
         )
         self._do(f"injecting {spec.fault} into {where}")
-        incident_wall = time.time()
-        fault.inject(fctx)
+        # The fault's moment is when its injection starts: the damage begins there (wiping or
+        # encrypting takes time, and writes acknowledged meanwhile are part of the loss).
         fault_mono, fault_wall = time.monotonic(), time.time()
+        incident_wall = fault_wall
+        fault.inject(fctx)
+        injection_s = time.monotonic() - fault_mono
         if not incident:
-            effect = self._record_fault(fault, fctx, spec, where, fault_wall, fault_mono - t0)
+            effect = self._record_fault(
+                fault, fctx, spec, where, fault_wall, fault_mono - t0, injection_s
+            )
             st.pending_reverts.append((fault, fctx))
             if isinstance(spec, MigrationCutover) and effect.took_effect and st.writer is not None:
                 # The migration moved the clients: from now on they write to the new server.
@@ -445,7 +451,9 @@ class Drill:
                 st.detected_mono = self._detect(lab, failed)
             else:
                 st.detected_mono = fault_mono  # a logical error: the server never went down
-            effect = self._record_fault(fault, fctx, spec, where, fault_wall, fault_mono - t0)
+            effect = self._record_fault(
+                fault, fctx, spec, where, fault_wall, fault_mono - t0, injection_s
+            )
             if effect.blocked:
                 # A safety gate stopped the incident: the service never went down.
                 st.gate_blocked = True
@@ -468,6 +476,13 @@ class Drill:
             st.unrecoverable = st.recovered is None
         finally:
             fault.revert(fctx)
+            actual = getattr(fault, "actual_outage_s", None)
+            if actual is not None and st.faults:
+                # Known only once the fault is over (a pause's real frozen time): journal it.
+                last = st.faults[-1]
+                st.faults[-1] = dataclasses.replace(
+                    last, evidence=f"{last.evidence}; server was frozen for {actual:.3f} s"
+                )
 
     def _record_fault(
         self,
@@ -477,10 +492,17 @@ class Drill:
         where: str,
         at_wall: float,
         at_s: float,
+        injection_s: float,
     ) -> Effect:
         """Check whether a fault took effect and put it in the journal."""
         st = self.state
         effect = fault.took_effect(fctx)
+        if injection_s >= 0.5:
+            effect = Effect(
+                effect.took_effect,
+                f"{effect.evidence} (injection took {injection_s:.1f} s)",
+                effect.blocked,
+            )
         st.faults.append(
             FaultOutcome(
                 spec.fault,
@@ -493,7 +515,8 @@ class Drill:
             )
         )
         st.gate_blocked = st.gate_blocked or effect.blocked
-        if st.monitor is not None:
+        if st.monitor is not None and spec is not self.scenario.incident:
+            # Not on the incident: a synchronous sample of a frozen server would delay recovery.
             st.monitor.sample()
         return effect
 

@@ -160,6 +160,7 @@ class PostgresEngine:
         )
 
     def seed(self, conn: psycopg.Connection[Any], dataset: Dataset) -> None:
+        conn.execute("SET statement_timeout = 0")  # a big COPY is not a stuck statement
         for index in range(1, dataset.tables + 1):
             table = table_name(index)
             conn.execute(
@@ -179,6 +180,7 @@ class PostgresEngine:
     def fingerprints(
         self, conn: psycopg.Connection[Any], tables: list[str]
     ) -> dict[str, Fingerprint]:
+        conn.execute("SET statement_timeout = 0")  # fingerprinting a big table takes a while
         result: dict[str, Fingerprint] = {}
         for table in tables:
             row = conn.execute(_FINGERPRINT_SQL.format(table=table)).fetchone()

@@ -94,8 +94,14 @@ class Lab:
             ) from exc
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: object, *exc_info: object) -> None:
         self.close()
+        if exc_type is KeyboardInterrupt:
+            # Ctrl-C can land while a create request is in flight: the engine may finish it
+            # after the sweep. A second sweep a moment later catches such a container.
+            time.sleep(1.5)
+            with _sigint_deferred():
+                remove_resources(self.client, run_id=self.run_id)
 
     def labels(self, role: str) -> dict[str, str]:
         """The labels that mark a resource as this run's."""

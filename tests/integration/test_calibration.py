@@ -176,18 +176,6 @@ def test_outage_of_known_length_is_recorded_with_its_clock(
     assert m["lost_writes"] == 0 and m["rpo_s"] == 0 and m["unexpected"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "harness/runner.py Drill._record_fault (called by Drill._fault on the incident, before "
-        "recovery starts) calls st.monitor.sample() synchronously; LagMonitor.sample() "
-        "(harness/monitor.py) opens a connection to the failed primary (connect timeout 10 s) "
-        "even when there is no archive and no replica to sample, so on a frozen server it "
-        "blocks until the thaw. The recovery probe only starts after the outage has ended and "
-        "the RTO carries that connection plus a fresh probe: +12 to +129 ms measured, +6 to "
-        "+17 ms with the sample skipped."
-    ),
-)
 def test_outage_of_known_length_measures_rto_within_the_probe_interval(outage: Outage) -> None:
     j = outage.journal
     # The recovery probe must already be waiting when the server thaws; a probe blocked on the
