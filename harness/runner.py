@@ -734,7 +734,7 @@ class Drill:
             now = st.recovered_fps.get(table)
             if now != ref:
                 damaged.append(table)
-                lost += ref.rows - (now.rows if now else 0) if not now or now.rows < ref.rows else 0
+                lost += max(0, ref.rows - (now.rows if now else 0))
         return {"seed_rows_lost": lost, "tables_damaged": damaged}
 
     def _journal(

@@ -12,9 +12,10 @@ from harness.backups.agent import BackupAgent
 from harness.backups.catalog import BackupRecord, Catalog
 from harness.clock import iso_utc
 from harness.engines.base import Engine, RecoveryTarget
+from harness.errors import ServerExited
 from harness.health import probe
 from harness.lab.lab import Lab
-from harness.lab.node import Node
+from harness.lab.node import Node, wait_running_or_exited
 from harness.polling import poll_until
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,31 @@ class RecoveryContext:
             what=f"a verified read and write on {node.name}",
             timeout_s=timeout_s,
             interval_s=self.probe_interval_s,
+        )
+
+    def wait_promoted(self, node: Node, *, timeout_s: float) -> float:
+        """Wait until ``node`` has finished recovery and accepts writes; return that moment.
+
+        Fails at once (ServerExited) if the server's container stops, e.g. a recovery target
+        it cannot reach.
+        """
+        assert self.connect is not None
+        connect = self.connect
+
+        def promoted() -> float | None:
+            wait_running_or_exited(self.lab, node)
+            conn = connect(node)
+            try:
+                return None if self.engine.in_recovery(conn) else time.monotonic()
+            finally:
+                conn.close()
+
+        return poll_until(
+            promoted,
+            what=f"{node.name} to finish recovery",
+            timeout_s=timeout_s,
+            interval_s=self.probe_interval_s,
+            stop_on=(ServerExited,),
         )
 
     def recovery_log(self, node: Node) -> list[str]:

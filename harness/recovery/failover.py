@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import time
 
-from harness.errors import HarnessError, InfrastructureError, ServerExited
-from harness.lab.node import wait_running_or_exited
-from harness.polling import poll_until
+from harness.errors import HarnessError, InfrastructureError
 from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
 from harness.recovery.restore import recovery_target
 from harness.scenario.model import PromoteStep, ReplayDelayedStep, SwitchStep
@@ -56,21 +54,7 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
             conn.close()
         ctx.lab.guard(node.container_id, action="restart").restart(timeout=10)
 
-        def promoted() -> float | None:
-            wait_running_or_exited(ctx.lab, node)
-            c = connect(node)
-            try:
-                return None if ctx.engine.in_recovery(c) else time.monotonic()
-            finally:
-                c.close()
-
-        restored = poll_until(
-            promoted,
-            what=f"{node.name} to replay and promote",
-            timeout_s=step.timeout_s,
-            interval_s=ctx.probe_interval_s,
-            stop_on=(ServerExited,),
-        )
+        restored = ctx.wait_promoted(node, timeout_s=step.timeout_s)
         verified = ctx.wait_verified(node, timeout_s=30)
     except errors as exc:
         lines = ctx.recovery_log(node) if node is not None else []

@@ -10,9 +10,8 @@ from collections.abc import Callable
 from harness.backups.catalog import BackupRecord, Verification
 from harness.backups.verify import verify_stored
 from harness.engines.base import RecoveryTarget
-from harness.errors import HarnessError, ServerExited
-from harness.lab.node import Node, provision, run_helper, wait_running_or_exited
-from harness.polling import poll_until
+from harness.errors import HarnessError
+from harness.lab.node import Node, provision, run_helper
 from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
 from harness.scenario.model import PitrStep, PitrTarget, RestoreBackupStep
 
@@ -182,7 +181,7 @@ def _physical(
         wait=False,
     )
     try:
-        restored = _wait_promoted(ctx, node, timeout_s=timeout_s)
+        restored = ctx.wait_promoted(node, timeout_s=timeout_s)
         verified = ctx.wait_verified(node, timeout_s=30)
     except HarnessError as exc:
         # Keep the server's own account of the failure before its container goes.
@@ -190,27 +189,6 @@ def _physical(
         ctx.lab.remove(node.container_id)
         raise _StepFailed(first_line(exc), lines) from exc
     return Recovered(node, restored, verified, restored_from=record)
-
-
-def _wait_promoted(ctx: RecoveryContext, node: Node, *, timeout_s: float) -> float:
-    """Wait until the server has finished recovery and accepts writes; fail fast if it died."""
-    assert ctx.connect is not None
-
-    def promoted() -> float | None:
-        wait_running_or_exited(ctx.lab, node)
-        conn = ctx.connect(node)  # type: ignore[misc]
-        try:
-            return None if ctx.engine.in_recovery(conn) else time.monotonic()
-        finally:
-            conn.close()
-
-    return poll_until(
-        promoted,
-        what=f"{node.name} to finish recovery",
-        timeout_s=timeout_s,
-        interval_s=ctx.probe_interval_s,
-        stop_on=(ServerExited,),
-    )
 
 
 def restore_test(
