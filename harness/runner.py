@@ -348,6 +348,8 @@ class Drill:
                 source_host=primary.name,
                 source_bytes=st.source_bytes,
                 last_acked_seq=st.writer.last_acked_seq(),
+                source_volume=primary.data_volume,
+                image=st.image.name if st.image else "",
             )
         else:
             job = dump_job(engine, backup, source_host=primary.name)

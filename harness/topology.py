@@ -1,8 +1,10 @@
 """The servers and stores a scenario asks for: primary, replicas, backup stores and agent.
 
-The primary runs with replication enabled and, when the scenario names a WAL archive, with
+The primary runs with replication enabled and, when the scenario names a log archive, with
 log archiving into a store volume mounted on it (the way many teams mount an archive share).
-Replicas are cloned from the primary and follow it by streaming replication.
+Its data directory is a named volume of the run, so that a backup tool that reads the files
+(mariadb-backup) can mount it beside the running server. Replicas are cloned from the primary
+and follow it (PostgreSQL streaming replication, MariaDB GTID replication).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
         agent = BackupAgent(lab, image=image, volumes=volumes, tmpfs_mb=tmpfs)
         if archive_store:
             # Ready before the primary's first archive_command runs (any server uid may write).
-            folder = f"/stores/{archive_store}/wal"
+            folder = f"/stores/{archive_store}/{engine.archive_subdir}"
             agent.run(f"mkdir -p {folder} && chmod 0777 {folder}", timeout_s=30)
     primary = provision(
         lab,
@@ -63,6 +65,7 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
         name="primary",
         mounts=mounts,
         command=engine.server_command(archive=archive_volume is not None),
+        data_volume=lab.volume("data-primary", role="database-data"),
     )
     script = engine.after_start_script(archive=archive_volume is not None)
     result = lab.exec(primary.container_id, ["bash", "-c", script], timeout_s=30)
@@ -86,13 +89,17 @@ def add_replica(
     connect: Callable[[Node], Any],
     timeout_s: float = 120,
 ) -> Node:
-    """Clone the primary into a new data volume and start a streaming replica on it."""
+    """Clone the primary into a new data volume and start a replica that follows it."""
     volume = lab.volume(f"data-{replica.name}", role="database-data")
+    mounts = {volume: "/target"}
+    if engine.physical_backup_reads_datadir:
+        assert topology.primary.data_volume is not None
+        mounts[topology.primary.data_volume] = engine.datadir
     cloned = run_helper(
         lab,
         image=image,
         name=f"clone-{replica.name}",
-        mounts={volume: "/target"},
+        mounts=mounts,
         script=engine.clone_replica_script(
             source_host=topology.primary.name,
             target="/target",
@@ -106,7 +113,24 @@ def add_replica(
         raise InfrastructureError(
             f"could not clone the primary for {replica.name}: {cloned.tail()}"
         )
-    node = provision(lab, engine, image=image, name=replica.name, data_volume=volume, wait=False)
+    node = provision(
+        lab,
+        engine,
+        image=image,
+        name=replica.name,
+        data_volume=volume,
+        wait=False,
+        command=engine.server_command(archive=False),
+    )
+    follow = engine.replica_start_script(
+        source_host=topology.primary.name, apply_delay_s=replica.apply_delay_s, name=replica.name
+    )
+    if follow:
+        started = lab.exec(node.container_id, ["bash", "-c", follow], timeout_s=timeout_s)
+        if not started.ok:
+            raise InfrastructureError(
+                f"replica {replica.name} did not start following: {started.tail()}"
+            )
 
     def standing_by() -> bool | None:
         wait_running_or_exited(lab, node)

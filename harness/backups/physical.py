@@ -1,15 +1,22 @@
-"""Physical backups (pg_basebackup with a manifest) run by the agent, verified by the engine's
-own verifier (pg_verifybackup checks every file against the manifest's checksums)."""
+"""Physical backups, verified file by file against a manifest.
+
+PostgreSQL: pg_basebackup, run by the agent over a replication connection, with its own
+manifest checked by pg_verifybackup. MariaDB: mariadb-backup reads the data directory, so it
+runs in a helper that mounts the primary's data volume beside the store (as a backup sidecar
+does), and writes a sha256 manifest of every file it copied.
+"""
 
 from __future__ import annotations
 
 import shlex
 import time
 
-from harness.backups.agent import BackupAgent
+from harness.backups.agent import STORES_ROOT, BackupAgent
 from harness.backups.catalog import BackupRecord
 from harness.engines.base import Engine
-from harness.errors import InfrastructureError
+from harness.errors import InfrastructureError, InputError
+from harness.lab.lab import ExecResult
+from harness.lab.node import helper
 from harness.scenario.model import Backup
 
 MANIFEST = "backup_manifest"
@@ -23,17 +30,31 @@ def take_physical_backup(
     source_host: str,
     source_bytes: int,
     last_acked_seq: int,
+    source_volume: str | None = None,
+    image: str = "",
     timeout_s: float = 900,
 ) -> BackupRecord:
     """Take a base backup into a directory of the store and catalogue it."""
     path = BackupAgent.path(backup.store, backup.name)
-    started_wall, started = time.time(), time.monotonic()
-    result = agent.run(
-        engine.base_backup_command(source_host=source_host, path=path),
-        timeout_s=timeout_s,
-        env=engine.tool_env(),
-    )
-    ended_wall, ended = time.time(), time.monotonic()
+    command = engine.base_backup_command(source_host=source_host, path=path)
+    if engine.physical_backup_reads_datadir:
+        store_volume = agent.volumes.get(backup.store)
+        if store_volume is None or source_volume is None:
+            raise InputError(
+                f"backup {backup.name}: {engine.name} physical backups read the data directory "
+                f"and need a volume store (store {backup.store} is not one)"
+            )
+        mounts = {source_volume: engine.datadir, store_volume: f"{STORES_ROOT}/{backup.store}"}
+        with helper(agent.lab, image=image, name=f"backup-{backup.name}", mounts=mounts) as cid:
+            started_wall, started = time.time(), time.monotonic()
+            result: ExecResult = agent.lab.exec(
+                cid, ["bash", "-c", command], timeout_s=timeout_s, env=engine.tool_env()
+            )
+            ended_wall, ended = time.time(), time.monotonic()
+    else:
+        started_wall, started = time.time(), time.monotonic()
+        result = agent.run(command, timeout_s=timeout_s, env=engine.tool_env())
+        ended_wall, ended = time.time(), time.monotonic()
     size, manifest_sha = directory_facts(agent, path)
     return BackupRecord(
         name=backup.name,

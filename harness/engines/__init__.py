@@ -23,9 +23,14 @@ REGISTRY: dict[str, str] = {
 
 # What each engine can drill beyond logical dumps, crashes and wipes. A scenario that needs a
 # capability its engine lacks is rejected when it is validated (exit 2), not half-way through.
+# MariaDB's log archive is its binlog, its physical backups come from mariadb-backup and its
+# replicas follow by GTID; a PostgreSQL LSN or a named restore point has no MariaDB meaning.
+# MySQL 8 shares the MariaDB module but not these paths (no mariadb-backup; unverifiable here).
 CAPABILITIES: dict[str, frozenset[str]] = {
-    "postgres": frozenset({"physical_backup", "wal_archive", "replicas", "pitr"}),
-    "mariadb": frozenset(),
+    "postgres": frozenset(
+        {"physical_backup", "wal_archive", "replicas", "pitr", "lsn_target", "restore_point"}
+    ),
+    "mariadb": frozenset({"physical_backup", "wal_archive", "replicas", "pitr"}),
     "mysql": frozenset(),
     "sqlserver": frozenset(),
 }

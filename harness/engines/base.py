@@ -45,7 +45,7 @@ class Credentials:
 
 @dataclass(frozen=True)
 class RecoveryTarget:
-    """Where point-in-time recovery stops: exactly one of time (ISO 8601), lsn, name."""
+    """Where point-in-time recovery stops: exactly one of time (ISO 8601, UTC), lsn, name."""
 
     time: str | None = None
     lsn: str | None = None
@@ -134,8 +134,16 @@ class Engine(Protocol):
         """Environment for the engine's command-line tools (credentials)."""
 
     # -- depth: archiving, physical backups, point-in-time recovery, replicas -------------
+    # PostgreSQL replays archived WAL itself (restore_command) and follows its primary by
+    # streaming; MariaDB's restored server is fed archived binlogs by mariadb-binlog, and its
+    # replicas follow by GTID. The members below cover both shapes: an engine returns an
+    # empty script where it has nothing to do at that point.
     archive_mount: str
+    archive_subdir: str
     recovery_log_markers: tuple[str, ...]
+    missing_log_marker: str
+    time_resolution_s: float
+    physical_backup_reads_datadir: bool
 
     def server_command(self, *, archive: bool) -> list[str]:
         """Command of a primary: replication enabled, log archiving into archive_mount if asked."""
@@ -143,34 +151,59 @@ class Engine(Protocol):
     def after_start_script(self, *, archive: bool) -> str:
         """Shell run as root in a fresh primary (replication access, archive directory)."""
 
-    def reload(self, conn: Any) -> None:
-        """Make the server re-read its configuration."""
-
     def base_backup_command(self, *, source_host: str, path: str) -> str:
-        """Shell (agent) taking a physical backup of source_host into the directory path."""
+        """Shell taking a physical backup of source_host into the directory path.
+
+        Runs in the agent, or (physical_backup_reads_datadir) in a helper that also mounts
+        the source's data volume at ``datadir``.
+        """
 
     def verify_base_backup_command(self, path: str) -> str:
         """Shell (agent) verifying every file of a physical backup against its manifest."""
 
+    def is_archive_segment(self, name: str) -> bool:
+        """True for the file name of an archived log segment (not a partial or other file)."""
+
+    def backup_log_start_script(self, path: str) -> str:
+        """Shell (agent) printing the archived segment name a physical backup starts from:
+        replaying it needs every archived segment whose name sorts after this one."""
+
     def clone_replica_script(
         self, *, source_host: str, target: str, apply_delay_s: float, name: str
     ) -> str:
-        """Shell (helper) cloning source_host into target as a streaming replica."""
+        """Shell (helper) cloning source_host into target as a replica's data directory."""
 
-    def recovery_settings(self, target: RecoveryTarget | None) -> dict[str, str]:
-        """Settings that replay archived logs (up to target, then promote)."""
+    def replica_start_script(self, *, source_host: str, apply_delay_s: float, name: str) -> str:
+        """Shell (root, in the started replica) that makes it follow source_host; "" if the
+        cloned data directory already does."""
 
-    def prepare_restore_script(self, *, source: str, target: str, settings: dict[str, str]) -> str:
-        """Shell (helper) copying a physical backup into target, set up to recover."""
+    def prepare_restore_script(
+        self, *, source: str, target: str, recovery: RecoveryTarget | None, archive: bool
+    ) -> str:
+        """Shell (helper) copying a physical backup into target, ready to start; with
+        ``archive`` the server is set up to replay archived logs (up to ``recovery``) itself
+        where the engine does so."""
+
+    def replay_archive_script(
+        self, *, backup_path: str, target_host: str, recovery: RecoveryTarget | None
+    ) -> str:
+        """Shell (helper, archive mounted at archive_mount) replaying archived logs after the
+        backup into the started server at target_host; "" where the server replays them."""
 
     def in_recovery(self, conn: Any) -> bool:
         """True while the server is a standby or still replaying logs."""
 
     def promote(self, conn: Any, *, timeout_s: float) -> None:
-        """Promote a standby to a read-write primary."""
+        """Promote a standby to a read-write primary (after applying what it received)."""
 
-    def retarget_replica(self, conn: Any, target: RecoveryTarget) -> None:
-        """Make a delayed standby stop at target and promote after its next restart."""
+    def delayed_replay_script(self) -> str:
+        """Shell (in a delayed standby) listing what retarget_replica needs; "" if nothing."""
+
+    def retarget_replica(
+        self, conn: Any, target: RecoveryTarget, *, listing: str, timeout_s: float
+    ) -> bool:
+        """Make a delayed standby stop at target. True when a restart is needed for it to
+        replay and promote; False when it has already stopped there and been promoted."""
 
     def position(self, conn: Any) -> str:
         """The current log position (written on a primary, replayed on a standby)."""
@@ -179,10 +212,10 @@ class Engine(Protocol):
         """Log archiving progress, with lag_bytes behind the current position."""
 
     def replication_status(self, conn: Any) -> dict[str, Any]:
-        """Per replica: state and replay lag in bytes."""
+        """Per replica: state and replay lag in bytes (None where the engine cannot tell)."""
 
     def run_sql(self, conn: Any, statements: list[str]) -> None:
         """Run statements in one transaction."""
 
     def churn_wal(self, conn: Any, *, rounds: int = 4) -> None:
-        """Generate and recycle enough log that old segments are gone."""
+        """Generate and recycle enough log that old segments are gone from the primary."""

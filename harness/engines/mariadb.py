@@ -5,17 +5,38 @@ dump tool names, the image's environment variable prefix, how the probe proves t
 directory is still there). The flavor comes from the image name and is confirmed by the
 version string of the server's handshake. MariaDB is verified on the build machines (local
 image from Debian packages); MySQL 8 only where its official image can be pulled.
+
+Beyond dumps (MariaDB only, see harness.engines.CAPABILITIES):
+
+* every server writes a row-format binlog with GTIDs and a server id of its own;
+* binlog archiving: a shipper in the primary rotates the binlog every second when it has
+  new events (as ``archive_timeout=1`` does for PostgreSQL) and copies each closed binlog
+  into ``/archive/binlog`` (``.part`` then rename, so the archive never holds half a file);
+* physical backups: ``mariadb-backup --backup`` from a helper that mounts the primary's data
+  volume, with a sha256 manifest of every file, checked by ``sha256sum -c``;
+* point-in-time recovery: the backup is prepared and started, then the archived binlogs from
+  the backup's binlog position are piped through ``mariadb-binlog --stop-datetime`` into it.
+  Binlog events carry whole-second timestamps, so a time target is rounded down to the
+  second (``time_resolution_s``): up to one more second of writes is lost, none replayed
+  past the target;
+* replicas: cloned with mariadb-backup, following the primary by GTID (``MASTER_DELAY`` for
+  a delayed one); a delayed replica is stopped at a time target with ``START SLAVE UNTIL
+  master_gtid_pos`` on the last transaction its relay log stamps before the target.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
+import re
 import shlex
 import ssl
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pymysql
 import pymysql.err
@@ -31,8 +52,9 @@ from harness.engines.base import (
     DumpJob,
     Endpoint,
     ProbeFailed,
+    RecoveryTarget,
 )
-from harness.errors import InputError
+from harness.errors import HarnessError
 from harness.scenario.model import Dataset
 
 log = logging.getLogger(__name__)
@@ -48,6 +70,22 @@ LOAD_CHUNK_ROWS = 100_000
 # local_infile on the server (MySQL 8 defaults to OFF); durability is stated, not assumed,
 # because the kill scenario depends on it.
 SERVER_ARGS = ("--local-infile=1", "--innodb-flush-log-at-trx-commit=1")
+# Every server writes a row-format binlog (replication and point-in-time recovery read it);
+# sync_binlog=1 makes an acknowledged commit durable in the binlog too.
+BINLOG_ARGS = (
+    "--log-bin=mysql-bin",
+    "--binlog-format=ROW",
+    "--log-slave-updates=ON",
+    "--sync-binlog=1",
+)
+BINLOG_NAME = re.compile(r"mysql-bin\.[0-9]{6}")
+MANIFEST = "backup_manifest"
+# What mariadb-backup records about the binlog position its copy is consistent with.
+BINLOG_INFO = "xtrabackup_binlog_info"
+# A GTID line of mariadb-binlog's listing: "#261121  7:26:23 server id 1 ... GTID 0-1-3 trans".
+_GTID_EVENT = re.compile(
+    r"^#(\d{6})\s+(\d{1,2}:\d{2}:\d{2})\s+server id \d+.*\sGTID (\d+-\d+-\d+)\b"
+)
 READY_TIMEOUT_S = 120
 READY_POLL_S = 0.2
 
@@ -120,6 +158,7 @@ class MariaDBContainer(DockerContainer):
         flavor: Flavor,
         credentials: Credentials,
         root_password: str,
+        command: list[str],
         wait: bool = True,
     ) -> None:
         super().__init__(image)
@@ -129,7 +168,7 @@ class MariaDBContainer(DockerContainer):
         self.with_env(f"{prefix}_DATABASE", c.database)
         self.with_env(f"{prefix}_USER", c.user)
         self.with_env(f"{prefix}_PASSWORD", c.password)
-        self.with_command(list(SERVER_ARGS))
+        self.with_command(command)
         if not wait:
             # A server on a prepared data directory: the caller judges readiness.
             return
@@ -155,10 +194,28 @@ class MariaDBEngine:
     datadir_marker = "ibdata1"
     default_flavor = MARIADB
 
+    archive_mount = "/archive"
+    archive_subdir = "binlog"
+    # A replica whose next GTID was purged from the primary's binlogs logs this.
+    missing_log_marker = "fatal error 1236"
+    # Binlog events are stamped in whole seconds: --stop-datetime cannot be finer.
+    time_resolution_s = 1.0
+    # mariadb-backup copies the data directory's files (a helper mounts the data volume).
+    physical_backup_reads_datadir = True
+    recovery_log_markers = (
+        "UNTIL position",
+        "Slave SQL thread",
+        "Slave I/O thread",
+        "error 1236",
+        "[ERROR]",
+    )
+
     def __init__(self) -> None:
         self.credentials = Credentials(user="drill", password="drill-secret", database="drill")
         self.root_password = "drill-root-secret"
         self.flavor = self.default_flavor
+        # Replication needs a server id per server of the run.
+        self._server_ids = itertools.count(1)
 
     def container(self, image: str, *, wait: bool = True) -> MariaDBContainer:
         self.flavor = flavor_for_image(image, default=self.default_flavor)
@@ -167,22 +224,43 @@ class MariaDBEngine:
             flavor=self.flavor,
             credentials=self.credentials,
             root_password=self.root_password,
+            command=self.server_command(archive=False),
             wait=wait,
         )
 
     def server_command(self, *, archive: bool) -> list[str]:
-        """The primary's server options; binlog archiving is not implemented for this engine yet."""
-        if archive:
-            raise InputError(
-                f"engine {self.name}: binlog archiving and point-in-time recovery are not "
-                "implemented yet; run this scenario on postgres"
-            )
-        return list(SERVER_ARGS)
+        """Server options: binlog always (replication, PITR), a server id of its own.
+        Archiving needs nothing of the server: the shipper started by after_start_script does it."""
+        return [*SERVER_ARGS, *BINLOG_ARGS, f"--server-id={next(self._server_ids)}"]
+
+    def _root_client(self) -> str:
+        return f"MYSQL_PWD={shlex.quote(self.root_password)} {self.flavor.client} -uroot"
 
     def after_start_script(self, *, archive: bool) -> str:
-        """Nothing to prepare in a fresh primary (the image creates account and database)."""
-        self.server_command(archive=archive)
-        return "true"
+        """Shell (root, in a fresh primary): give the drill account the server-wide privileges
+        replication, backups and promotion need (PostgreSQL's drill user is a superuser too),
+        and start the binlog shipper when the scenario archives logs."""
+        user = self.credentials.user
+        script = f"set -e; {self._root_client()} -e \"GRANT ALL PRIVILEGES ON *.* TO '{user}'@'%'\""
+        if archive:
+            script += "; " + self._archiver_script()
+        return script
+
+    def _archiver_script(self) -> str:
+        """Install the binlog shipper in the primary and start it, detached from the exec."""
+        dest = f"{self.archive_mount}/{self.archive_subdir}"
+        env = _exports(
+            MYSQL_PWD=self.root_password,
+            CLIENT=self.flavor.client,
+            DATADIR=self.datadir,
+            ARCHIVE=dest,
+        )
+        return (
+            f"mkdir -p {dest} && cat > /usr/local/bin/rd-binlog-shipper <<'SHIPPER'\n"
+            f"{_script('mariadb-binlog-shipper.sh')}SHIPPER\n"
+            f"chmod 0755 /usr/local/bin/rd-binlog-shipper && {env} && "
+            "(setsid nohup /usr/local/bin/rd-binlog-shipper >/dev/null 2>&1 &)"
+        )
 
     def connect(self, endpoint: Endpoint, *, timeout_s: float) -> Connection:
         c = self.credentials
@@ -369,6 +447,251 @@ class MariaDBEngine:
             cur.execute("DROP TABLE IF EXISTS drill_probe_ddl")
             cur.execute("CREATE TABLE drill_probe_ddl (id INT PRIMARY KEY) ENGINE=InnoDB")
 
+    # -- physical backups, binlog archive, point-in-time recovery, replicas -------------------
+    def _backup_into(self, *, source_host: str, path: str) -> str:
+        """mariadb-backup of the server at source_host (its data directory mounted at datadir)."""
+        return (
+            f"mariadb-backup --backup --host={shlex.quote(source_host)} --port={PORT} "
+            f'--user={shlex.quote(self.credentials.user)} --password="$MYSQL_PWD" '
+            f"--datadir={self.datadir} --target-dir={shlex.quote(path)} 2>&1 | tail -n 4"
+        )
+
+    def base_backup_command(self, *, source_host: str, path: str) -> str:
+        quoted = shlex.quote(path)
+        return (
+            f"set -o pipefail; {self._backup_into(source_host=source_host, path=path)} && "
+            f"cd {quoted} && find . -type f ! -name {MANIFEST} -print0 | sort -z "
+            f"| xargs -0 sha256sum > {MANIFEST}"
+        )
+
+    def verify_base_backup_command(self, path: str) -> str:
+        quoted = shlex.quote(path)
+        return (
+            f"cd {quoted} && test -s {MANIFEST} && test -s {BINLOG_INFO} "
+            f"&& sha256sum --quiet --strict -c {MANIFEST}"
+        )
+
+    def is_archive_segment(self, name: str) -> bool:
+        return BINLOG_NAME.fullmatch(name) is not None
+
+    def backup_log_start_script(self, path: str) -> str:
+        """The binlog holding the backup's consistent position."""
+        return f"cut -f1 {shlex.quote(path)}/{BINLOG_INFO}"
+
+    def clone_replica_script(
+        self, *, source_host: str, target: str, apply_delay_s: float, name: str
+    ) -> str:
+        return (
+            f"set -e -o pipefail; {self._backup_into(source_host=source_host, path=target)}; "
+            f"mariadb-backup --prepare --target-dir={target} 2>&1 | tail -n 2; "
+            f"chown -R mysql:mysql {target}"
+        )
+
+    def _local_client(self) -> str:
+        c = self.credentials
+        return (
+            f"MYSQL_PWD={shlex.quote(c.password)} {self.flavor.client} --protocol=tcp "
+            f"-h 127.0.0.1 -P {PORT} -u {shlex.quote(c.user)} -N -B"
+        )
+
+    def replica_start_script(self, *, source_host: str, apply_delay_s: float, name: str) -> str:
+        """Follow source_host by GTID from the clone's position; wait until the I/O thread runs."""
+        c = self.credentials
+        client = self._local_client()
+        change = (
+            "SET GLOBAL gtid_slave_pos = '$gtid'; "
+            f"CHANGE MASTER TO MASTER_HOST = '{source_host}', MASTER_PORT = {PORT}, "
+            f"MASTER_USER = '{c.user}', MASTER_PASSWORD = '{c.password}', "
+            f"MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, "
+            f"MASTER_DELAY = {round(apply_delay_s)}; START SLAVE"
+        )
+        return (
+            "set -e; for i in $(seq 600); do "
+            f"{client} -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.1; done; "
+            f"gtid=$(cut -f3 {self.datadir}/{BINLOG_INFO}); "
+            f'{client} -e "{change}"; '
+            "for i in $(seq 300); do "
+            f"{client} --column-names -E -e 'SHOW SLAVE STATUS' | grep -q 'Slave_IO_Running: Yes' && exit 0; "
+            "sleep 0.1; done; "
+            f"{client} --column-names -E -e 'SHOW SLAVE STATUS' | grep -E 'Running|Error' >&2; exit 1"
+        )
+
+    def prepare_restore_script(
+        self, *, source: str, target: str, recovery: RecoveryTarget | None, archive: bool
+    ) -> str:
+        """Copy the backup and apply its redo log (mariadb-backup --prepare); the binlogs are
+        replayed after the server starts (replay_archive_script)."""
+        return (
+            f"set -e -o pipefail; cp -a {shlex.quote(source)}/. {target}/; "
+            f"mariadb-backup --prepare --target-dir={target} 2>&1 | tail -n 2; "
+            f"rm -f {target}/{MANIFEST}; chown -R mysql:mysql {target}"
+        )
+
+    def replay_archive_script(
+        self, *, backup_path: str, target_host: str, recovery: RecoveryTarget | None
+    ) -> str:
+        """Pipe the archived binlogs from the backup's position into target_host, up to the
+        time target (scripts/mariadb-replay-binlogs.sh)."""
+        wanted = ""
+        if recovery is not None:
+            if recovery.time is None:
+                return f"echo 'MariaDB recovers to a time, not {recovery.describe()}' >&2; exit 1"
+            when = dt.datetime.fromisoformat(recovery.time).astimezone(dt.UTC)
+            wanted = when.strftime("%Y-%m-%d %H:%M:%S")
+        env = _exports(
+            BACKUP=backup_path,
+            ARCHIVE=f"{self.archive_mount}/{self.archive_subdir}",
+            TARGET_HOST=target_host,
+            PORT=str(PORT),
+            DB_USER=self.credentials.user,
+            MYSQL_PWD=self.credentials.password,
+            CLIENT=self.flavor.client,
+            WANT=wanted,
+        )
+        return f"{env}\n{_script('mariadb-replay-binlogs.sh')}"
+
+    def _slave_status(self, conn: Connection) -> dict[str, Any] | None:
+        with conn.cursor(pymysql.cursors.DictCursor) as cur:
+            cur.execute("SHOW SLAVE STATUS")
+            row = cur.fetchone()
+        return dict(row) if row else None
+
+    def in_recovery(self, conn: Connection) -> bool:
+        """A configured replica (promotion removes the configuration with RESET SLAVE ALL)."""
+        return self._slave_status(conn) is not None
+
+    def _wait_sql_thread(self, conn: Connection, *, until_stopped: bool, timeout_s: float) -> None:
+        """Wait until the SQL thread has applied its whole relay log (or stopped at UNTIL)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            st = self._slave_status(conn)
+            if st is None:
+                return
+            if st.get("Last_SQL_Errno"):
+                raise HarnessError(f"replica SQL thread failed: {st.get('Last_SQL_Error')}")
+            running = st.get("Slave_SQL_Running") == "Yes"
+            if until_stopped and not running:
+                return
+            caught_up = st.get("Relay_Master_Log_File") == st.get("Master_Log_File") and (
+                st.get("Exec_Master_Log_Pos") == st.get("Read_Master_Log_Pos")
+            )
+            if not until_stopped and (caught_up or not running):
+                return
+            if time.monotonic() > deadline:
+                raise HarnessError(
+                    f"replica did not finish applying its relay log within {timeout_s:g} s "
+                    f"({st.get('Slave_SQL_Running_State')})"
+                )
+            time.sleep(0.05)
+
+    def promote(self, conn: Connection, *, timeout_s: float) -> None:
+        """Stop following, apply what was received (without delay), become a primary."""
+        if self._slave_status(conn) is None:
+            raise HarnessError("not a replica: nothing to promote")
+        with conn.cursor() as cur:
+            cur.execute("STOP SLAVE")
+            cur.execute("CHANGE MASTER TO MASTER_DELAY = 0")
+            cur.execute("START SLAVE SQL_THREAD")
+        self._wait_sql_thread(conn, until_stopped=False, timeout_s=timeout_s)
+        with conn.cursor() as cur:
+            cur.execute("STOP SLAVE")
+            cur.execute("RESET SLAVE ALL")
+            cur.execute("SET GLOBAL read_only = OFF")
+
+    def delayed_replay_script(self) -> str:
+        """The GTID events of the replica's relay logs, with their (master) timestamps."""
+        return (
+            rf"cd {self.datadir} && mariadb-binlog $(ls | grep -E 'relay-bin\.[0-9]+$' | sort) "
+            "2>/dev/null | grep -E '^#[0-9]{6} .* GTID [0-9]+-[0-9]+-[0-9]+' || true"
+        )
+
+    @staticmethod
+    def last_gtid_before(listing: str, target: dt.datetime) -> str | None:
+        """The last GTID of ``listing`` (delayed_replay_script) stamped before ``target``."""
+        last = None
+        for line in listing.splitlines():
+            match = _GTID_EVENT.match(line.strip())
+            if not match:
+                continue
+            stamp = dt.datetime.strptime(
+                f"{match.group(1)} {match.group(2)}", "%y%m%d %H:%M:%S"
+            ).replace(tzinfo=dt.UTC)
+            if stamp < target:
+                last = match.group(3)
+        return last
+
+    def retarget_replica(
+        self, conn: Connection, target: RecoveryTarget, *, listing: str, timeout_s: float
+    ) -> bool:
+        """Apply up to the last transaction before target (START SLAVE UNTIL its GTID), then
+        promote. No restart needed."""
+        if target.time is None:
+            raise HarnessError(f"MariaDB replays a delayed replica to a time only, not {target}")
+        when = dt.datetime.fromisoformat(target.time).astimezone(dt.UTC)
+        until = self.last_gtid_before(listing, when)
+        with conn.cursor() as cur:
+            if until is None:  # nothing received before the target is still unapplied
+                cur.execute("SELECT @@gtid_slave_pos")
+                row = cur.fetchone()
+                until = str(row[0]) if row else ""
+            log.info("delayed replica: applying up to GTID %s (last before %s)", until, when)
+            cur.execute("STOP SLAVE")
+            cur.execute("CHANGE MASTER TO MASTER_DELAY = 0")
+            cur.execute("START SLAVE UNTIL master_gtid_pos = %s", (until,))
+        self._wait_sql_thread(conn, until_stopped=True, timeout_s=timeout_s)
+        with conn.cursor() as cur:
+            cur.execute("STOP SLAVE")
+            cur.execute("RESET SLAVE ALL")
+        return False
+
+    def position(self, conn: Connection) -> str:
+        with conn.cursor() as cur:
+            cur.execute("SELECT @@gtid_current_pos")
+            row = cur.fetchone()
+        return str(row[0]) if row else ""
+
+    def archive_status(self, conn: Connection) -> dict[str, Any]:
+        """The active binlog is never archived until the shipper rotates it: its size is the
+        bytes not yet archived (the shipper runs outside the server, which cannot report it)."""
+        with conn.cursor() as cur:
+            cur.execute("SHOW MASTER STATUS")
+            row = cur.fetchone()
+        current, pos = (str(row[0]), int(row[1])) if row else ("", 0)
+        return {
+            "last_archived_wal": None,
+            "failed_count": 0,
+            "last_failed_wal": None,
+            "current_lsn": f"{current}:{pos}",
+            "lag_bytes": pos if row else None,
+        }
+
+    def replication_status(self, conn: Connection) -> dict[str, Any]:
+        """Connected replicas (binlog dump threads); MariaDB's primary does not know their lag."""
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT HOST, STATE FROM information_schema.PROCESSLIST "
+                "WHERE COMMAND LIKE 'Binlog Dump%%'"
+            )
+            rows = cur.fetchall()
+        return {str(r[0]).split(":")[0]: {"state": r[1], "replay_lag_bytes": None} for r in rows}
+
+    def churn_wal(self, conn: Connection, *, rounds: int = 4) -> None:
+        """Write, rotate binlogs, then purge every binlog but the active one (after giving the
+        shipper two seconds to archive the closed ones)."""
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS drill_churn (id INT, filler TEXT)")
+            for _ in range(rounds):
+                cur.execute(
+                    "INSERT INTO drill_churn SELECT seq, REPEAT('x', 400) FROM seq_1_to_2000"
+                )
+                cur.execute("TRUNCATE drill_churn")
+                cur.execute("FLUSH BINARY LOGS")
+            time.sleep(2.0)
+            cur.execute("SHOW MASTER STATUS")
+            row = cur.fetchone()
+            if row:
+                cur.execute("PURGE BINARY LOGS TO %s", (str(row[0]),))
+
     def tool_env(self) -> dict[str, str]:
         return {"MYSQL_PWD": self.credentials.password}
 
@@ -400,6 +723,16 @@ class MySQLEngine(MariaDBEngine):
     default_image = "mysql:8"
     local_image = None
     default_flavor = MYSQL
+
+
+def _script(name: str) -> str:
+    """A shell script shipped with the adapter (harness/engines/scripts)."""
+    return (Path(__file__).parent / "scripts" / name).read_text()
+
+
+def _exports(**variables: str) -> str:
+    """``export A=...; export B=...`` with every value shell-quoted."""
+    return "; ".join(f"export {k}={shlex.quote(v)}" for k, v in variables.items())
 
 
 def _tls_if_offered() -> ssl.SSLContext:

@@ -65,6 +65,13 @@ class PostgresEngine:
     # Small WAL segments so that archiving (archive_timeout) and recycling happen within a drill.
     initdb_args = "--wal-segsize=1"
     archive_mount = "/archive"
+    archive_subdir = "wal"
+    # A standby that asks for recycled WAL logs this (GitLab's secondary in 2017).
+    missing_log_marker = "has already been removed"
+    # Recovery targets are honoured to the microsecond (commit timestamps).
+    time_resolution_s = 1e-6
+    # pg_basebackup streams the backup over a replication connection.
+    physical_backup_reads_datadir = False
 
     def container(self, image: str, *, wait: bool = True) -> DockerContainer:
         c = self.credentials
@@ -99,7 +106,7 @@ class PostgresEngine:
             "wal_keep_size=0",
         ]
         if archive:
-            wal = f"{self.archive_mount}/wal"
+            wal = f"{self.archive_mount}/{self.archive_subdir}"
             args += [
                 "-c",
                 "archive_mode=on",
@@ -119,14 +126,10 @@ class PostgresEngine:
             f"echo 'host replication all all scram-sha-256' >> {hba}"
         )
         if archive:
-            script += (
-                f" && mkdir -p {self.archive_mount}/wal && chown postgres: {self.archive_mount}/wal"
-            )
+            wal = f"{self.archive_mount}/{self.archive_subdir}"
+            script += f" && mkdir -p {wal} && chown postgres: {wal}"
         # Re-read pg_hba.conf (the server runs as PID 1 of its container).
         return script + " && kill -HUP 1"
-
-    def reload(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute("SELECT pg_reload_conf()")
 
     def connect(self, endpoint: Endpoint, *, timeout_s: float) -> psycopg.Connection[Any]:
         c = self.credentials
@@ -233,6 +236,13 @@ class PostgresEngine:
     def verify_base_backup_command(self, path: str) -> str:
         return f"pg_verifybackup --quiet {shlex.quote(path)}"
 
+    def is_archive_segment(self, name: str) -> bool:
+        return len(name) == 24 and name.isalnum()
+
+    def backup_log_start_script(self, path: str) -> str:
+        """The last WAL segment the backup carries in its own pg_wal."""
+        return f"ls {shlex.quote(path)}/pg_wal | grep -E '^[0-9A-F]{{24}}$' | sort | tail -1"
+
     def clone_replica_script(
         self, *, source_host: str, target: str, apply_delay_s: float, name: str
     ) -> str:
@@ -248,10 +258,14 @@ class PostgresEngine:
             )
         return script + f"; chown -R postgres: {target}; chmod 700 {target}"
 
+    def replica_start_script(self, *, source_host: str, apply_delay_s: float, name: str) -> str:
+        """Nothing: pg_basebackup -R wrote primary_conninfo and standby.signal."""
+        return ""
+
     def recovery_settings(self, target: RecoveryTarget | None) -> dict[str, str]:
         """Settings that make a restored data directory replay archived WAL (up to a target)."""
         settings = {
-            "restore_command": f"cp {self.archive_mount}/wal/%f %p",
+            "restore_command": f"cp {self.archive_mount}/{self.archive_subdir}/%f %p",
             "archive_mode": "off",
             "recovery_target_action": "promote",
         }
@@ -265,14 +279,26 @@ class PostgresEngine:
             settings["recovery_target_inclusive"] = "off"
         return settings
 
-    def prepare_restore_script(self, *, source: str, target: str, settings: dict[str, str]) -> str:
-        """Shell (root, in a helper container): copy a physical backup and set it to recover."""
-        conf = "\n".join(f"{k} = '{v}'" for k, v in settings.items())
+    def prepare_restore_script(
+        self, *, source: str, target: str, recovery: RecoveryTarget | None, archive: bool
+    ) -> str:
+        """Shell (root, in a helper container): copy a physical backup and set it to recover.
+
+        The server replays archived WAL itself (restore_command); without an archive the
+        copy fails, and recovery ends at the end of the backup's own WAL.
+        """
+        conf = "\n".join(f"{k} = '{v}'" for k, v in self.recovery_settings(recovery).items())
         return (
             f"set -e; cp -a {shlex.quote(source)}/. {target}/; rm -f {target}/postmaster.pid; "
             f"printf '%s\\n' {shlex.quote(conf)} >> {target}/postgresql.auto.conf; "
             f"touch {target}/recovery.signal; chown -R postgres: {target}; chmod 700 {target}"
         )
+
+    def replay_archive_script(
+        self, *, backup_path: str, target_host: str, recovery: RecoveryTarget | None
+    ) -> str:
+        """Nothing: the server replays archived WAL through its restore_command."""
+        return ""
 
     def in_recovery(self, conn: psycopg.Connection[Any]) -> bool:
         row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
@@ -283,12 +309,24 @@ class PostgresEngine:
         if not row or not row[0]:
             raise RuntimeError("pg_promote() did not complete")
 
-    def retarget_replica(self, conn: psycopg.Connection[Any], target: RecoveryTarget) -> None:
+    def delayed_replay_script(self) -> str:
+        """Nothing: the standby finds its own stopping point in the WAL it replays."""
+        return ""
+
+    def retarget_replica(
+        self,
+        conn: psycopg.Connection[Any],
+        target: RecoveryTarget,
+        *,
+        listing: str,
+        timeout_s: float,
+    ) -> bool:
         """Turn a (delayed) standby into one that stops at ``target`` and promotes on restart."""
         conn.execute("ALTER SYSTEM SET recovery_min_apply_delay = 0")
         for key, value in self.recovery_settings(target).items():
             if key.startswith("recovery_target"):
                 conn.execute(f"ALTER SYSTEM SET {key} = '{value}'")
+        return True
 
     def position(self, conn: psycopg.Connection[Any]) -> str:
         row = conn.execute(

@@ -1,7 +1,8 @@
-"""replication_break: a standby stopped while the primary recycles the WAL it would need.
+"""replication_break: a standby stopped while the primary recycles the logs it would need.
 
-When it comes back, the primary no longer has the segments it asks for ("requested WAL
-segment ... has already been removed"), as happened to GitLab's secondary in 2017.
+When it comes back, the primary no longer has what it asks for (PostgreSQL: "requested WAL
+segment ... has already been removed", as happened to GitLab's secondary in 2017; MariaDB:
+"fatal error 1236 ... Could not find GTID state requested by slave in any binlog files").
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 from harness.faults.base import Effect, FaultContext
 from harness.polling import poll_until
 from harness.scenario import model
-
-MARKER = "has already been removed"
 
 
 class ReplicationBreak:
@@ -35,12 +34,13 @@ class ReplicationBreak:
     def took_effect(self, ctx: FaultContext) -> Effect:
         def broken() -> str | None:
             logs = ctx.lab.logs(ctx.target.container_id, lines=60)
-            return next((line for line in logs.splitlines() if MARKER in line), None)
+            marker = ctx.engine.missing_log_marker
+            return next((line for line in logs.splitlines() if marker in line), None)
 
         try:
-            line = poll_until(broken, what="the standby to report missing WAL", timeout_s=15)
+            line = poll_until(broken, what="the standby to report missing logs", timeout_s=15)
         except Exception:
-            return Effect(False, f"{ctx.target.name} did not report missing WAL within 15 s")
+            return Effect(False, f"{ctx.target.name} did not report missing logs within 15 s")
         return Effect(True, line.strip()[-200:])
 
     def revert(self, ctx: FaultContext) -> None:

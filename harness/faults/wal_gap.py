@@ -1,7 +1,8 @@
-"""wal_gap: a WAL segment removed from, or damaged in, the archive.
+"""wal_gap: an archived log segment (PostgreSQL WAL, MariaDB binlog) removed or damaged.
 
 The segment chosen is one that point-in-time recovery from the newest physical backup must
-replay: after the last segment the backup carries itself, and not the newest one archived.
+replay: after the one the backup starts from (PostgreSQL: the last it carries in pg_wal;
+MariaDB: the binlog named in xtrabackup_binlog_info), and not the newest one archived.
 """
 
 from __future__ import annotations
@@ -23,20 +24,26 @@ class WalGap:
         self.segment = ""
         self.why_not = ""
 
+    @staticmethod
+    def _archive(ctx: FaultContext) -> str:
+        return f"/stores/{ctx.archive_store}/{ctx.engine.archive_subdir}"
+
     def _segments(self, ctx: FaultContext, folder: str) -> list[str]:
         assert ctx.agent is not None
         result = ctx.agent.run(f"ls {shlex.quote(folder)} 2>/dev/null || true", timeout_s=30)
-        return sorted(n for n in result.stdout.split() if len(n) == 24 and n.isalnum())
+        return sorted(n for n in result.stdout.split() if ctx.engine.is_archive_segment(n))
 
     def inject(self, ctx: FaultContext) -> None:
         assert ctx.agent is not None and ctx.catalog is not None and ctx.archive_store
         physical = [r for r in ctx.catalog.newest_first() if r.method == "physical"]
         if not physical:
-            self.why_not = "no physical backup to take WAL after"
+            self.why_not = "no physical backup to take archived logs after"
             return
-        carried = self._segments(ctx, f"{physical[0].path}/pg_wal")
-        archive = f"/stores/{ctx.archive_store}/wal"
-        after = [s for s in self._segments(ctx, archive) if not carried or s > carried[-1]]
+        start = ctx.agent.run(
+            ctx.engine.backup_log_start_script(physical[0].path), timeout_s=30
+        ).stdout.strip()
+        archive = self._archive(ctx)
+        after = [s for s in self._segments(ctx, archive) if not start or s > start]
         if not after:
             self.why_not = f"no segment archived after backup {physical[0].name} yet"
             return
@@ -56,7 +63,7 @@ class WalGap:
         if not self.segment:
             return Effect(False, f"no segment chosen: {self.why_not}")
         assert ctx.agent is not None and ctx.archive_store
-        present = self.segment in self._segments(ctx, f"/stores/{ctx.archive_store}/wal")
+        present = self.segment in self._segments(ctx, self._archive(ctx))
         if self.spec.mode == "remove":
             return Effect(
                 not present, f"segment {self.segment} {'still present' if present else 'removed'}"

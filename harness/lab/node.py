@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from testcontainers.core.container import DockerContainer
@@ -79,13 +81,20 @@ def run_helper(
     Used to prepare data directories (copy a base backup, clone a replica) before a server
     starts on them.
     """
+    with helper(lab, image=image, name=name, mounts=mounts) as container_id:
+        return lab.exec(container_id, ["bash", "-c", script], timeout_s=timeout_s, env=env)
+
+
+@contextlib.contextmanager
+def helper(lab: Lab, *, image: str, name: str, mounts: dict[str, str]) -> Iterator[str]:
+    """A short-lived helper container with ``mounts`` (its id), removed on leaving."""
     container = DockerContainer(image).with_command(["sleep", "infinity"])
     for volume, path in mounts.items():
         container.with_volume_mapping(volume, path, mode="rw")
     started = lab.start(container, role="helper", alias=name)
     container_id = started.get_wrapped_container().id
     try:
-        return lab.exec(container_id, ["bash", "-c", script], timeout_s=timeout_s, env=env)
+        yield container_id
     finally:
         lab.remove(container_id)
 

@@ -68,6 +68,8 @@ class Recovered:
     restored_from: BackupRecord | None = None
     landing: Landing | None = None
     step: str = ""
+    # The recovery's own account where a tool, not the server, replayed the logs.
+    log_lines: list[str] = field(default_factory=list)
 
 
 @dataclass

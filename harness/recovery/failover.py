@@ -39,7 +39,9 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
     """Stop the delayed replica's replay at the target (before the fault), then promote it."""
     started, wall = time.monotonic(), time.time()
     node = ctx.nodes.get(step.replica)
-    target, target_wall = recovery_target(step.target, incident_wall=ctx.incident_wall)
+    target, target_wall = recovery_target(
+        step.target, incident_wall=ctx.incident_wall, resolution_s=ctx.engine.time_resolution_s
+    )
     ctx.announce(f"replaying {step.replica} up to {target.describe()}")
     assert ctx.connect is not None
     connect = ctx.connect
@@ -47,12 +49,22 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
     try:
         if node is None:
             raise InfrastructureError(f"replica {step.replica} no longer exists")
+        listing = ""
+        script = ctx.engine.delayed_replay_script()
+        if script:
+            listed = ctx.lab.exec(node.container_id, ["bash", "-c", script], timeout_s=60)
+            if not listed.ok:
+                raise InfrastructureError(f"could not list {step.replica}'s logs: {listed.tail()}")
+            listing = listed.stdout
         conn = connect(node)
         try:
-            ctx.engine.retarget_replica(conn, target)
+            restart = ctx.engine.retarget_replica(
+                conn, target, listing=listing, timeout_s=step.timeout_s
+            )
         finally:
             conn.close()
-        ctx.lab.guard(node.container_id, action="restart").restart(timeout=10)
+        if restart:
+            ctx.lab.guard(node.container_id, action="restart").restart(timeout=10)
 
         restored = ctx.wait_promoted(node, timeout_s=step.timeout_s)
         verified = ctx.wait_verified(node, timeout_s=30)

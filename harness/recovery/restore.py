@@ -4,9 +4,11 @@ recovery; the newest backup that passes verification first, falling back to olde
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Callable
 
+from harness.backups.agent import STORES_ROOT
 from harness.backups.catalog import BackupRecord, Verification
 from harness.backups.verify import verify_stored
 from harness.engines.base import RecoveryTarget
@@ -25,19 +27,27 @@ class _StepFailed(Exception):
 
 
 def recovery_target(
-    target: PitrTarget, *, incident_wall: float
+    target: PitrTarget, *, incident_wall: float, resolution_s: float = 1e-6
 ) -> tuple[RecoveryTarget, float | None]:
-    """The engine-level target and, for time targets, its wall time (epoch seconds)."""
+    """The engine-level target and, for time targets, its wall time (epoch seconds).
+
+    A time target is rounded down to the engine's resolution (MariaDB's binlog stamps whole
+    seconds): recovery then loses up to that much more, which the RPO counts, but never
+    replays past the target. The landing is judged against the rounded time.
+    """
     if target.before_fault:
         wall = incident_wall + target.offset_s
-        iso = dt.datetime.fromtimestamp(wall, dt.UTC).isoformat(sep=" ")
-        return RecoveryTarget(time=iso), wall
-    if target.time is not None:
+    elif target.time is not None:
         parsed = dt.datetime.fromisoformat(target.time)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=dt.UTC)
-        return RecoveryTarget(time=parsed.isoformat(sep=" ")), parsed.timestamp() + target.offset_s
-    return RecoveryTarget(lsn=target.lsn, name=target.name), None
+        wall = parsed.timestamp() + target.offset_s
+    else:
+        return RecoveryTarget(lsn=target.lsn, name=target.name), None
+    if resolution_s >= 1e-3:
+        wall = math.floor(wall / resolution_s) * resolution_s
+    iso = dt.datetime.fromtimestamp(wall, dt.UTC).isoformat(sep=" ")
+    return RecoveryTarget(time=iso), wall
 
 
 def _candidates(
@@ -92,7 +102,9 @@ def restore_backup(ctx: RecoveryContext, step: RestoreBackupStep) -> Recovered |
             wall,
             f"restored into {recovered.node.name}",
             record.name,
-            ctx.recovery_log(recovered.node) if record.method == "physical" else None,
+            (recovered.log_lines or ctx.recovery_log(recovered.node))
+            if record.method == "physical"
+            else None,
         )
         recovered.step = "restore_backup"
         return recovered
@@ -104,7 +116,9 @@ def pitr(ctx: RecoveryContext, step: PitrStep) -> Recovered | None:
     if ctx.agent is None:
         ctx.record("pitr", "failed", time.monotonic(), time.time(), "no backup store")
         return None
-    target, target_wall = recovery_target(step.target, incident_wall=ctx.incident_wall)
+    target, target_wall = recovery_target(
+        step.target, incident_wall=ctx.incident_wall, resolution_s=ctx.engine.time_resolution_s
+    )
     for record in _candidates(ctx, step.backup, method="physical", fallback=True):
         if not _verified(ctx, record):
             continue
@@ -116,7 +130,7 @@ def pitr(ctx: RecoveryContext, step: PitrStep) -> Recovered | None:
             lines = exc.log_lines if isinstance(exc, _StepFailed) else []
             ctx.record("pitr", "failed", started, wall, first_line(exc), record.name, lines)
             continue
-        lines = ctx.recovery_log(recovered.node)
+        lines = recovered.log_lines or ctx.recovery_log(recovered.node)
         recovered.landing = Landing(target, target_wall, step.tolerance_s, lines)
         recovered.step = "pitr"
         ctx.record(
@@ -154,18 +168,25 @@ def _logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: float) ->
 def _physical(
     ctx: RecoveryContext, record: BackupRecord, *, target: RecoveryTarget | None, timeout_s: float
 ) -> Recovered:
-    """Copy a base backup into a new data volume, start a server on it, let it recover."""
+    """Copy a base backup into a new data volume, start a server on it, let it recover.
+
+    PostgreSQL replays archived WAL by itself before it promotes; for MariaDB a helper pipes
+    the archived binlogs after the backup's position through mariadb-binlog into the started
+    server. Either way the restore ends when the server accepts writes with the replay done.
+    """
     assert ctx.agent is not None
     name = ctx.next_name()
     volume = ctx.lab.volume(f"data-{name}", role="database-data")
     store_volume = ctx.agent.volumes[record.store]
+    store_path = f"{STORES_ROOT}/{record.store}"
+    archive = ctx.archive_volume is not None
     prepared = run_helper(
         ctx.lab,
         image=ctx.image,
         name=f"prepare-{name}",
-        mounts={volume: "/target", store_volume: f"/stores/{record.store}"},
+        mounts={volume: "/target", store_volume: store_path},
         script=ctx.engine.prepare_restore_script(
-            source=record.path, target="/target", settings=ctx.engine.recovery_settings(target)
+            source=record.path, target="/target", recovery=target, archive=archive
         ),
     )
     if not prepared.ok:
@@ -180,15 +201,39 @@ def _physical(
         mounts=mounts,
         wait=False,
     )
+    replay_lines: list[str] = []
     try:
         restored = ctx.wait_promoted(node, timeout_s=timeout_s)
+        replay = ctx.engine.replay_archive_script(
+            backup_path=record.path, target_host=node.name, recovery=target
+        )
+        if replay and ctx.archive_volume is not None:
+            replayed = run_helper(
+                ctx.lab,
+                image=ctx.image,
+                name=f"replay-{name}",
+                mounts={ctx.archive_volume: ctx.engine.archive_mount, store_volume: store_path},
+                script=replay,
+                env=ctx.engine.tool_env(),
+                timeout_s=timeout_s,
+            )
+            output = f"{replayed.stdout}\n{replayed.stderr}"
+            replay_lines = [ln.strip()[-240:] for ln in output.splitlines() if ln.strip()]
+            if not replayed.ok:
+                raise _StepFailed(
+                    f"log replay exited {replayed.exit_code}: {replayed.tail(300)}", replay_lines
+                )
+            restored = time.monotonic()
         verified = ctx.wait_verified(node, timeout_s=30)
+    except _StepFailed:
+        ctx.lab.remove(node.container_id)
+        raise
     except HarnessError as exc:
         # Keep the server's own account of the failure before its container goes.
         lines = ctx.recovery_log(node)
         ctx.lab.remove(node.container_id)
         raise _StepFailed(first_line(exc), lines) from exc
-    return Recovered(node, restored, verified, restored_from=record)
+    return Recovered(node, restored, verified, restored_from=record, log_lines=replay_lines[-12:])
 
 
 def restore_test(

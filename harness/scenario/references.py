@@ -122,6 +122,11 @@ def _capabilities_needed(s: Scenario) -> set[str]:
         needed.add("replicas")
     if any(isinstance(step, PitrStep) for step in steps):
         needed.add("pitr")
+    targets = [step.target for step in steps if isinstance(step, (PitrStep, ReplayDelayedStep))]
+    if any(t.lsn is not None for t in targets):
+        needed.add("lsn_target")
+    if any(t.name is not None for t in targets):
+        needed.add("restore_point")
     return needed
 
 

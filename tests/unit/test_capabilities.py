@@ -13,7 +13,7 @@ from harness.scenario import load_scenario
 SCENARIO = """\
 name: needs-depth
 summary: physical backup and PITR
-engines: [postgres, mariadb]
+engines: [postgres, mysql]
 stores: [{name: a}]
 topology: {wal_archive: a}
 backups: [{name: b, method: physical, at_s: 1, store: a}]
@@ -34,10 +34,21 @@ def test_engine_without_the_capability_is_rejected_on_its_line(tmp_path: Path) -
         load_scenario(path)
     [problem] = caught.value.problems
     assert (problem.line, problem.path) == (3, "engines[1]")
-    assert "'mariadb' cannot drill physical_backup, pitr, wal_archive" in problem.message
+    assert "'mysql' cannot drill physical_backup, pitr, wal_archive" in problem.message
 
 
-def test_the_same_scenario_on_postgres_alone_is_valid(tmp_path: Path) -> None:
+def test_the_same_scenario_on_postgres_and_mariadb_is_valid(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text(SCENARIO.replace("[postgres, mariadb]", "[postgres]"))
-    assert load_scenario(path).engines == ["postgres"]
+    path.write_text(SCENARIO.replace("[postgres, mysql]", "[postgres, mariadb]"))
+    assert load_scenario(path).engines == ["postgres", "mariadb"]
+
+
+def test_postgres_only_targets_are_rejected_for_mariadb(tmp_path: Path) -> None:
+    # An LSN or a named restore point means nothing to MariaDB's binlog.
+    path = tmp_path / "s.yaml"
+    text = SCENARIO.replace("[postgres, mysql]", "[postgres, mariadb]")
+    path.write_text(text.replace("{step: pitr}", "{step: pitr, target: {lsn: 0/3000060}}"))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    [problem] = caught.value.problems
+    assert "'mariadb' cannot drill lsn_target" in problem.message

@@ -22,32 +22,35 @@ PROTOCOL_METHODS = sorted(
     for name, member in vars(Engine).items()
     if inspect.isfunction(member) and not name.startswith("_")
 )
-# Issue 4, second part: log archiving, physical backups, point-in-time recovery and replicas
-# are being designed in the core (PostgreSQL first). Until an engine implements them, these
-# protocol members may be missing from it; delete names here as engines gain them.
-NOT_YET = {
-    "mariadb": frozenset(
-        {
-            "archive_mount",
-            "recovery_log_markers",
-            "reload",
-            "base_backup_command",
-            "verify_base_backup_command",
-            "clone_replica_script",
-            "recovery_settings",
-            "prepare_restore_script",
-            "in_recovery",
-            "promote",
-            "retarget_replica",
-            "position",
-            "archive_status",
-            "replication_status",
-            "churn_wal",
-            "create_restore_point",
-        }
-    ),
-}
-NOT_YET["mysql"] = NOT_YET["sqlserver"] = NOT_YET["mariadb"]
+# SQL Server drills dumps, crashes and wipes only (see CAPABILITIES): the depth members of
+# the protocol (archiving, physical backups, PITR, replicas) are not in its module.
+DEPTH = frozenset(
+    {
+        "archive_mount",
+        "archive_subdir",
+        "recovery_log_markers",
+        "missing_log_marker",
+        "time_resolution_s",
+        "physical_backup_reads_datadir",
+        "base_backup_command",
+        "verify_base_backup_command",
+        "is_archive_segment",
+        "backup_log_start_script",
+        "clone_replica_script",
+        "replica_start_script",
+        "prepare_restore_script",
+        "replay_archive_script",
+        "in_recovery",
+        "promote",
+        "delayed_replay_script",
+        "retarget_replica",
+        "position",
+        "archive_status",
+        "replication_status",
+        "churn_wal",
+    }
+)
+NOT_YET = {"sqlserver": DEPTH}
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
