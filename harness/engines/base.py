@@ -185,9 +185,14 @@ class Engine(Protocol):
         where the engine does so."""
 
     def replay_archive_script(
-        self, *, backup_path: str, target_host: str, recovery: RecoveryTarget | None
+        self,
+        *,
+        backup_path: str,
+        archive_dir: str,
+        target_host: str,
+        recovery: RecoveryTarget | None,
     ) -> str:
-        """Shell (helper, archive mounted at archive_mount) replaying archived logs after the
+        """Shell (helper, the archive's logs in archive_dir) replaying archived logs after the
         backup into the started server at target_host; "" where the server replays them."""
 
     def in_recovery(self, conn: Any) -> bool:

@@ -498,6 +498,7 @@ class MariaDBEngine:
         """Follow source_host by GTID from the clone's position; wait until the I/O thread runs."""
         c = self.credentials
         client = self._local_client()
+        status = f"{client} --column-names -E -e 'SHOW SLAVE STATUS'"
         change = (
             "SET GLOBAL gtid_slave_pos = '$gtid'; "
             f"CHANGE MASTER TO MASTER_HOST = '{source_host}', MASTER_PORT = {PORT}, "
@@ -511,9 +512,8 @@ class MariaDBEngine:
             f"gtid=$(cut -f3 {self.datadir}/{BINLOG_INFO}); "
             f'{client} -e "{change}"; '
             "for i in $(seq 300); do "
-            f"{client} --column-names -E -e 'SHOW SLAVE STATUS' | grep -q 'Slave_IO_Running: Yes' && exit 0; "
-            "sleep 0.1; done; "
-            f"{client} --column-names -E -e 'SHOW SLAVE STATUS' | grep -E 'Running|Error' >&2; exit 1"
+            f"{status} | grep -q 'Slave_IO_Running: Yes' && exit 0; sleep 0.1; done; "
+            f"{status} | grep -E 'Running|Error' >&2; exit 1"
         )
 
     def prepare_restore_script(
@@ -528,7 +528,12 @@ class MariaDBEngine:
         )
 
     def replay_archive_script(
-        self, *, backup_path: str, target_host: str, recovery: RecoveryTarget | None
+        self,
+        *,
+        backup_path: str,
+        archive_dir: str,
+        target_host: str,
+        recovery: RecoveryTarget | None,
     ) -> str:
         """Pipe the archived binlogs from the backup's position into target_host, up to the
         time target (scripts/mariadb-replay-binlogs.sh)."""
@@ -540,7 +545,7 @@ class MariaDBEngine:
             wanted = when.strftime("%Y-%m-%d %H:%M:%S")
         env = _exports(
             BACKUP=backup_path,
-            ARCHIVE=f"{self.archive_mount}/{self.archive_subdir}",
+            ARCHIVE=archive_dir,
             TARGET_HOST=target_host,
             PORT=str(PORT),
             DB_USER=self.credentials.user,
@@ -602,7 +607,7 @@ class MariaDBEngine:
         """The GTID events of the replica's relay logs, with their (master) timestamps."""
         return (
             rf"cd {self.datadir} && mariadb-binlog $(ls | grep -E 'relay-bin\.[0-9]+$' | sort) "
-            "2>/dev/null | grep -E '^#[0-9]{6} .* GTID [0-9]+-[0-9]+-[0-9]+' || true"
+            "2>/dev/null | grep -E '^#[0-9]{6} .*[[:space:]]GTID [0-9]+-[0-9]+-[0-9]+' || true"
         )
 
     @staticmethod

@@ -295,7 +295,12 @@ class PostgresEngine:
         )
 
     def replay_archive_script(
-        self, *, backup_path: str, target_host: str, recovery: RecoveryTarget | None
+        self,
+        *,
+        backup_path: str,
+        archive_dir: str,
+        target_host: str,
+        recovery: RecoveryTarget | None,
     ) -> str:
         """Nothing: the server replays archived WAL through its restore_command."""
         return ""

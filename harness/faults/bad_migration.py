@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.faults.base import Effect, FaultContext
 from harness.scenario import model
+from harness.scenario.model import sql_for
 
 
 class BadMigration:
@@ -27,7 +28,7 @@ class BadMigration:
         assert ctx.connect is not None
         conn: Any = ctx.connect()
         try:
-            ctx.engine.run_sql(conn, self.spec.sql)
+            ctx.engine.run_sql(conn, sql_for(self.spec.sql, ctx.engine.name))
         except ctx.engine.driver_errors() as exc:
             self.error = str(exc).strip().splitlines()[0]
         finally:
@@ -38,8 +39,9 @@ class BadMigration:
             return Effect(False, f"migration failed: {self.error}")
         assert ctx.damaged_tables is not None
         damaged = ctx.damaged_tables(ctx.target.name)
+        statements = sql_for(self.spec.sql, ctx.engine.name)
         evidence = (
-            f"{len(self.spec.sql)} statement(s) committed on {ctx.target.name}; tables no longer "
+            f"{len(statements)} statement(s) committed on {ctx.target.name}; tables no longer "
             f"matching their reference: {', '.join(damaged) or 'none'}"
         )
         for other in ctx.node_names:

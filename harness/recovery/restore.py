@@ -204,15 +204,25 @@ def _physical(
     replay_lines: list[str] = []
     try:
         restored = ctx.wait_promoted(node, timeout_s=timeout_s)
-        replay = ctx.engine.replay_archive_script(
-            backup_path=record.path, target_host=node.name, recovery=target
+        # Both stores under /stores (the archive may be the backup's own store).
+        archive_store = next(
+            (n for n, v in ctx.agent.volumes.items() if v == ctx.archive_volume), None
         )
-        if replay and ctx.archive_volume is not None:
+        replay = ctx.engine.replay_archive_script(
+            backup_path=record.path,
+            archive_dir=f"{STORES_ROOT}/{archive_store}/{ctx.engine.archive_subdir}",
+            target_host=node.name,
+            recovery=target,
+        )
+        if replay and archive_store is not None and ctx.archive_volume is not None:
             replayed = run_helper(
                 ctx.lab,
                 image=ctx.image,
                 name=f"replay-{name}",
-                mounts={ctx.archive_volume: ctx.engine.archive_mount, store_volume: store_path},
+                mounts={
+                    ctx.archive_volume: f"{STORES_ROOT}/{archive_store}",
+                    store_volume: store_path,
+                },
                 script=replay,
                 env=ctx.engine.tool_env(),
                 timeout_s=timeout_s,

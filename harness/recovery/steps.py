@@ -6,7 +6,7 @@ import time
 
 from harness.errors import HarnessError
 from harness.recovery.context import Recovered, RecoveryContext, first_line
-from harness.scenario.model import RestartStep, SqlStep, WaitStep
+from harness.scenario.model import RestartStep, SqlStep, WaitStep, sql_for
 
 
 def restart(ctx: RecoveryContext, step: RestartStep) -> Recovered | None:
@@ -50,7 +50,7 @@ def run_sql(ctx: RecoveryContext, step: SqlStep) -> Recovered | None:
     try:
         conn = ctx.connect(ctx.failed)
         try:
-            ctx.engine.run_sql(conn, step.statements)
+            ctx.engine.run_sql(conn, sql_for(step.statements, ctx.engine.name))
         finally:
             conn.close()
         restored = time.monotonic()
@@ -58,5 +58,11 @@ def run_sql(ctx: RecoveryContext, step: SqlStep) -> Recovered | None:
     except errors as exc:
         ctx.record(step.kind, "failed", started, wall, first_line(exc))
         return None
-    ctx.record(step.kind, "ok", started, wall, f"{len(step.statements)} statement(s) committed")
+    ctx.record(
+        step.kind,
+        "ok",
+        started,
+        wall,
+        f"{len(sql_for(step.statements, ctx.engine.name))} statement(s) committed",
+    )
     return Recovered(ctx.failed, restored, verified, step=step.kind)

@@ -134,6 +134,17 @@ class ReplicationBreak(Model):
     target: Name
 
 
+Statements = Annotated[list[str], Field(min_length=1)]
+# SQL is written in an engine's dialect: one list for every engine, or a list per engine
+# (``{postgres: [...], mariadb: [...]}``; validation checks every scenario engine has one).
+EngineSql = Statements | dict[Name, Statements]
+
+
+def sql_for(sql: EngineSql, engine: str) -> list[str]:
+    """The statements for ``engine`` (validated scenarios always have them)."""
+    return sql[engine] if isinstance(sql, dict) else sql
+
+
 class BadMigration(Model):
     """A migration run on the primary (and applied at once by streaming replicas)."""
 
@@ -141,7 +152,7 @@ class BadMigration(Model):
     fault: Literal["bad_migration"]
     at_s: Seconds
     target: Name = "primary"
-    sql: Annotated[list[str], Field(min_length=1)]
+    sql: EngineSql
     old_reader_table: Name | None = None
 
 
@@ -310,7 +321,7 @@ class SqlStep(Model):
 
     step: Literal["sql"]
     kind: Literal["roll_forward", "compensating"] = "roll_forward"
-    statements: Annotated[list[str], Field(min_length=1)]
+    statements: EngineSql
     timeout_s: PositiveSeconds = 60.0
 
 

@@ -8,8 +8,10 @@ from collections.abc import Iterator, Sequence
 from harness.engines import CAPABILITIES, engine_names
 from harness.scenario.model import (
     BackupStoreFull,
+    BadMigration,
     CorruptBackup,
     Decommission,
+    EngineSql,
     Expect,
     PitrStep,
     PitrTarget,
@@ -20,6 +22,7 @@ from harness.scenario.model import (
     RmRfDatadir,
     Scenario,
     SilentEmptyBackup,
+    SqlStep,
     SwitchStep,
     WalGap,
 )
@@ -157,6 +160,8 @@ def _faults(
 ) -> Iterator[tuple[Loc, str]]:
     faulted_backups: Counter[str] = Counter()
     for i, fault in enumerate(s.timeline):
+        if isinstance(fault, BadMigration):
+            yield from _engine_sql(s, ("timeline", i, "sql"), fault.sql)
         if isinstance(fault, SilentEmptyBackup):
             if not fault.targets:
                 yield ("timeline", i), "silent_empty_backup needs backup or backups"
@@ -233,6 +238,8 @@ def _steps(
             if s.topology.wal_archive is None:
                 yield here, "pitr needs topology.wal_archive"
             yield from _target(here, step.target)
+        elif isinstance(step, SqlStep):
+            yield from _engine_sql(s, (*here, "statements"), step.statements)
         elif isinstance(step, SwitchStep) and step.server not in s.nodes():
             yield (*here, "server"), _one_of(step.server, s.nodes(), "node")
         elif isinstance(step, PromoteStep | ReplayDelayedStep):
@@ -242,6 +249,18 @@ def _steps(
                 if replicas[step.replica].apply_delay_s <= 0:
                     yield (*here, "replica"), f"replica {step.replica!r} has no apply_delay_s"
                 yield from _target(here, step.target)
+
+
+def _engine_sql(s: Scenario, loc: Loc, sql: EngineSql) -> Iterator[tuple[Loc, str]]:
+    """SQL given per engine must be given for every engine of the scenario, and no other."""
+    if not isinstance(sql, dict):
+        return
+    for engine in s.engines:
+        if engine not in sql:
+            yield loc, f"no statements for engine {engine!r} (given for {', '.join(sql)})"
+    for engine in sql:
+        if engine not in s.engines:
+            yield (*loc, engine), f"engine {engine!r} is not among the scenario's engines"
 
 
 def _expect(loc: Loc, expect: Expect, backups: list[str]) -> Iterator[tuple[Loc, str]]:
