@@ -28,7 +28,7 @@ def fault(journal: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def test_pitr_lands_within_one_second_of_its_target(tmp_path: Path) -> None:
-    result = run(SCENARIOS / "postgres" / "pitr.yaml", tmp_path)
+    result = run(SCENARIOS / "depth" / "pitr.yaml", tmp_path)
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     pitr = j["measured"]["pitr"]
@@ -57,7 +57,7 @@ def test_pitr_target_before_the_backup_is_flagged_not_passed(tmp_path: Path) -> 
 
 
 def test_failover_rto_is_measured(tmp_path: Path) -> None:
-    result = run(SCENARIOS / "postgres" / "failover.yaml", tmp_path)
+    result = run(SCENARIOS / "depth" / "failover.yaml", tmp_path)
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     assert [r["step"] for r in j["recovery"]] == ["promote"]
@@ -68,7 +68,7 @@ def test_failover_rto_is_measured(tmp_path: Path) -> None:
 
 
 def test_wal_gap_stops_pitr_and_recovery_falls_back(tmp_path: Path) -> None:
-    result = run(SCENARIOS / "postgres" / "wal-gap.yaml", tmp_path)
+    result = run(SCENARIOS / "depth" / "wal-gap.yaml", tmp_path)
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     assert fault(j, "wal_gap")["took_effect"] is True
@@ -100,7 +100,7 @@ def test_a_fault_that_cannot_take_effect_makes_the_drill_inconclusive(tmp_path: 
 def test_each_fault_takes_effect_and_the_drill_meets_its_expectation(
     tmp_path: Path, scenario: str, kind: str, evidence: str
 ) -> None:
-    result = run(SCENARIOS / "postgres" / f"{scenario}.yaml", tmp_path)
+    result = run(SCENARIOS / "depth" / f"{scenario}.yaml", tmp_path)
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     f = fault(j, kind)

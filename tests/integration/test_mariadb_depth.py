@@ -1,0 +1,115 @@
+"""MariaDB recovery paths beyond dumps, against real servers: mariadb-backup physical backups,
+the binlog archive and point-in-time recovery through mariadb-binlog, GTID replicas (plain and
+delayed) and their promotion, and the faults that break them. The same scenario files as on
+PostgreSQL (test_postgres_depth.py); each drill is checked on the figures it measured."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from harness.runner import Drill, DrillResult
+from harness.scenario import load_scenario
+from harness.verdict import Verdict
+
+from .conftest import SCENARIOS
+
+DEPTH = SCENARIOS / "depth"
+
+
+def run(path: Path, out: Path, *, strategy: str | None = None) -> DrillResult:
+    return Drill(
+        load_scenario(path), source=path, engine="mariadb", out_dir=out, strategy=strategy
+    ).run()
+
+
+def step(journal: dict[str, Any], name: str, outcome: str | None = None) -> dict[str, Any]:
+    return next(
+        r
+        for r in journal["recovery"]
+        if r["step"] == name and (outcome is None or r["outcome"] == outcome)
+    )
+
+
+def test_pitr_replays_archived_binlogs_to_the_whole_second_before_the_fault(
+    tmp_path: Path,
+) -> None:
+    result = run(DEPTH / "pitr.yaml", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    base = j["backups"][0]
+    assert base["method"] == "physical" and base["verification"] == "restore_tested"
+    assert "checksum_matches" in base["checks"]
+    pitr = j["measured"]["pitr"]
+    assert pitr["overshoot_writes"] == 0 and pitr["undershoot_writes"] == 0, pitr
+    # Binlog events carry whole seconds: the target is the second the fault happened in.
+    fault_at = dt.datetime.fromisoformat(j["faults"][0]["at"])
+    target = dt.datetime.fromisoformat(pitr["target_at"])
+    assert target == fault_at.replace(microsecond=0), (target, fault_at)
+    lines = step(j, "pitr", "ok")["server_log"]
+    assert any(line.startswith("replayed archived binlogs mysql-bin.") for line in lines), lines
+    assert any("recovery stopping before the first event at or after" in ln for ln in lines)
+    # Lost: the writes from the start of that second on (at most about 1 s more than
+    # PostgreSQL loses), none from before it.
+    assert 0 < j["measured"]["rpo_s"] < 2.0
+    assert j["measured"]["data_verified"] is True
+    assert j["lag"]["max_archive_lag_bytes"] is not None
+
+
+def test_a_missing_binlog_fails_pitr_and_the_dump_is_restored(tmp_path: Path) -> None:
+    result = run(DEPTH / "wal-gap.yaml", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    gap = next(f for f in j["faults"] if f["type"] == "wal_gap")
+    assert gap["took_effect"] is True and "mysql-bin." in gap["evidence"], gap
+    missing = gap["evidence"].split()[1]
+    failed = step(j, "pitr", "failed")
+    assert "recovery ended before the target" in failed["detail"]
+    assert f"binlog {missing} is missing from the archive" in failed["detail"], failed
+    assert j["measured"]["restored_from"] == "dump"
+
+
+def test_failover_promotes_the_gtid_replica_without_loss(tmp_path: Path) -> None:
+    result = run(DEPTH / "failover.yaml", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    assert step(j, "promote", "ok")["detail"] == "standby promoted to primary"
+    m = j["measured"]
+    assert m["lost_writes"] == 0 and m["data_verified"] is True
+    assert 0 < m["rto_s"] < 5
+
+
+def test_delayed_replica_stops_at_the_last_transaction_before_the_fault(tmp_path: Path) -> None:
+    result = run(DEPTH / "delayed-replica.yaml", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    replay = step(j, "replay_delayed", "ok")
+    assert any("reached its UNTIL master_gtid_pos" in line for line in replay["server_log"])
+    landing = j["measured"]["pitr"]
+    assert landing["overshoot_writes"] == 0 and landing["undershoot_writes"] == 0, landing
+    # The dropped table is back: the replica never applied the DROP.
+    assert j["measured"]["data_verified"] is True and j["measured"]["seed_rows_lost"] == 0
+
+
+def test_a_purged_binlog_breaks_the_replica_and_its_promotion_loses_the_gap(
+    tmp_path: Path,
+) -> None:
+    result = run(DEPTH / "replication-break.yaml", tmp_path)
+    j = result.journal
+    broke = next(f for f in j["faults"] if f["type"] == "replication_break")
+    assert broke["took_effect"] is True
+    assert "Could not find GTID state requested by slave" in broke["evidence"], broke
+    # The standby stopped at the break: the writes after it are lost when it is promoted.
+    assert j["measured"]["lost_writes"] > 0
+    assert result.verdict is Verdict.PASS, j["reasons"]
+
+
+def test_replica_is_not_a_backup_on_mariadb(tmp_path: Path) -> None:
+    path = SCENARIOS / "incidents" / "replica-is-not-a-backup.yaml"
+    results = {name: run(path, tmp_path / name, strategy=name) for name in ("failover", "pitr")}
+    for name, result in results.items():
+        assert result.verdict is Verdict.PASS, (name, result.journal["reasons"])
+    # The streaming replica applied the DROP at once; PITR got the table back.
+    assert results["failover"].journal["measured"]["seed_rows_lost"] == 3000
+    assert results["pitr"].journal["measured"]["seed_rows_lost"] == 0
