@@ -201,14 +201,16 @@ class Engine(Protocol):
     def promote(self, conn: Any, *, timeout_s: float) -> None:
         """Promote a standby to a read-write primary (after applying what it received)."""
 
-    def delayed_replay_script(self) -> str:
-        """Shell (in a delayed standby) listing what retarget_replica needs; "" if nothing."""
+    def delayed_replay_script(self, target: RecoveryTarget) -> str:
+        """Shell (in a delayed standby) that makes it replay up to target itself, where the
+        engine does it by a tool; "" where retarget_replica and a restart do it."""
 
     def retarget_replica(
         self, conn: Any, target: RecoveryTarget, *, listing: str, timeout_s: float
     ) -> bool:
-        """Make a delayed standby stop at target. True when a restart is needed for it to
-        replay and promote; False when it has already stopped there and been promoted."""
+        """Make a delayed standby stop at target (``listing``: what delayed_replay_script
+        printed). True when a restart is needed for it to replay and promote; False when it
+        has already stopped there and been promoted."""
 
     def position(self, conn: Any) -> str:
         """The current log position (written on a primary, replayed on a standby)."""

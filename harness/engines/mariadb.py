@@ -20,8 +20,9 @@ Beyond dumps (MariaDB only, see harness.engines.CAPABILITIES):
   second (``time_resolution_s``): up to one more second of writes is lost, none replayed
   past the target;
 * replicas: cloned with mariadb-backup, following the primary by GTID (``MASTER_DELAY`` for
-  a delayed one); a delayed replica is stopped at a time target with ``START SLAVE UNTIL
-  master_gtid_pos`` on the last transaction its relay log stamps before the target.
+  a delayed one); a delayed replica is stopped at a time target by applying its own relay
+  log through ``mariadb-binlog --stop-datetime`` (a restart of replication in GTID mode would
+  discard the relay log and fetch it again from a primary that may be gone).
 """
 
 from __future__ import annotations
@@ -82,10 +83,6 @@ BINLOG_NAME = re.compile(r"mysql-bin\.[0-9]{6}")
 MANIFEST = "backup_manifest"
 # What mariadb-backup records about the binlog position its copy is consistent with.
 BINLOG_INFO = "xtrabackup_binlog_info"
-# A GTID line of mariadb-binlog's listing: "#261121  7:26:23 server id 1 ... GTID 0-1-3 trans".
-_GTID_EVENT = re.compile(
-    r"^#(\d{6})\s+(\d{1,2}:\d{2}:\d{2})\s+server id \d+.*\sGTID (\d+-\d+-\d+)\b"
-)
 READY_TIMEOUT_S = 120
 READY_POLL_S = 0.2
 
@@ -203,7 +200,6 @@ class MariaDBEngine:
     # mariadb-backup copies the data directory's files (a helper mounts the data volume).
     physical_backup_reads_datadir = True
     recovery_log_markers = (
-        "UNTIL position",
         "Slave SQL thread",
         "Slave I/O thread",
         "error 1236",
@@ -565,8 +561,8 @@ class MariaDBEngine:
         """A configured replica (promotion removes the configuration with RESET SLAVE ALL)."""
         return self._slave_status(conn) is not None
 
-    def _wait_sql_thread(self, conn: Connection, *, until_stopped: bool, timeout_s: float) -> None:
-        """Wait until the SQL thread has applied its whole relay log (or stopped at UNTIL)."""
+    def _wait_sql_thread(self, conn: Connection, *, timeout_s: float) -> None:
+        """Wait until the SQL thread has applied its whole relay log (or has stopped)."""
         deadline = time.monotonic() + timeout_s
         while True:
             st = self._slave_status(conn)
@@ -574,13 +570,10 @@ class MariaDBEngine:
                 return
             if st.get("Last_SQL_Errno"):
                 raise HarnessError(f"replica SQL thread failed: {st.get('Last_SQL_Error')}")
-            running = st.get("Slave_SQL_Running") == "Yes"
-            if until_stopped and not running:
-                return
             caught_up = st.get("Relay_Master_Log_File") == st.get("Master_Log_File") and (
                 st.get("Exec_Master_Log_Pos") == st.get("Read_Master_Log_Pos")
             )
-            if not until_stopped and (caught_up or not running):
+            if caught_up or st.get("Slave_SQL_Running") != "Yes":
                 return
             if time.monotonic() > deadline:
                 raise HarnessError(
@@ -590,63 +583,52 @@ class MariaDBEngine:
             time.sleep(0.05)
 
     def promote(self, conn: Connection, *, timeout_s: float) -> None:
-        """Stop following, apply what was received (without delay), become a primary."""
-        if self._slave_status(conn) is None:
+        """Stop receiving, apply the relay log already received, become a primary.
+
+        The I/O thread alone is stopped: in GTID mode MariaDB discards the relay log when
+        replication is reconfigured or restarted, and the primary may be gone. A delayed
+        replica has to be reconfigured (MASTER_DELAY = 0) and so re-fetches from its primary.
+        """
+        status = self._slave_status(conn)
+        if status is None:
             raise HarnessError("not a replica: nothing to promote")
         with conn.cursor() as cur:
-            cur.execute("STOP SLAVE")
-            cur.execute("CHANGE MASTER TO MASTER_DELAY = 0")
-            cur.execute("START SLAVE SQL_THREAD")
-        self._wait_sql_thread(conn, until_stopped=False, timeout_s=timeout_s)
+            cur.execute("STOP SLAVE IO_THREAD")
+            if int(status.get("SQL_Delay") or 0) > 0:
+                cur.execute("STOP SLAVE")
+                cur.execute("CHANGE MASTER TO MASTER_DELAY = 0")
+                cur.execute("START SLAVE")
+        self._wait_sql_thread(conn, timeout_s=timeout_s)
         with conn.cursor() as cur:
             cur.execute("STOP SLAVE")
             cur.execute("RESET SLAVE ALL")
             cur.execute("SET GLOBAL read_only = OFF")
 
-    def delayed_replay_script(self) -> str:
-        """The GTID events of the replica's relay logs, with their (master) timestamps."""
-        return (
-            rf"cd {self.datadir} && mariadb-binlog $(ls | grep -E 'relay-bin\.[0-9]+$' | sort) "
-            "2>/dev/null | grep -E '^#[0-9]{6} .*[[:space:]]GTID [0-9]+-[0-9]+-[0-9]+' || true"
+    def delayed_replay_script(self, target: RecoveryTarget) -> str:
+        """Stop replication and apply the replica's own relay log up to the time target
+        (scripts/mariadb-replay-relay-log.sh): works with the primary gone."""
+        if target.time is None:
+            wrong = target.describe()
+            return f"echo 'MariaDB replays a delayed replica to a time, not {wrong}' >&2; exit 1"
+        when = dt.datetime.fromisoformat(target.time).astimezone(dt.UTC)
+        env = _exports(
+            WANT=when.strftime("%Y-%m-%d %H:%M:%S"),
+            DATADIR=self.datadir,
+            PORT=str(PORT),
+            DB_USER=self.credentials.user,
+            MYSQL_PWD=self.credentials.password,
+            CLIENT=self.flavor.client,
         )
-
-    @staticmethod
-    def last_gtid_before(listing: str, target: dt.datetime) -> str | None:
-        """The last GTID of ``listing`` (delayed_replay_script) stamped before ``target``."""
-        last = None
-        for line in listing.splitlines():
-            match = _GTID_EVENT.match(line.strip())
-            if not match:
-                continue
-            stamp = dt.datetime.strptime(
-                f"{match.group(1)} {match.group(2)}", "%y%m%d %H:%M:%S"
-            ).replace(tzinfo=dt.UTC)
-            if stamp < target:
-                last = match.group(3)
-        return last
+        return f"{env}\n{_script('mariadb-replay-relay-log.sh')}"
 
     def retarget_replica(
         self, conn: Connection, target: RecoveryTarget, *, listing: str, timeout_s: float
     ) -> bool:
-        """Apply up to the last transaction before target (START SLAVE UNTIL its GTID), then
-        promote. No restart needed."""
-        if target.time is None:
-            raise HarnessError(f"MariaDB replays a delayed replica to a time only, not {target}")
-        when = dt.datetime.fromisoformat(target.time).astimezone(dt.UTC)
-        until = self.last_gtid_before(listing, when)
-        with conn.cursor() as cur:
-            if until is None:  # nothing received before the target is still unapplied
-                cur.execute("SELECT @@gtid_slave_pos")
-                row = cur.fetchone()
-                until = str(row[0]) if row else ""
-            log.info("delayed replica: applying up to GTID %s (last before %s)", until, when)
-            cur.execute("STOP SLAVE")
-            cur.execute("CHANGE MASTER TO MASTER_DELAY = 0")
-            cur.execute("START SLAVE UNTIL master_gtid_pos = %s", (until,))
-        self._wait_sql_thread(conn, until_stopped=True, timeout_s=timeout_s)
+        """The relay log is applied (delayed_replay_script): forget the primary, accept writes."""
         with conn.cursor() as cur:
             cur.execute("STOP SLAVE")
             cur.execute("RESET SLAVE ALL")
+            cur.execute("SET GLOBAL read_only = OFF")
         return False
 
     def position(self, conn: Connection) -> str:

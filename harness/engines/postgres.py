@@ -314,7 +314,7 @@ class PostgresEngine:
         if not row or not row[0]:
             raise RuntimeError("pg_promote() did not complete")
 
-    def delayed_replay_script(self) -> str:
+    def delayed_replay_script(self, target: RecoveryTarget) -> str:
         """Nothing: the standby finds its own stopping point in the WAL it replays."""
         return ""
 

@@ -46,16 +46,23 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
     assert ctx.connect is not None
     connect = ctx.connect
     errors: tuple[type[BaseException], ...] = (*ctx.engine.driver_errors(), HarnessError)
+    replay_lines: list[str] = []
     try:
         if node is None:
             raise InfrastructureError(f"replica {step.replica} no longer exists")
         listing = ""
-        script = ctx.engine.delayed_replay_script()
+        script = ctx.engine.delayed_replay_script(target)
         if script:
-            listed = ctx.lab.exec(node.container_id, ["bash", "-c", script], timeout_s=60)
-            if not listed.ok:
-                raise InfrastructureError(f"could not list {step.replica}'s logs: {listed.tail()}")
-            listing = listed.stdout
+            replayed = ctx.lab.exec(
+                node.container_id, ["bash", "-c", script], timeout_s=step.timeout_s
+            )
+            output = f"{replayed.stdout}\n{replayed.stderr}"
+            replay_lines = [ln.strip()[-240:] for ln in output.splitlines() if ln.strip()]
+            if not replayed.ok:
+                raise InfrastructureError(
+                    f"replaying {step.replica}'s relay log failed: {replayed.tail(300)}"
+                )
+            listing = replayed.stdout
         conn = connect(node)
         try:
             restart = ctx.engine.retarget_replica(
@@ -69,10 +76,10 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
         restored = ctx.wait_promoted(node, timeout_s=step.timeout_s)
         verified = ctx.wait_verified(node, timeout_s=30)
     except errors as exc:
-        lines = ctx.recovery_log(node) if node is not None else []
+        lines = replay_lines or (ctx.recovery_log(node) if node is not None else [])
         ctx.record("replay_delayed", "failed", started, wall, first_line(exc), log_lines=lines)
         return None
-    lines = ctx.recovery_log(node)
+    lines = replay_lines or ctx.recovery_log(node)
     ctx.record(
         "replay_delayed",
         "ok",

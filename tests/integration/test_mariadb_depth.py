@@ -85,7 +85,9 @@ def test_delayed_replica_stops_at_the_last_transaction_before_the_fault(tmp_path
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     replay = step(j, "replay_delayed", "ok")
-    assert any("reached its UNTIL master_gtid_pos" in line for line in replay["server_log"])
+    lines = replay["server_log"]
+    assert any(line.startswith("applied relay logs ") for line in lines), lines
+    assert any("recovery stopping before the first event at or after" in ln for ln in lines)
     landing = j["measured"]["pitr"]
     assert landing["overshoot_writes"] == 0 and landing["undershoot_writes"] == 0, landing
     # The dropped table is back: the replica never applied the DROP.
@@ -113,3 +115,18 @@ def test_replica_is_not_a_backup_on_mariadb(tmp_path: Path) -> None:
     # The streaming replica applied the DROP at once; PITR got the table back.
     assert results["failover"].journal["measured"]["seed_rows_lost"] == 3000
     assert results["pitr"].journal["measured"]["seed_rows_lost"] == 0
+
+
+def test_delayed_replica_replays_its_relay_log_with_the_primary_gone(tmp_path: Path) -> None:
+    result = run(
+        Path(__file__).parent / "scenarios" / "delayed-replica-primary-gone.yaml", tmp_path
+    )
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    gone = next(f for f in j["faults"] if f["type"] == "decommission")
+    assert gone["took_effect"] is True
+    landing = j["measured"]["pitr"]
+    assert landing["overshoot_writes"] == 0 and landing["undershoot_writes"] == 0, landing
+    assert j["measured"]["seed_rows_lost"] == 0 and j["measured"]["data_verified"] is True
+    # Everything acknowledged from the (rounded) target on is lost, nothing before it.
+    assert j["measured"]["lost_writes"] > 0
