@@ -9,19 +9,30 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from harness.runner import Drill, DrillResult
 from harness.scenario import load_scenario
 from harness.verdict import Verdict
 
 from .conftest import SCENARIOS
+from .test_engines_parity import fields
 
 DEPTH = SCENARIOS / "depth"
 
 
-def run(path: Path, out: Path, *, strategy: str | None = None) -> DrillResult:
+def run(
+    path: Path, out: Path, *, strategy: str | None = None, engine: str = "mariadb"
+) -> DrillResult:
     return Drill(
-        load_scenario(path), source=path, engine="mariadb", out_dir=out, strategy=strategy
+        load_scenario(path), source=path, engine=engine, out_dir=out, strategy=strategy
     ).run()
+
+
+@pytest.fixture(scope="module")
+def postgres_pitr(tmp_path_factory: pytest.TempPathFactory) -> DrillResult:
+    """The same PITR drill on PostgreSQL: the reference for the journal's fields."""
+    return run(DEPTH / "pitr.yaml", tmp_path_factory.mktemp("pg-pitr"), engine="postgres")
 
 
 def step(journal: dict[str, Any], name: str, outcome: str | None = None) -> dict[str, Any]:
@@ -33,11 +44,14 @@ def step(journal: dict[str, Any], name: str, outcome: str | None = None) -> dict
 
 
 def test_pitr_replays_archived_binlogs_to_the_whole_second_before_the_fault(
-    tmp_path: Path,
+    postgres_pitr: DrillResult, tmp_path: Path
 ) -> None:
     result = run(DEPTH / "pitr.yaml", tmp_path)
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
+    assert postgres_pitr.verdict is Verdict.PASS, postgres_pitr.journal["reasons"]
+    # The two engines' journals of the same drill have the same fields.
+    assert fields(j) == fields(postgres_pitr.journal), fields(j) ^ fields(postgres_pitr.journal)
     base = j["backups"][0]
     assert base["method"] == "physical" and base["verification"] == "restore_tested"
     assert "checksum_matches" in base["checks"]
