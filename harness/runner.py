@@ -60,6 +60,7 @@ from harness.scenario.model import (
     BadMigration,
     MigrationCutover,
     MigrationGate,
+    PitrStep,
     Scenario,
     ServerFault,
 )
@@ -108,6 +109,7 @@ class _State:
     recovered: Recovered | None = None
     incident_node: str = "primary"
     fault_mono: float | None = None
+    fault_position: tuple[str, float] | None = None
     detected_mono: float | None = None
     recovered_fps: dict[str, Fingerprint | None] | None = None
     rpo: RpoResult | None = None
@@ -416,6 +418,25 @@ class Drill:
             gate_check=lambda gate: self._gate_check(lab, gate),
         )
 
+    def _wants_fault_position(self) -> bool:
+        s = self.scenario
+        steps = [step for x in s.strategies for step in x.steps] + list(s.recovery.steps)
+        return any(isinstance(step, PitrStep) and step.target.fault_position for step in steps)
+
+    def _read_position(self, lab: Lab, primary: Node) -> tuple[str, float] | None:
+        """The primary's log position now, and when it was read (None if unreadable)."""
+        errors: tuple[type[BaseException], ...] = (HarnessError, *self.engine.driver_errors())
+        try:
+            conn = self._connect(lab, primary)
+            try:
+                position = self.engine.position(conn)
+            finally:
+                conn.close()
+        except errors as exc:
+            log.warning("could not read the primary's log position before the fault: %s", exc)
+            return None
+        return (position, time.time()) if position else None
+
     def _fault(self, lab: Lab, spec: ServerFault, t0: float, *, incident: bool) -> None:
         st, engine, s = self.state, self.engine, self.scenario
         assert st.topology is not None
@@ -426,6 +447,8 @@ class Drill:
             or getattr(spec, "backup", None)
             or getattr(spec, "store", "")
         )
+        if incident and self._wants_fault_position():
+            st.fault_position = self._read_position(lab, st.topology.primary)
         self._do(f"injecting {spec.fault} into {where}")
         # The fault's moment is when its injection starts: the damage begins there (wiping or
         # encrypting takes time, and writes acknowledged meanwhile are part of the loss).
@@ -536,6 +559,7 @@ class Drill:
             announce=self.progress.phase,
             nodes=st.topology.nodes,
             incident_wall=incident_wall,
+            fault_position=st.fault_position,
             archive_volume=st.topology.archive_volume,
             connect=lambda n: self._connect(lab, n),
         )

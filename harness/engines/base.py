@@ -45,11 +45,13 @@ class Credentials:
 
 @dataclass(frozen=True)
 class RecoveryTarget:
-    """Where point-in-time recovery stops: exactly one of time (ISO 8601, UTC), lsn, name."""
+    """Where point-in-time recovery stops: exactly one of time (ISO 8601, UTC), lsn, name,
+    position (the engine's own log position, as ``Engine.position`` returned it)."""
 
     time: str | None = None
     lsn: str | None = None
     name: str | None = None
+    position: str | None = None
 
     def describe(self) -> str:
         return next(f"{k} {v}" for k, v in vars(self).items() if v is not None)
@@ -213,7 +215,7 @@ class Engine(Protocol):
         has already stopped there and been promoted."""
 
     def position(self, conn: Any) -> str:
-        """The current log position (written on a primary, replayed on a standby)."""
+        """The primary's current log position: a recovery target (RecoveryTarget.position)."""
 
     def archive_status(self, conn: Any) -> dict[str, Any]:
         """Log archiving progress, with lag_bytes behind the current position."""

@@ -533,12 +533,18 @@ class MariaDBEngine:
     ) -> str:
         """Pipe the archived binlogs from the backup's position into target_host, up to the
         time target (scripts/mariadb-replay-binlogs.sh)."""
-        wanted = ""
+        wanted, stop_at = "", ""
         if recovery is not None:
-            if recovery.time is None:
-                return f"echo 'MariaDB recovers to a time, not {recovery.describe()}' >&2; exit 1"
-            when = dt.datetime.fromisoformat(recovery.time).astimezone(dt.UTC)
-            wanted = when.strftime("%Y-%m-%d %H:%M:%S")
+            if recovery.time is not None:
+                when = dt.datetime.fromisoformat(recovery.time).astimezone(dt.UTC)
+                wanted = when.strftime("%Y-%m-%d %H:%M:%S")
+            elif recovery.position is not None:
+                stop_at = recovery.position
+            else:
+                wrong = (
+                    f"MariaDB recovers to a time or a binlog position, not {recovery.describe()}"
+                )
+                return f"echo {shlex.quote(wrong)} >&2; exit 1"
         env = _exports(
             BACKUP=backup_path,
             ARCHIVE=archive_dir,
@@ -548,6 +554,7 @@ class MariaDBEngine:
             MYSQL_PWD=self.credentials.password,
             CLIENT=self.flavor.client,
             WANT=wanted,
+            STOP_AT=stop_at,
         )
         return f"{env}\n{_script('mariadb-replay-binlogs.sh')}"
 
@@ -632,10 +639,11 @@ class MariaDBEngine:
         return False
 
     def position(self, conn: Connection) -> str:
+        """``file:offset`` of the binlog's end (mariadb-binlog --stop-position's terms)."""
         with conn.cursor() as cur:
-            cur.execute("SELECT @@gtid_current_pos")
+            cur.execute("SHOW MASTER STATUS")
             row = cur.fetchone()
-        return str(row[0]) if row else ""
+        return f"{row[0]}:{row[1]}" if row else ""
 
     def archive_status(self, conn: Connection) -> dict[str, Any]:
         """The active binlog is never archived until the shipper rotates it: its size is the

@@ -272,8 +272,8 @@ class PostgresEngine:
         if target is not None:
             if target.time is not None:
                 settings["recovery_target_time"] = target.time
-            elif target.lsn is not None:
-                settings["recovery_target_lsn"] = target.lsn
+            elif target.lsn is not None or target.position is not None:
+                settings["recovery_target_lsn"] = str(target.lsn or target.position)
             elif target.name is not None:
                 settings["recovery_target_name"] = target.name
             settings["recovery_target_inclusive"] = "off"

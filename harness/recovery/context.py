@@ -86,6 +86,8 @@ class RecoveryContext:
     announce: Callable[[str], None]
     nodes: dict[str, Node] = field(default_factory=dict)
     incident_wall: float = 0.0
+    # The primary's log position read just before the incident, and when (fault_position).
+    fault_position: tuple[str, float] | None = None
     archive_volume: str | None = None
     connect: Callable[[Node], Any] | None = None
     records: list[StepRecord] = field(default_factory=list)

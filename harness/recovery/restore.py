@@ -12,7 +12,7 @@ from harness.backups.agent import STORES_ROOT
 from harness.backups.catalog import BackupRecord, Verification
 from harness.backups.verify import verify_stored
 from harness.engines.base import RecoveryTarget
-from harness.errors import HarnessError
+from harness.errors import HarnessError, InfrastructureError
 from harness.lab.node import Node, provision, run_helper
 from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
 from harness.scenario.model import PitrStep, PitrTarget, RestoreBackupStep
@@ -27,14 +27,26 @@ class _StepFailed(Exception):
 
 
 def recovery_target(
-    target: PitrTarget, *, incident_wall: float, resolution_s: float = 1e-6
+    target: PitrTarget,
+    *,
+    incident_wall: float,
+    resolution_s: float = 1e-6,
+    fault_position: tuple[str, float] | None = None,
 ) -> tuple[RecoveryTarget, float | None]:
     """The engine-level target and, for time targets, its wall time (epoch seconds).
 
     A time target is rounded down to the engine's resolution (MariaDB's binlog stamps whole
     seconds): recovery then loses up to that much more, which the RPO counts, but never
     replays past the target. The landing is judged against the rounded time.
+
+    A fault-position target is the primary's log position read just before the incident
+    (``fault_position``: the position and the wall time it was read), judged against that time.
     """
+    if target.fault_position:
+        if fault_position is None:
+            raise InfrastructureError("the primary's log position before the fault was not read")
+        position, read_wall = fault_position
+        return RecoveryTarget(position=position), read_wall
     if target.before_fault:
         wall = incident_wall + target.offset_s
     elif target.time is not None:
@@ -116,9 +128,16 @@ def pitr(ctx: RecoveryContext, step: PitrStep) -> Recovered | None:
     if ctx.agent is None:
         ctx.record("pitr", "failed", time.monotonic(), time.time(), "no backup store")
         return None
-    target, target_wall = recovery_target(
-        step.target, incident_wall=ctx.incident_wall, resolution_s=ctx.engine.time_resolution_s
-    )
+    try:
+        target, target_wall = recovery_target(
+            step.target,
+            incident_wall=ctx.incident_wall,
+            resolution_s=ctx.engine.time_resolution_s,
+            fault_position=ctx.fault_position,
+        )
+    except HarnessError as exc:
+        ctx.record("pitr", "failed", time.monotonic(), time.time(), first_line(exc))
+        return None
     for record in _candidates(ctx, step.backup, method="physical", fallback=True):
         if not _verified(ctx, record):
             continue

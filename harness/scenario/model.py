@@ -275,6 +275,9 @@ class PitrTarget(Model):
 
     before_fault: bool | None = None
     offset_s: float = 0.0
+    # The primary's log position read just before the incident was injected (a WAL LSN, a
+    # binlog file:offset): the "stop right before the damaging statement" of a DBA.
+    fault_position: bool | None = None
     time: str | None = None
     lsn: Annotated[str, Field(pattern=r"^[0-9A-Fa-f]+/[0-9A-Fa-f]+$")] | None = None
     name: str | None = None

@@ -207,9 +207,10 @@ def _faults(
 
 
 def _target(loc: Loc, target: PitrTarget) -> Iterator[tuple[Loc, str]]:
-    given = [k for k in ("before_fault", "time", "lsn", "name") if getattr(target, k)]
+    keys = ("before_fault", "fault_position", "time", "lsn", "name")
+    given = [k for k in keys if getattr(target, k)]
     if len(given) != 1:
-        yield (*loc, "target"), "give exactly one of before_fault, time, lsn, name"
+        yield (*loc, "target"), f"give exactly one of {', '.join(keys)}"
 
 
 def _steps(
@@ -248,6 +249,11 @@ def _steps(
             elif isinstance(step, ReplayDelayedStep):
                 if replicas[step.replica].apply_delay_s <= 0:
                     yield (*here, "replica"), f"replica {step.replica!r} has no apply_delay_s"
+                if step.target.fault_position:
+                    yield (
+                        (*here, "target", "fault_position"),
+                        "replay_delayed stops at a time (a replica's log positions are its own)",
+                    )
                 yield from _target(here, step.target)
 
 

@@ -144,3 +144,17 @@ def test_delayed_replica_replays_its_relay_log_with_the_primary_gone(tmp_path: P
     assert j["measured"]["seed_rows_lost"] == 0 and j["measured"]["data_verified"] is True
     # Everything acknowledged from the (rounded) target on is lost, nothing before it.
     assert j["measured"]["lost_writes"] > 0
+
+
+def test_pitr_to_the_binlog_position_before_the_fault_is_exact(tmp_path: Path) -> None:
+    result = run(DEPTH / "pitr-position.yaml", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    pitr = j["measured"]["pitr"]
+    assert pitr["overshoot_writes"] == 0 and pitr["undershoot_writes"] == 0, pitr
+    # No whole-second rounding with --stop-position: the landing is within the 0.5 s tolerance.
+    assert pitr["within_tolerance"] is True and abs(pitr["error_s"]) < 0.5, pitr
+    detail = step(j, "pitr", "ok")["detail"]
+    assert "to position mysql-bin." in detail, detail
+    assert any("recovery stopping at binlog position" in line for line in pitr["server_log"])
+    assert j["measured"]["data_verified"] is True and j["measured"]["seed_rows_lost"] == 0

@@ -52,3 +52,24 @@ def test_postgres_only_targets_are_rejected_for_mariadb(tmp_path: Path) -> None:
         load_scenario(path)
     [problem] = caught.value.problems
     assert "'mariadb' cannot drill lsn_target" in problem.message
+
+
+def test_a_delayed_replica_cannot_stop_at_a_fault_position(tmp_path: Path) -> None:
+    # A replica's log positions are its own: replay_delayed stops at a time.
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        """\
+name: delayed-position
+summary: a delayed replica told to stop at the primary's position
+engines: [postgres, mariadb]
+topology: {replicas: [{name: late, apply_delay_s: 60}]}
+timeline: [{fault: bad_migration, at_s: 2, sql: [DROP TABLE seed_02]}]
+recovery: {steps: [{step: replay_delayed, replica: late, target: {fault_position: true}}]}
+objectives: {rto_s: 1, rpo_s: 1}
+"""
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    [problem] = caught.value.problems
+    assert problem.line == 6 and problem.path.endswith("target.fault_position"), problem
+    assert "replay_delayed stops at a time" in problem.message
