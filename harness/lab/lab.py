@@ -324,11 +324,17 @@ def remove_resources(client: docker.DockerClient, *, run_id: str | None) -> int:
         remaining = 0
         for kind in ("containers", "networks", "volumes"):
             collection = getattr(client, kind)
-            listing = (
-                collection.list(all=True, filters=filters)
-                if kind == "containers"
-                else collection.list(filters=filters)
-            )
+            try:
+                # sparse: no inspect per container, which fails when one vanishes between
+                # the listing and its inspect (a create cut short by Ctrl-C is undone so).
+                listing = (
+                    collection.list(all=True, filters=filters, sparse=True)
+                    if kind == "containers"
+                    else collection.list(filters=filters)
+                )
+            except docker.errors.NotFound as exc:
+                remaining, last = remaining + 1, exc
+                continue
             for resource in listing:
                 try:
                     if kind == "containers":

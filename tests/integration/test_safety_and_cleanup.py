@@ -79,6 +79,9 @@ def test_ctrl_c_mid_drill_leaves_nothing_behind(
     client: docker.DockerClient, tmp_path: Path
 ) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    owned = {"label": f"{OWNER_LABEL}={OWNER}"}
+    # Only the drill started here counts (not a concurrent run's containers, nor leftovers).
+    before = {c.name for c in client.containers.list(all=True, filters=owned)}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -95,11 +98,10 @@ def test_ctrl_c_mid_drill_leaves_nothing_behind(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    owned = {"label": f"{OWNER_LABEL}={OWNER}"}
     deadline = time.monotonic() + 60
     seen: list[str] = []
     while time.monotonic() < deadline and proc.poll() is None:
-        seen = [c.name for c in client.containers.list(filters=owned)]
+        seen = [c.name for c in client.containers.list(filters=owned) if c.name not in before]
         if any(name.endswith("-backup-agent") for name in seen):
             break
         time.sleep(0.2)
