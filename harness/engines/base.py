@@ -207,12 +207,10 @@ class Engine(Protocol):
         """Shell (in a delayed standby) that makes it replay up to target itself, where the
         engine does it by a tool; "" where retarget_replica and a restart do it."""
 
-    def retarget_replica(
-        self, conn: Any, target: RecoveryTarget, *, listing: str, timeout_s: float
-    ) -> bool:
-        """Make a delayed standby stop at target (``listing``: what delayed_replay_script
-        printed). True when a restart is needed for it to replay and promote; False when it
-        has already stopped there and been promoted."""
+    def retarget_replica(self, conn: Any, target: RecoveryTarget) -> bool:
+        """Make a delayed standby stop at target (after delayed_replay_script ran, if any).
+        True when a restart is needed for it to replay and promote; False when it has
+        already stopped there and been promoted."""
 
     def position(self, conn: Any) -> str:
         """The primary's current log position: a recovery target (RecoveryTarget.position)."""

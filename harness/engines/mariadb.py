@@ -628,9 +628,7 @@ class MariaDBEngine:
         )
         return f"{env}\n{_script('mariadb-replay-relay-log.sh')}"
 
-    def retarget_replica(
-        self, conn: Connection, target: RecoveryTarget, *, listing: str, timeout_s: float
-    ) -> bool:
+    def retarget_replica(self, conn: Connection, target: RecoveryTarget) -> bool:
         """The relay log is applied (delayed_replay_script): forget the primary, accept writes."""
         with conn.cursor() as cur:
             cur.execute("STOP SLAVE")

@@ -318,14 +318,7 @@ class PostgresEngine:
         """Nothing: the standby finds its own stopping point in the WAL it replays."""
         return ""
 
-    def retarget_replica(
-        self,
-        conn: psycopg.Connection[Any],
-        target: RecoveryTarget,
-        *,
-        listing: str,
-        timeout_s: float,
-    ) -> bool:
+    def retarget_replica(self, conn: psycopg.Connection[Any], target: RecoveryTarget) -> bool:
         """Turn a (delayed) standby into one that stops at ``target`` and promotes on restart."""
         conn.execute("ALTER SYSTEM SET recovery_min_apply_delay = 0")
         for key, value in self.recovery_settings(target).items():

@@ -47,6 +47,11 @@ class ExecResult:
     def ok(self) -> bool:
         return self.exit_code == 0
 
+    def lines(self, width: int = 240) -> list[str]:
+        """Every non-empty line of stdout then stderr, each cut to its last ``width`` chars."""
+        text = f"{self.stdout}\n{self.stderr}"
+        return [line.strip()[-width:] for line in text.splitlines() if line.strip()]
+
     def tail(self, limit: int = 400) -> str:
         """The last part of stderr (or stdout), for messages."""
         text = (self.stderr or self.stdout).strip()

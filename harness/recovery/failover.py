@@ -50,24 +50,19 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
     try:
         if node is None:
             raise InfrastructureError(f"replica {step.replica} no longer exists")
-        listing = ""
         script = ctx.engine.delayed_replay_script(target)
         if script:
             replayed = ctx.lab.exec(
                 node.container_id, ["bash", "-c", script], timeout_s=step.timeout_s
             )
-            output = f"{replayed.stdout}\n{replayed.stderr}"
-            replay_lines = [ln.strip()[-240:] for ln in output.splitlines() if ln.strip()]
+            replay_lines = replayed.lines()
             if not replayed.ok:
                 raise InfrastructureError(
                     f"replaying {step.replica}'s relay log failed: {replayed.tail(300)}"
                 )
-            listing = replayed.stdout
         conn = connect(node)
         try:
-            restart = ctx.engine.retarget_replica(
-                conn, target, listing=listing, timeout_s=step.timeout_s
-            )
+            restart = ctx.engine.retarget_replica(conn, target)
         finally:
             conn.close()
         if restart:

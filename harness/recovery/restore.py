@@ -246,8 +246,7 @@ def _physical(
                 env=ctx.engine.tool_env(),
                 timeout_s=timeout_s,
             )
-            output = f"{replayed.stdout}\n{replayed.stderr}"
-            replay_lines = [ln.strip()[-240:] for ln in output.splitlines() if ln.strip()]
+            replay_lines = replayed.lines()
             if not replayed.ok:
                 raise _StepFailed(
                     f"log replay exited {replayed.exit_code}: {replayed.tail(300)}", replay_lines
