@@ -16,8 +16,8 @@ from harness.errors import HarnessError
 from harness.lab.docker_client import docker_client
 from harness.lab.images import resolve_image
 from harness.lab.lab import OWNER, OWNER_LABEL, RUN_LABEL, Lab
-from harness.lab.node import Node, provision
 from harness.runner import new_run_id
+from harness.server.node import Node, provision
 
 
 @dataclass

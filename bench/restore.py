@@ -24,9 +24,9 @@ from harness.backups.agent import BackupAgent
 from harness.dataset import table_names
 from harness.engines.base import DumpJob
 from harness.errors import InfrastructureError
-from harness.health import probe
-from harness.lab.node import Node
 from harness.polling import poll_until
+from harness.server.health import probe
+from harness.server.node import Node
 
 log = logging.getLogger(__name__)
 

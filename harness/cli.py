@@ -30,8 +30,8 @@ from harness.errors import (
     SafetyError,
     ScenarioError,
 )
+from harness.measurement.verdict import Verdict
 from harness.report.history.store import DEFAULT_HISTORY as DEFAULT_HISTORY_PATH
-from harness.verdict import Verdict
 
 if TYPE_CHECKING:
     from harness.plan import PlannedDrill

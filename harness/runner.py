@@ -34,12 +34,10 @@ from harness.engines.base import Engine
 from harness.errors import HarnessError, InfrastructureError
 from harness.faults import FaultContext, FaultOutcome, NodeFault, SilentEmptyBackup, node_fault
 from harness.faults.base import Effect
-from harness.health import healthy_within
 from harness.lab.docker_client import docker_client
 from harness.lab.images import ResolvedImage, resolve_image
 from harness.lab.lab import Lab
-from harness.lab.node import Node
-from harness.measure import (
+from harness.measurement.measure import (
     Landing,
     RpoResult,
     RtoResult,
@@ -48,7 +46,9 @@ from harness.measure import (
     measure_rto,
     to_ranges,
 )
-from harness.monitor import LagMonitor
+from harness.measurement.monitor import LagMonitor
+from harness.measurement.verdict import Outcome, Verdict, decide, objectives_met
+from harness.measurement.workload import Reader, Writer
 from harness.polling import poll_until
 from harness.progress import NullProgress, Progress
 from harness.recovery.context import Recovered, RecoveryContext
@@ -64,9 +64,9 @@ from harness.scenario.model import (
     Scenario,
     ServerFault,
 )
-from harness.topology import Topology, add_replica, build
-from harness.verdict import Outcome, Verdict, decide, objectives_met
-from harness.workload import Reader, Writer
+from harness.server.health import healthy_within
+from harness.server.node import Node
+from harness.server.topology import Topology, add_replica, build
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from harness.backups.catalog import BackupRecord
 from harness.engines.base import Engine
 from harness.errors import InfrastructureError, InputError
 from harness.lab.lab import ExecResult
-from harness.lab.node import helper
 from harness.scenario.model import Backup
+from harness.server.node import helper
 
 MANIFEST = "backup_manifest"
 

@@ -12,15 +12,7 @@ from harness.clock import iso_utc
 from harness.engines.base import Engine
 from harness.lab.lab import Lab
 from harness.scenario import model
-
-
-@dataclass(frozen=True)
-class Target:
-    """A server a fault acts on: its name in the scenario and its container in this run."""
-
-    name: str
-    container_id: str
-    data_volume: str | None = None
+from harness.server.node import Target
 
 
 @dataclass(frozen=True)

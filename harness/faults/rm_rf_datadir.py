@@ -5,9 +5,10 @@ from __future__ import annotations
 import shlex
 
 from harness.engines.base import Engine
-from harness.faults.base import Effect, FaultContext, Target
+from harness.faults.base import Effect, FaultContext
 from harness.lab.lab import Lab
 from harness.scenario import model
+from harness.server.node import Target
 
 
 class RmRfDatadir:

@@ -13,10 +13,10 @@ from harness.backups.catalog import BackupRecord, Catalog
 from harness.clock import iso_utc
 from harness.engines.base import Engine, RecoveryTarget
 from harness.errors import ServerExited
-from harness.health import probe
 from harness.lab.lab import Lab
-from harness.lab.node import Node, wait_running_or_exited
 from harness.polling import poll_until
+from harness.server.health import probe
+from harness.server.node import Node, wait_running_or_exited
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from harness.backups.catalog import BackupRecord, Verification
 from harness.backups.verify import verify_stored
 from harness.engines.base import RecoveryTarget
 from harness.errors import HarnessError, InfrastructureError
-from harness.lab.node import Node, provision, run_helper
 from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
 from harness.scenario.model import PitrStep, PitrTarget, RestoreBackupStep
+from harness.server.node import Node, provision, run_helper
 
 
 class _StepFailed(Exception):

@@ -16,8 +16,8 @@ from harness.engines.base import Endpoint, Engine
 from harness.lab.docker_client import docker_client
 from harness.lab.images import resolve_image
 from harness.lab.lab import RUN_LABEL, Lab, remove_resources
-from harness.lab.node import Node, provision
 from harness.runner import new_run_id
+from harness.server.node import Node, provision
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"

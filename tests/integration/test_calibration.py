@@ -25,11 +25,11 @@ import pytest
 
 from harness.engines.base import WRITES_TABLE
 from harness.lab.lab import RUN_LABEL
-from harness.measure import WriteRecord, WriteStatus, measure_rpo
+from harness.measurement.measure import WriteRecord, WriteStatus, measure_rpo
+from harness.measurement.verdict import Verdict
 from harness.runner import Drill, DrillResult
 from harness.scenario import load_scenario
 from harness.scenario.model import DeleteWrites, Pause, Scenario
-from harness.verdict import Verdict
 
 from .conftest import SCENARIOS
 

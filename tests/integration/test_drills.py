@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.measurement.verdict import Verdict
 from harness.runner import Drill, DrillResult
 from harness.scenario import load_scenario
-from harness.verdict import Verdict
 
 from .conftest import SCENARIOS
 

@@ -23,9 +23,9 @@ from harness.faults.base import FaultContext
 from harness.faults.rm_rf_datadir import RmRfDatadir
 from harness.lab.images import resolve_image
 from harness.lab.lab import Lab
-from harness.lab.node import Node, provision
 from harness.scenario import model
 from harness.scenario.model import Dataset
+from harness.server.node import Node, provision
 
 PROBE_FAILURES = (pymysql.err.Error, ProbeFailed)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from harness.measurement.verdict import Verdict
 from harness.runner import Drill, DrillResult
 from harness.scenario import load_scenario
-from harness.verdict import Verdict
 
 from .conftest import SCENARIOS
 

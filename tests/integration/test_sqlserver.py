@@ -26,8 +26,8 @@ from harness.engines.sqlserver import SqlServerEngine, run_batch
 from harness.errors import EngineUnavailable
 from harness.lab.images import image_present
 from harness.lab.lab import Lab
-from harness.lab.node import Node, provision
 from harness.scenario.model import Dataset
+from harness.server.node import Node, provision
 
 from .conftest import REPO, SCENARIOS
 

@@ -1,4 +1,4 @@
-"""RPO/RTO arithmetic of harness.measure, checked against logs whose losses are known by design.
+"""RPO/RTO arithmetic (measurement.measure), checked against logs whose losses are known.
 
 Each generated case builds the surviving sequence numbers by a known mechanism (a restore from
 a backup taken at seq B, or K acknowledged writes deleted from the middle), so the expected
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.measure import (
+from harness.measurement.measure import (
     RpoResult,
     WriteRecord,
     WriteStatus,

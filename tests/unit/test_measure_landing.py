@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.measure import WriteRecord, WriteStatus, measure_landing
+from harness.measurement.measure import WriteRecord, WriteStatus, measure_landing
 
 T0 = 1_700_000_000.0  # wall clock of the first write
 STEP = 0.02  # one write every 20 ms

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from harness.measure import RpoResult, RtoResult
+from harness.measurement.measure import RpoResult, RtoResult
+from harness.measurement.verdict import Outcome, Verdict, decide
 from harness.scenario.model import Expect, Objectives
-from harness.verdict import Outcome, Verdict, decide
 
 OBJECTIVES = Objectives(rto_s=30, rpo_s=10, max_lost_writes=100)
 

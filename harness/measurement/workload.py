@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from harness.engines.base import Endpoint, Engine
-from harness.measure import WriteRecord, WriteStatus
+from harness.measurement.measure import WriteRecord, WriteStatus
 
 log = logging.getLogger(__name__)
 

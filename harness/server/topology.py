@@ -17,9 +17,9 @@ from harness.backups.agent import BackupAgent
 from harness.engines.base import Engine
 from harness.errors import InfrastructureError, ServerExited
 from harness.lab.lab import Lab
-from harness.lab.node import Node, provision, run_helper, wait_running_or_exited
 from harness.polling import poll_until
 from harness.scenario.model import Replica, Scenario
+from harness.server.node import Node, provision, run_helper, wait_running_or_exited
 
 
 @dataclass

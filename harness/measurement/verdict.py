@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from harness.measure import Landing, RpoResult, RtoResult
+from harness.measurement.measure import Landing, RpoResult, RtoResult
 from harness.scenario.model import Expect, Objectives
 
 

@@ -13,7 +13,7 @@ import time
 from harness.engines.base import Engine
 from harness.errors import HarnessError
 from harness.lab.lab import Lab
-from harness.lab.node import Node
+from harness.server.node import Node
 
 
 def probe(lab: Lab, engine: Engine, node: Node, *, connect_timeout_s: float = 2.0) -> None:

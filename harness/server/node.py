@@ -11,8 +11,16 @@ from testcontainers.core.container import DockerContainer
 
 from harness.engines.base import Endpoint, Engine
 from harness.errors import ServerExited
-from harness.faults.base import Target
 from harness.lab.lab import ExecResult, Lab
+
+
+@dataclass(frozen=True)
+class Target:
+    """A server a fault acts on: its name in the scenario and its container in this run."""
+
+    name: str
+    container_id: str
+    data_volume: str | None = None
 
 
 @dataclass
