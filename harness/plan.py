@@ -27,7 +27,13 @@ from pydantic import Field, ValidationError
 
 from harness.engines import engine_names
 from harness.errors import Problem, ScenarioError
-from harness.scenario.loader import _Located, format_loc, load_scenario, read_yaml
+from harness.scenario.loader import (
+    _Located,
+    format_loc,
+    load_scenario,
+    read_yaml,
+    scenario_from,
+)
 from harness.scenario.model import Model, Name, Objectives, PositiveSeconds, Scenario, Seconds
 
 PLAN_KEY = "drills"
@@ -88,6 +94,11 @@ def is_plan_file(path: Path) -> bool:
         data, _ = read_yaml(path)
     except ScenarioError:
         return False  # the scenario loader reports the problem
+    return is_plan(data)
+
+
+def is_plan(data: Any) -> bool:
+    """True for the data of a drill plan (a top-level ``drills:`` key)."""
     return isinstance(data, dict) and PLAN_KEY in data
 
 
@@ -117,6 +128,11 @@ def load_plan(path: str | Path) -> DrillPlan:
     """Load a plan and every scenario it names; raise ScenarioError listing every problem."""
     path = Path(path)
     data, located = read_yaml(path)
+    return plan_from(path, data, located)
+
+
+def plan_from(path: Path, data: Any, located: _Located) -> DrillPlan:
+    """Validate data already read by read_yaml as a plan, loading the scenarios it names."""
     plan = _validate(data, located) if not located.problems else None
     problems = located.problems
 
@@ -133,7 +149,7 @@ def load_plan(path: str | Path) -> DrillPlan:
         seen: dict[tuple[str, str], int] = {}
         for i, entry in enumerate(plan.drills):
             source = Path(os.path.normpath(path.parent / entry.scenario))
-            if not source.is_file():
+            if not _is_file(source):
                 problem(
                     ("drills", i, "scenario"),
                     f"no such scenario file {str(source)!r} "
@@ -200,6 +216,14 @@ def load_plan(path: str | Path) -> DrillPlan:
     return DrillPlan(path, plan.plan, plan.summary, tuple(drills))
 
 
+def _is_file(path: Path) -> bool:
+    """A regular file; False (not an OSError) for a path too long or otherwise unusable."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class Inputs:
     """What the files on a command line ask for: scenarios (each on its own engines) and plans."""
@@ -215,10 +239,11 @@ def load_inputs(paths: list[Path]) -> Inputs:
     problems: list[Problem] = []
     for path in paths:
         try:
-            if is_plan_file(path):
-                plans.append(load_plan(path))
+            data, located = read_yaml(path)
+            if is_plan(data):
+                plans.append(plan_from(path, data, located))
             else:
-                scenarios.append((path, load_scenario(path)))
+                scenarios.append((path, scenario_from(data, located)))
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -7,6 +7,8 @@ back onto it. Duplicate keys (which PyYAML would silently overwrite) are problem
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -128,24 +130,120 @@ def _message(error: Any, loc: Loc) -> str:
     return str(error["msg"])
 
 
+MAX_FILE_BYTES = 1 << 20  # 1 MiB; the largest shipped scenario is under 10 KB
+MAX_DEPTH = 64  # nesting of mappings and lists; real scenarios stay under 8
+MAX_COMPOSED_NODES = 100_000  # nodes written in the file, before any alias is expanded
+
+
+class _Limit(yaml.YAMLError):
+    """A document past one of the loader's limits, stopped while it is being composed."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader whose composer stops at MAX_DEPTH levels and MAX_COMPOSED_NODES nodes,
+    before Python's recursion limit or the memory of a huge document is reached."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        self._nodes += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Limit(self._line(), f"nested deeper than {MAX_DEPTH} levels")
+            if self._nodes > MAX_COMPOSED_NODES:
+                raise _Limit(self._line(), f"more than {MAX_COMPOSED_NODES} nodes")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _line(self) -> int:
+        return int(self.peek_event().start_mark.line) + 1
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, max(0, offset)) + 1
+
+
+def _read_text(path: Path) -> str:
+    """The file's text: a regular file of at most MAX_FILE_BYTES, in UTF-8."""
+    file = str(path)
+
+    def fail(line: int, message: str) -> ScenarioError:
+        return ScenarioError([Problem(file, line, "", message)])
+
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is rejected below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise fail(1, f"cannot read file: {exc.strerror or exc}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise fail(1, f"cannot read file: {kind} (only regular files are read)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise fail(
+                1, f"file too large ({info.st_size} bytes; the limit is {MAX_FILE_BYTES} bytes)"
+            )
+        data = os.read(fd, MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise fail(1, f"cannot read file: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise fail(1, f"file too large (over {MAX_FILE_BYTES} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(
+            _line_at(data, exc.start), f"not UTF-8: byte 0x{data[exc.start]:02x} ({exc.reason})"
+        ) from exc
+
+
+def _yaml_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:
+    """A YAML error at the line where its construct opened (an unclosed quote or bracket),
+    naming where the parser stopped."""
+    if isinstance(exc, _Limit):
+        return Problem(file, exc.line, "", f"document too large: {exc.message}")
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character such as NUL or BEL
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return Problem(file, line, "", f"invalid YAML: unacceptable character #x{char:04x}")
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return Problem(file, 1, "", f"invalid YAML: {exc}")
+    problem, context = exc.problem_mark, exc.context_mark
+    what = exc.problem or str(exc)
+    if context is not None and exc.context:
+        stopped = f" at line {problem.line + 1}" if problem is not None else ""
+        return Problem(
+            file, context.line + 1, "", f"invalid YAML: {exc.context} opened here: {what}{stopped}"
+        )
+    line = problem.line + 1 if problem is not None else 1
+    return Problem(file, line, "", f"invalid YAML: {what}")
+
+
 def read_yaml(path: Path) -> tuple[Any, _Located]:
     """Parse ``path`` into plain data plus its line map; raise ScenarioError on YAML errors."""
     file = str(path)
     located = _Located(file)
+    text = _read_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(file, 0, "", f"cannot read file: {exc}")]) from exc
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise ScenarioError(
-            [Problem(file, line, "", f"invalid YAML: {exc.problem or exc}")]
-        ) from exc
+        loader = _BoundedLoader(text)  # the reader rejects control characters here
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(file, 1, "", f"invalid YAML: {exc}")]) from exc
+        raise ScenarioError([_yaml_problem(file, text, exc)]) from exc
     if root is None:
         raise ScenarioError([Problem(file, 1, "", "file is empty")])
     try:
@@ -174,10 +272,14 @@ def validate(model: type[M], data: Any, located: _Located) -> M | None:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate one scenario file; raise ScenarioError listing every problem."""
+    data, located = read_yaml(Path(path))
+    return scenario_from(data, located)
+
+
+def scenario_from(data: Any, located: _Located) -> Scenario:
+    """Validate data already read by read_yaml as a scenario (one parse per file)."""
     from harness.scenario.references import check_references
 
-    path = Path(path)
-    data, located = read_yaml(path)
     # Validate even after YAML-level problems (a duplicate key), so every problem is reported.
     scenario = validate(Scenario, data, located) if isinstance(data, dict) else None
     if scenario is not None:
