@@ -34,7 +34,16 @@ from harness.scenario.loader import (
     read_yaml,
     scenario_from,
 )
-from harness.scenario.model import Model, Name, Objectives, PositiveSeconds, Scenario, Seconds
+from harness.scenario.model import (
+    Model,
+    Name,
+    Objectives,
+    ObjectiveSeconds,
+    PositiveObjectiveSeconds,
+    Scenario,
+    UniqueNames,
+    WriteCount,
+)
 
 PLAN_KEY = "drills"
 
@@ -42,16 +51,16 @@ PLAN_KEY = "drills"
 class ObjectivesOverride(Model):
     """Objectives a plan sets for one scenario; keys left out keep the scenario's value."""
 
-    rto_s: PositiveSeconds | None = None
-    rpo_s: Seconds | None = None
-    max_lost_writes: Annotated[int, Field(ge=0)] | None = None
+    rto_s: PositiveObjectiveSeconds | None = None
+    rpo_s: ObjectiveSeconds | None = None
+    max_lost_writes: WriteCount | None = None
 
 
 class PlanEntry(Model):
     """One scenario file of a plan, on some engines, against some objectives."""
 
     scenario: Annotated[str, Field(min_length=1)]
-    engines: Annotated[list[Name], Field(min_length=1)] | None = None
+    engines: Annotated[UniqueNames, Field(min_length=1)] | None = None
     objectives: ObjectivesOverride | None = None
 
 
@@ -60,7 +69,7 @@ class Plan(Model):
 
     plan: Name
     summary: Annotated[str, Field(min_length=1, max_length=200)]
-    engines: Annotated[list[Name], Field(min_length=1)] | None = None
+    engines: Annotated[UniqueNames, Field(min_length=1)] | None = None
     drills: Annotated[list[PlanEntry], Field(min_length=1)]
 
 

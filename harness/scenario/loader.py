@@ -127,6 +127,8 @@ def _message(error: Any, loc: Loc) -> str:
         return f"unknown key {key!r}{hint}"
     if error["type"] == "missing":
         return "required key is missing"
+    if error["type"] == "value_error":  # a validator's own message, without pydantic's prefix
+        return str(error["ctx"]["error"])
     return str(error["msg"])
 
 

@@ -7,13 +7,57 @@ are reported together with their line numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# Upper bounds of every number a scenario may give (docs: README "Scenario limits"). Numbers are
+# strict (a YAML ``true`` is not 1) and finite (no .nan, no .inf).
+MAX_DRILL_S = 3600.0  # a moment or duration inside one drill: drills last minutes
+MAX_OBJECTIVE_S = 7 * 86400.0  # an RTO or RPO objective: a week covers weekly backups
+MAX_ROWS = 50_000_000  # rows per seeded table (a 10 GB drill is about 25 M rows)
+MAX_COUNT = 10_000_000  # counts of writes (deleted, allowed to be lost)
+MAX_SEED = 2**63 - 1
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
-Seconds = Annotated[float, Field(ge=0)]
-PositiveSeconds = Annotated[float, Field(gt=0)]
+
+
+def _float(**bounds: float) -> object:
+    return Field(strict=True, allow_inf_nan=False, **bounds)  # type: ignore[call-overload]
+
+
+def _int(**bounds: int) -> object:
+    return Field(strict=True, **bounds)  # type: ignore[call-overload]
+
+
+Seconds = Annotated[float, _float(ge=0, le=MAX_DRILL_S)]
+PositiveSeconds = Annotated[float, _float(gt=0, le=MAX_DRILL_S)]
+ObjectiveSeconds = Annotated[float, _float(ge=0, le=MAX_OBJECTIVE_S)]
+PositiveObjectiveSeconds = Annotated[float, _float(gt=0, le=MAX_OBJECTIVE_S)]
+WriteCount = Annotated[int, _int(ge=0, le=MAX_COUNT)]
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{name!r} is listed twice")
+        seen.add(name)
+    return names
+
+
+UniqueNames = Annotated[list[Name], AfterValidator(_unique)]
+
+
+def _iso_time(text: str) -> str:
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 time (e.g. 2026-12-01T10:00:00+00:00)"
+        ) from None
+    return text
 
 
 class Model(BaseModel):
@@ -25,15 +69,15 @@ class Model(BaseModel):
 class Dataset(Model):
     """Seeded tables: how many, how many rows each, and the random seed."""
 
-    tables: Annotated[int, Field(ge=1, le=50)] = 3
-    rows_per_table: Annotated[int, Field(ge=1, le=50_000_000)] = 10_000
-    seed: int = 0
+    tables: Annotated[int, _int(ge=1, le=50)] = 3
+    rows_per_table: Annotated[int, _int(ge=1, le=MAX_ROWS)] = 10_000
+    seed: Annotated[int, _int(ge=0, le=MAX_SEED)] = 0
 
 
 class Workload(Model):
     """The writer that keeps writing during the drill."""
 
-    rate_per_s: Annotated[float, Field(gt=0, le=5000)] = 50.0
+    rate_per_s: Annotated[float, _float(gt=0, le=5000)] = 50.0
     after_recovery_s: Seconds = 1.0
 
 
@@ -45,7 +89,7 @@ class Store(Model):
 
     name: Name
     kind: Literal["volume", "tmpfs"] = "volume"
-    size_mb: Annotated[int, Field(ge=1, le=65536)] | None = None
+    size_mb: Annotated[int, _int(ge=1, le=65536)] | None = None
     reachable_from_db: bool = Field(
         default=False, description="also mounted on the primary, like a NAS share (not offsite)"
     )
@@ -72,7 +116,7 @@ class Backup(Model):
     method: Literal["logical", "physical"] = "logical"
     at_s: Seconds
     store: Name
-    min_size_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.01
+    min_size_ratio: Annotated[float, _float(gt=0, lt=1)] = 0.01
 
 
 class RmRfDatadir(Model):
@@ -111,7 +155,7 @@ class DeleteWrites(Model):
     fault: Literal["delete_writes"]
     at_s: Seconds
     target: Name = "primary"
-    count: Annotated[int, Field(ge=1)]
+    count: Annotated[int, _int(ge=1, le=MAX_COUNT)]
     where: Literal["newest", "middle"] = "newest"
 
 
@@ -163,7 +207,7 @@ class CorruptBackup(Model):
     fault: Literal["corrupt_backup"]
     at_s: Seconds
     backup: Name
-    bytes: Annotated[int, Field(ge=1, le=1_000_000)] = 64
+    bytes: Annotated[int, _int(ge=1, le=1_000_000)] = 64
 
 
 class BackupStoreFull(Model):
@@ -202,8 +246,8 @@ class MigrationCutover(Model):
     fault: Literal["migration_cutover"]
     at_s: Seconds
     target: Name
-    lost_fraction: Annotated[float, Field(ge=0, le=1)] = 0.1
-    tables: list[Name] = Field(default_factory=lambda: ["seed_01"])
+    lost_fraction: Annotated[float, _float(ge=0, le=1)] = 0.1
+    tables: UniqueNames = Field(default_factory=lambda: ["seed_01"])
     gate: MigrationGate | None = None
 
 
@@ -221,7 +265,7 @@ class SilentEmptyBackup(Model):
 
     fault: Literal["silent_empty_backup"]
     backup: Name | None = None
-    backups: list[Name] = Field(default_factory=list, description="several runs of the broken job")
+    backups: UniqueNames = Field(default_factory=list, description="several runs of the broken job")
     cause: Literal["stale_credentials", "missing_database"] = "stale_credentials"
 
     @property
@@ -274,11 +318,11 @@ class PitrTarget(Model):
     """Where point-in-time recovery should stop: exactly one of the keys."""
 
     before_fault: bool | None = None
-    offset_s: float = 0.0
+    offset_s: Annotated[float, _float(ge=-MAX_DRILL_S, le=MAX_DRILL_S)] = 0.0
     # The primary's log position read just before the incident was injected (a WAL LSN, a
     # binlog file:offset): the "stop right before the damaging statement" of a DBA.
     fault_position: bool | None = None
-    time: str | None = None
+    time: Annotated[str, AfterValidator(_iso_time)] | None = None
     lsn: Annotated[str, Field(pattern=r"^[0-9A-Fa-f]+/[0-9A-Fa-f]+$")] | None = None
     name: str | None = None
 
@@ -344,8 +388,8 @@ RecoveryStep = Annotated[
 class Recovery(Model):
     """How the outage is detected and the ordered recovery procedure."""
 
-    probe_interval_s: Annotated[float, Field(gt=0, le=10)] = 0.1
-    probe_timeout_s: Annotated[float, Field(gt=0, le=30)] = 0.5
+    probe_interval_s: Annotated[float, _float(gt=0, le=10)] = 0.1
+    probe_timeout_s: Annotated[float, _float(gt=0, le=30)] = 0.5
     detect_timeout_s: PositiveSeconds = 30.0
     steps: list[RecoveryStep] = Field(default_factory=list)
 
@@ -353,9 +397,9 @@ class Recovery(Model):
 class Objectives(Model):
     """Recovery objectives the drill is measured against."""
 
-    rto_s: PositiveSeconds
-    rpo_s: Seconds
-    max_lost_writes: Annotated[int, Field(ge=0)] | None = None
+    rto_s: PositiveObjectiveSeconds
+    rpo_s: ObjectiveSeconds
+    max_lost_writes: WriteCount | None = None
 
 
 class Expect(Model):
@@ -365,7 +409,7 @@ class Expect(Model):
     recovered: bool = True
     data_verified: bool = True
     restored_from: Name | None = None
-    rejected_backups: list[Name] = Field(default_factory=list)
+    rejected_backups: UniqueNames = Field(default_factory=list)
     landed_on_target: bool = True
     alerted: bool | None = None
     gate_blocked: bool | None = None
@@ -404,7 +448,7 @@ class Scenario(Model):
     lesson: str = ""
     twin_of: Name | None = None
     time_compression: str = ""
-    engines: Annotated[list[Name], Field(min_length=1)]
+    engines: Annotated[UniqueNames, Field(min_length=1)]
     images: dict[Name, str] = Field(default_factory=dict)
     dataset: Dataset = Dataset()
     workload: Workload = Workload()
