@@ -224,6 +224,19 @@ def _yaml_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:
         return Problem(file, 1, "", f"invalid YAML: {exc}")
     problem, context = exc.problem_mark, exc.context_mark
     what = exc.problem or str(exc)
+    quoted = _long_quote(text, problem.line if problem is not None else None)
+    if quoted is not None:
+        # A quote left open is closed by the next quote in the file; the parser then fails
+        # lines later. The quoted value that spans lines is the likely culprit.
+        opened, ended = quoted
+        stopped = f" at line {problem.line + 1}" if problem is not None else ""
+        return Problem(
+            file,
+            opened,
+            "",
+            f"invalid YAML: a quoted value opened here runs on to line {ended} "
+            f"(an unclosed quote?): {what}{stopped}",
+        )
     if context is not None and exc.context:
         stopped = f" at line {problem.line + 1}" if problem is not None else ""
         return Problem(
@@ -231,6 +244,24 @@ def _yaml_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:
         )
     line = problem.line + 1 if problem is not None else 1
     return Problem(file, line, "", f"invalid YAML: {what}")
+
+
+def _long_quote(text: str, before_line: int | None) -> tuple[int, int] | None:
+    """(first, last line) of the first quoted scalar spanning several lines that starts before
+    ``before_line`` (0-based), as far as the scanner gets; None if there is none."""
+    scanner = yaml.SafeLoader(text)
+    try:
+        while (token := scanner.get_token()) is not None:
+            start, end = token.start_mark.line, token.end_mark.line
+            if before_line is not None and start > before_line:
+                return None
+            if isinstance(token, yaml.ScalarToken) and token.style in ('"', "'") and end > start:
+                return start + 1, end + 1
+    except yaml.YAMLError:
+        return None
+    finally:
+        scanner.dispose()
+    return None
 
 
 def read_yaml(path: Path) -> tuple[Any, _Located]:
