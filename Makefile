@@ -65,19 +65,29 @@ browser:
 drill: setup
 	$(VENV)/bin/recovery-drill run $(SCENARIO)
 
-# pytest exits 5 when it collected no tests: an honest empty selection is a
-# success, every other non-zero exit (failures, errors, crashes) fails make.
+# pytest exits 5 when it collected no tests. With a selection asked for
+# (PYTEST_ARGS="-k ..."), an empty result is an honest answer and a success;
+# without one, an empty run means a broken collection and fails make, as does
+# every other non-zero exit (failures, errors, crashes).
+define run_pytest
+	rc=0; $(PY) -m pytest -q $(1) $(PYTEST_ARGS) || rc=$$?; \
+	if [ "$$rc" -eq 5 ]; then \
+		if [ -n "$(strip $(PYTEST_ARGS))" ]; then \
+			echo "make: the selection '$(PYTEST_ARGS)' matched no test (exit 5), treated as success"; rc=0; \
+		else \
+			echo "make: pytest collected no test at all (exit 5): the collection is broken" >&2; \
+		fi; \
+	fi; \
+	exit "$$rc"
+endef
+
 test: setup browser
 	$(VENV)/bin/ruff check harness tests bench
 	$(VENV)/bin/mypy harness bench
-	rc=0; $(PY) -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
-	if [ "$$rc" -eq 5 ]; then echo "make: pytest collected no tests (exit 5), treated as success"; rc=0; fi; \
-	exit "$$rc"
+	$(call run_pytest,)
 
 unit: venv
-	rc=0; $(PY) -m pytest -q tests/unit $(PYTEST_ARGS) || rc=$$?; \
-	if [ "$$rc" -eq 5 ]; then echo "make: pytest collected no tests (exit 5), treated as success"; rc=0; fi; \
-	exit "$$rc"
+	$(call run_pytest,tests/unit)
 
 bench: setup
 	@if [ ! -d bench ]; then echo "make: bench/ does not exist yet" >&2; exit 2; fi
