@@ -7,6 +7,7 @@
 #   make drill   setup, then run scenarios/quickstart.yaml
 #   make bench   setup, then the benchmarks (python -m bench)
 #   make cleanup remove containers/networks/volumes left by earlier runs
+#   make soak    setup, then 100 drills and 25 interrupted ones, counting leftovers (bench.soak)
 #   make pull    connected sites only: fetch the official images
 #
 # Every recipe runs with testcontainers pointed at 127.0.0.1 and Ryuk off
@@ -26,7 +27,7 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_CONNECTION_MODE := docker_host
 export TC_HOST := 127.0.0.1
 
-.PHONY: help venv engine images setup browser drill test unit bench cleanup pull
+.PHONY: help venv engine images setup browser drill test unit bench soak cleanup pull
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -92,6 +93,9 @@ unit: venv
 bench: setup
 	@if [ ! -d bench ]; then echo "make: bench/ does not exist yet" >&2; exit 2; fi
 	$(PY) -m bench
+
+soak: setup
+	$(PY) -m bench.soak
 
 cleanup: venv
 	$(VENV)/bin/recovery-drill cleanup
