@@ -6,6 +6,7 @@
 #   make unit    unit tests only (no Docker needed)
 #   make drill   setup, then run scenarios/quickstart.yaml
 #   make bench   setup, then the benchmarks (python -m bench)
+#   make mutate  mutation testing of measure and verdict (mutmut, minutes; not in make test)
 #   make cleanup remove containers/networks/volumes left by earlier runs
 #   make soak    setup, then 100 drills and 25 interrupted ones, counting leftovers (bench.soak)
 #   make pull    connected sites only: fetch the official images
@@ -27,7 +28,7 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_CONNECTION_MODE := docker_host
 export TC_HOST := 127.0.0.1
 
-.PHONY: help venv engine images setup browser drill test unit bench soak cleanup pull
+.PHONY: help venv engine images setup browser drill test unit bench mutate soak cleanup pull
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -93,6 +94,18 @@ unit: venv
 bench: setup
 	@if [ ! -d bench ]; then echo "make: bench/ does not exist yet" >&2; exit 2; fi
 	$(PY) -m bench
+
+# Mutation testing ([tool.mutmut] in pyproject.toml): every mutant of the measurement and
+# verdict code must be killed by tests/unit, or be listed as equivalent (with the reason) in
+# tests/mutation/equivalent.txt. The run's progress output is huge: it goes to MUTATE_LOG.
+MUTATE_LOG ?= reports/mutmut.log
+mutate: venv
+	rm -rf mutants
+	@mkdir -p $(dir $(MUTATE_LOG))
+	@echo "make: mutmut run (a few minutes), progress in $(MUTATE_LOG)"
+	$(VENV)/bin/mutmut run > $(MUTATE_LOG) 2>&1 || { tail -n 20 $(MUTATE_LOG) >&2; exit 1; }
+	$(VENV)/bin/mutmut results
+	$(VENV)/bin/mutmut results --all true | $(PY) tests/mutation/score.py tests/mutation/equivalent.txt
 
 soak: setup
 	$(PY) -m bench.soak
