@@ -13,7 +13,7 @@ import time
 
 from harness.backups.agent import STORES_ROOT, BackupAgent
 from harness.backups.catalog import BackupRecord
-from harness.engines.base import Engine
+from harness.engines.base import Engine, physical_of
 from harness.errors import InfrastructureError, InputError
 from harness.lab.lab import ExecResult
 from harness.scenario.model import Backup
@@ -36,8 +36,9 @@ def take_physical_backup(
 ) -> BackupRecord:
     """Take a base backup into a directory of the store and catalogue it."""
     path = BackupAgent.path(backup.store, backup.name)
-    command = engine.base_backup_command(source_host=source_host, path=path)
-    if engine.physical_backup_reads_datadir:
+    physical = physical_of(engine)
+    command = physical.backup_command(source_host=source_host, path=path)
+    if physical.reads_datadir:
         store_volume = agent.volumes.get(backup.store)
         if store_volume is None or source_volume is None:
             raise InputError(
@@ -93,5 +94,5 @@ def directory_facts(agent: BackupAgent, path: str) -> tuple[int, str]:
 
 def verify_files(agent: BackupAgent, engine: Engine, path: str) -> str:
     """Empty when every file matches the manifest; otherwise the verifier's complaint."""
-    result = agent.run(engine.verify_base_backup_command(path), timeout_s=900)
+    result = agent.run(physical_of(engine).verify_command(path), timeout_s=900)
     return "" if result.ok else (result.tail(300) or f"verifier exited {result.exit_code}")

@@ -22,7 +22,7 @@ from typing import Any
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import ExecWaitStrategy
 
-from harness.dataset import Fingerprint, rows, table_name
+from harness.dataset import DatasetSpec, Fingerprint, rows, table_name
 from harness.engines.base import (
     PROBE_TABLE,
     WRITES_TABLE,
@@ -31,8 +31,7 @@ from harness.engines.base import (
     Endpoint,
     ProbeFailed,
 )
-from harness.errors import EngineUnavailable, InputError
-from harness.scenario.model import Dataset
+from harness.errors import EngineUnavailable
 
 PORT = 1433
 DATA_DIR = "/var/opt/mssql/data"
@@ -200,6 +199,13 @@ class SqlServerEngine:
     port = PORT
     datadir = "/var/opt/mssql"
     datadir_marker = "data/master.mdf"
+    # Dumps, crashes and wipes only: native BACKUP LOG / RESTORE ... STOPAT exist below, but no
+    # log shipping into a store, no physical backups of the data directory and no replicas.
+    physical = None
+    archive = None
+    replication = None
+    # The error log's lines about starting and recovering databases.
+    recovery_log_markers = ("Recovery is complete", "Recovery of database", "Error:")
 
     def __init__(self) -> None:
         # The image's password policy wants upper, lower, digits and symbols, 8+ characters.
@@ -208,19 +214,13 @@ class SqlServerEngine:
     def container(self, image: str, *, wait: bool = True) -> SqlServerContainer:
         return SqlServerContainer(image, credentials=self.credentials, wait=wait)
 
-    def server_command(self, *, archive: bool) -> list[str]:
-        """The image's own command; log shipping into an archive store is not implemented yet."""
-        if archive:
-            raise InputError(
-                "engine sqlserver: log archiving into a store is not implemented yet (native "
-                "BACKUP LOG and RESTORE ... STOPAT exist as engine methods)"
-            )
+    def server_command(self) -> list[str]:
+        """The image's own command."""
         return ["/opt/mssql/bin/sqlservr"]
 
-    def after_start_script(self, *, archive: bool) -> str:
+    def after_start_script(self) -> None:
         """Nothing to prepare: readiness already created the drill database."""
-        self.server_command(archive=archive)
-        return "true"
+        return None
 
     # -- connections and errors -----------------------------------------------------------------
     def connection_string(self, endpoint: Endpoint, *, driver: str, database: str) -> str:
@@ -273,7 +273,7 @@ class SqlServerEngine:
             "created_at DATETIME2(6) NOT NULL DEFAULT SYSUTCDATETIME())",
         )
 
-    def seed(self, conn: Any, dataset: Dataset) -> None:
+    def seed(self, conn: Any, dataset: DatasetSpec) -> None:
         cursor = conn.cursor()
         cursor.fast_executemany = True  # one round trip per batch (array binding)
         try:
@@ -371,6 +371,11 @@ class SqlServerEngine:
         new_id = written[0][0][0]
         if not run_batch(conn, f"SELECT id FROM {PROBE_TABLE} WHERE id = ?", (new_id,))[0]:
             raise ProbeFailed(f"probe row {new_id} not readable after its insert")
+
+    def in_recovery(self, conn: Any) -> bool:
+        """The drill database is restoring or recovering (not yet online)."""
+        (state,) = run_batch(conn, "SELECT state_desc FROM sys.databases WHERE name = DB_NAME()")[0]
+        return str(state[0]) in {"RESTORING", "RECOVERING", "RECOVERY_PENDING"}
 
     # -- native backups (server-side paths) -------------------------------------------------------
     def backup_database(self, conn: Any, *, path: str, database: str | None = None) -> None:

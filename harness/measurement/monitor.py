@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from harness.engines.base import Engine
+from harness.engines.base import Engine, archive_of, replication_of
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +60,9 @@ class LagMonitor:
             return
         try:
             if self.archive:
-                entry["archive"] = self.engine.archive_status(conn)
+                entry["archive"] = archive_of(self.engine).status(conn)
             if self.replicas:
-                entry["replication"] = self.engine.replication_status(conn)
+                entry["replication"] = replication_of(self.engine).status(conn)
         except Exception as exc:
             entry["error"] = str(exc).strip().splitlines()[0][:160]
         finally:

@@ -11,6 +11,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.dataset import DatasetSpec
+
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
 Seconds = Annotated[float, Field(ge=0)]
 PositiveSeconds = Annotated[float, Field(gt=0)]
@@ -28,6 +30,10 @@ class Dataset(Model):
     tables: Annotated[int, Field(ge=1, le=50)] = 3
     rows_per_table: Annotated[int, Field(ge=1, le=50_000_000)] = 10_000
     seed: int = 0
+
+    def spec(self) -> DatasetSpec:
+        """The engine-neutral spec an engine seeds from."""
+        return DatasetSpec(tables=self.tables, rows_per_table=self.rows_per_table, seed=self.seed)
 
 
 class Workload(Model):

@@ -13,64 +13,75 @@ import pytest
 import yaml
 
 from harness.engines import REGISTRY, engine_names, get_engine
-from harness.engines.base import DumpJob, Engine
+from harness.engines.base import (
+    TARGET_KINDS,
+    DumpJob,
+    Engine,
+    LogArchive,
+    PhysicalBackups,
+    Replication,
+)
 
 REPO = Path(__file__).resolve().parents[2]
-PROTOCOL_ATTRIBUTES = sorted(Engine.__annotations__)
-PROTOCOL_METHODS = sorted(
-    name
-    for name, member in vars(Engine).items()
-    if inspect.isfunction(member) and not name.startswith("_")
-)
-# SQL Server drills dumps, crashes and wipes only (see CAPABILITIES): the depth members of
-# the protocol (archiving, physical backups, PITR, replicas) are not in its module.
-DEPTH = frozenset(
-    {
-        "archive_mount",
-        "archive_subdir",
-        "recovery_log_markers",
-        "missing_log_marker",
-        "time_resolution_s",
-        "physical_backup_reads_datadir",
-        "base_backup_command",
-        "verify_base_backup_command",
-        "is_archive_segment",
-        "backup_log_start_script",
-        "clone_replica_script",
-        "replica_start_script",
-        "prepare_restore_script",
-        "replay_archive_script",
-        "in_recovery",
-        "promote",
-        "delayed_replay_script",
-        "retarget_replica",
-        "position",
-        "archive_status",
-        "replication_status",
-        "churn_wal",
-    }
-)
-NOT_YET = {"sqlserver": DEPTH}
+# Each optional collaborator an engine may hold, as the attribute that holds it.
+COLLABORATORS: dict[str, type] = {
+    "physical": PhysicalBackups,
+    "archive": LogArchive,
+    "replication": Replication,
+}
+
+
+def _missing(obj: object, protocol: type) -> list[str]:
+    """Members of ``protocol`` that ``obj`` lacks, or whose signature lacks its parameters."""
+    attributes = sorted(protocol.__annotations__)
+    members = {n: m for n, m in vars(protocol).items() if not n.startswith("_")}
+    properties = sorted(n for n, m in members.items() if isinstance(m, property))
+    methods = sorted(n for n, m in members.items() if inspect.isfunction(m))
+    missing = [a for a in [*attributes, *properties] if not hasattr(obj, a)]
+    for method in methods:
+        if not callable(getattr(obj, method, None)):
+            missing.append(method)
+            continue
+        wanted = list(inspect.signature(getattr(protocol, method)).parameters)[1:]
+        have = inspect.signature(getattr(obj, method)).parameters
+        missing += [f"{method}({p})" for p in wanted if p not in have]
+    return missing
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_registered_engine_imports_and_exposes_the_protocol(name: str) -> None:
     engine = get_engine(name)
     assert engine.name == name
-    pending = NOT_YET.get(name, frozenset())
-    missing = [a for a in PROTOCOL_ATTRIBUTES if not hasattr(engine, a) and a not in pending]
-    missing += [
-        m for m in PROTOCOL_METHODS if not callable(getattr(engine, m, None)) and m not in pending
-    ]
+    missing = _missing(engine, Engine)
     assert not missing, f"{name} lacks {missing}"
     assert isinstance(engine.port, int) and engine.datadir.startswith("/")
     assert engine.default_image and engine.datadir_marker
-    for method in PROTOCOL_METHODS:
-        if not hasattr(engine, method):
-            continue
-        wanted = list(inspect.signature(getattr(Engine, method)).parameters)[1:]
-        have = inspect.signature(getattr(engine, method)).parameters
-        assert all(p in have for p in wanted), f"{name}.{method} lacks parameters of {wanted}"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_collaborator_an_engine_holds_implements_its_protocol(name: str) -> None:
+    engine = get_engine(name)
+    for attribute, protocol in COLLABORATORS.items():
+        part = getattr(engine, attribute)
+        if part is None:
+            continue  # the engine lacks the capability, honestly
+        missing = _missing(part, protocol)
+        assert not missing, f"{name}.{attribute} lacks {missing}"
+    if engine.archive is not None:
+        assert engine.archive.target_kinds <= TARGET_KINDS
+
+
+def test_only_the_depth_engines_hold_collaborators() -> None:
+    held = {
+        name: sorted(a for a in COLLABORATORS if getattr(get_engine(name), a) is not None)
+        for name in REGISTRY
+    }
+    assert held == {
+        "postgres": ["archive", "physical", "replication"],
+        "mariadb": ["archive", "physical", "replication"],
+        "mysql": [],
+        "sqlserver": [],
+    }
 
 
 def test_adapters_import_no_optional_driver() -> None:
@@ -125,7 +136,7 @@ def test_mariadb_dump_hides_failure_only_without_pipefail() -> None:
 
 
 def test_mysql_flavor_uses_mysql_tools() -> None:
-    from harness.engines.mariadb import MARIADB, MYSQL, flavor_for_image, flavor_for_version
+    from harness.engines.mariadb.flavor import MARIADB, MYSQL, flavor_for_image, flavor_for_version
 
     engine = get_engine("mysql")
     command = engine.dump_command(DumpJob("primary", "/x.gz", "pw", "db"))
