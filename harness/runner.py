@@ -30,7 +30,8 @@ from harness.backups.verify import verify_stored
 from harness.clock import clock_facts, iso_utc
 from harness.dataset import Fingerprint, reference_fingerprint, table_names
 from harness.engines import get_engine
-from harness.engines.base import Engine, archive_of
+from harness.engines.base import Engine
+from harness.engines.collaborators import archive_of
 from harness.errors import HarnessError, InfrastructureError
 from harness.faults import FaultContext, FaultOutcome, NodeFault, SilentEmptyBackup, node_fault
 from harness.faults.base import Effect

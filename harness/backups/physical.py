@@ -13,7 +13,8 @@ import time
 
 from harness.backups.agent import STORES_ROOT, BackupAgent
 from harness.backups.catalog import BackupRecord
-from harness.engines.base import Engine, physical_of
+from harness.engines.base import Engine
+from harness.engines.collaborators import physical_of
 from harness.errors import InfrastructureError, InputError
 from harness.lab.lab import ExecResult
 from harness.scenario.model import Backup

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.engines.base import replication_of
+from harness.engines.collaborators import replication_of
 from harness.faults.base import Effect, FaultContext
 from harness.scenario import model
 

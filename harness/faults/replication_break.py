@@ -7,7 +7,7 @@ segment ... has already been removed", as happened to GitLab's secondary in 2017
 
 from __future__ import annotations
 
-from harness.engines.base import replication_of
+from harness.engines.collaborators import replication_of
 from harness.faults.base import Effect, FaultContext
 from harness.polling import poll_until
 from harness.scenario import model

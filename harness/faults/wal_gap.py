@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 
-from harness.engines.base import archive_of, physical_of
+from harness.engines.collaborators import archive_of, physical_of
 from harness.faults.base import Effect, FaultContext
 from harness.scenario import model
 

@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from harness.engines.base import Engine, archive_of, replication_of
+from harness.engines.base import Engine
+from harness.engines.collaborators import archive_of, replication_of
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from harness.engines.base import replication_of
+from harness.engines.collaborators import replication_of
 from harness.errors import HarnessError, InfrastructureError
 from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
 from harness.recovery.restore import recovery_target

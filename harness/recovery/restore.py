@@ -11,7 +11,8 @@ from collections.abc import Callable
 from harness.backups.agent import STORES_ROOT
 from harness.backups.catalog import BackupRecord, Verification
 from harness.backups.verify import verify_stored
-from harness.engines.base import RecoveryTarget, archive_of, physical_of
+from harness.engines.base import RecoveryTarget
+from harness.engines.collaborators import archive_of, physical_of
 from harness.errors import HarnessError, InfrastructureError
 from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
 from harness.scenario.model import PitrStep, PitrTarget, RestoreBackupStep

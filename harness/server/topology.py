@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.backups.agent import BackupAgent
-from harness.engines.base import Engine, archive_of, replication_of
+from harness.engines.base import Engine
+from harness.engines.collaborators import archive_of, replication_of
 from harness.errors import InfrastructureError, ServerExited
 from harness.lab.lab import Lab
 from harness.polling import poll_until

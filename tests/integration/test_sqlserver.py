@@ -22,7 +22,8 @@ import pytest
 
 from harness.dataset import DatasetSpec, reference_fingerprint, table_name
 from harness.engines.base import DumpJob, Endpoint, ProbeFailed
-from harness.engines.sqlserver import SqlServerEngine, run_batch
+from harness.engines.sqlserver import SqlServerEngine
+from harness.engines.sqlserver.tsql import run_batch
 from harness.errors import EngineUnavailable
 from harness.lab.images import image_present
 from harness.lab.lab import Lab

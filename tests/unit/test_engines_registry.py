@@ -13,14 +13,8 @@ import pytest
 import yaml
 
 from harness.engines import REGISTRY, engine_names, get_engine
-from harness.engines.base import (
-    TARGET_KINDS,
-    DumpJob,
-    Engine,
-    LogArchive,
-    PhysicalBackups,
-    Replication,
-)
+from harness.engines.base import DumpJob, Engine
+from harness.engines.collaborators import TARGET_KINDS, LogArchive, PhysicalBackups, Replication
 
 REPO = Path(__file__).resolve().parents[2]
 # Each optional collaborator an engine may hold, as the attribute that holds it.
@@ -206,7 +200,7 @@ class _FakeConnection:
 
 
 def test_run_batch_raises_an_error_that_arrives_in_a_later_result_set() -> None:
-    from harness.engines.sqlserver import run_batch
+    from harness.engines.sqlserver.tsql import run_batch
 
     failure = RuntimeError("[42000] BACKUP DATABASE is terminating abnormally. (3013)")
     cursor = _FakeCursor([None, None, failure])  # progress messages first, then the error
@@ -216,7 +210,7 @@ def test_run_batch_raises_an_error_that_arrives_in_a_later_result_set() -> None:
 
 
 def test_run_batch_returns_every_result_set_with_rows() -> None:
-    from harness.engines.sqlserver import run_batch
+    from harness.engines.sqlserver.tsql import run_batch
 
     cursor = _FakeCursor([None, [(1,), (2,)], None, [("a",)]])
     assert run_batch(_FakeConnection(cursor), "SELECT ...") == [[(1,), (2,)], [("a",)]]
@@ -255,7 +249,7 @@ def test_sqlserver_connects_with_autocommit_and_the_newest_odbc_driver(
 
 
 def test_sqlserver_without_an_odbc_driver_says_what_to_install() -> None:
-    from harness.engines.sqlserver import odbc_driver
+    from harness.engines.sqlserver.tsql import odbc_driver
     from harness.errors import EngineUnavailable
 
     with pytest.raises(EngineUnavailable, match="msodbcsql18"):
@@ -265,7 +259,8 @@ def test_sqlserver_without_an_odbc_driver_says_what_to_install() -> None:
 def test_sqlserver_restore_moves_files_to_linux_paths_and_stops_at_a_time() -> None:
     import datetime as dt
 
-    from harness.engines.sqlserver import BackupFile, SqlServerEngine
+    from harness.engines.sqlserver import SqlServerEngine
+    from harness.engines.sqlserver.native import BackupFile
 
     engine = SqlServerEngine()
     files = [
