@@ -21,6 +21,10 @@ from harness.scenario.model import Backup
 from harness.server.node import helper
 
 MANIFEST = "backup_manifest"
+# Taking, inspecting (du and sha256 of the manifest) and verifying a base backup.
+BACKUP_TIMEOUT_S = 900
+INSPECT_TIMEOUT_S = 300
+VERIFY_TIMEOUT_S = 900
 
 
 def take_physical_backup(
@@ -33,7 +37,7 @@ def take_physical_backup(
     last_acked_seq: int,
     source_volume: str | None = None,
     image: str = "",
-    timeout_s: float = 900,
+    timeout_s: float = BACKUP_TIMEOUT_S,
 ) -> BackupRecord:
     """Take a base backup into a directory of the store and catalogue it."""
     path = BackupAgent.path(backup.store, backup.name)
@@ -83,7 +87,7 @@ def directory_facts(agent: BackupAgent, path: str) -> tuple[int, str]:
     result = agent.run(
         f"if [ -f {quoted}/{MANIFEST} ]; then du -sb {quoted} | cut -f1; "
         f"sha256sum {quoted}/{MANIFEST} | cut -d' ' -f1; else echo missing; fi",
-        timeout_s=300,
+        timeout_s=INSPECT_TIMEOUT_S,
     )
     if not result.ok:
         raise InfrastructureError(f"could not inspect {path}: {result.tail()}")
@@ -95,5 +99,5 @@ def directory_facts(agent: BackupAgent, path: str) -> tuple[int, str]:
 
 def verify_files(agent: BackupAgent, engine: Engine, path: str) -> str:
     """Empty when every file matches the manifest; otherwise the verifier's complaint."""
-    result = agent.run(physical_of(engine).verify_command(path), timeout_s=900)
+    result = agent.run(physical_of(engine).verify_command(path), timeout_s=VERIFY_TIMEOUT_S)
     return "" if result.ok else (result.tail(300) or f"verifier exited {result.exit_code}")

@@ -14,6 +14,9 @@ from harness.engines.collaborators import archive_of, replication_of
 
 log = logging.getLogger(__name__)
 
+# How long stop() waits for a sample in flight (a connect or a query) to end.
+STOP_TIMEOUT_S = 10
+
 
 class LagMonitor:
     """Samples archive and replication status every ``interval_s`` until stopped."""
@@ -46,7 +49,7 @@ class LagMonitor:
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=STOP_TIMEOUT_S)
 
     def sample(self) -> None:
         """Take one sample now (errors are recorded, not raised: the primary may be down)."""

@@ -22,6 +22,12 @@ from harness.polling import poll_until
 from harness.scenario.model import Replica, Scenario
 from harness.server.node import Node, provision, run_helper, wait_running_or_exited
 
+# A preparation script in the agent or the fresh primary (directories, grants, the shipper).
+PREPARE_TIMEOUT_S = 30
+# Cloning a replica, making it follow, and its reaching standby state: each within this.
+REPLICA_TIMEOUT_S = 120
+REPLICA_POLL_S = 0.2
+
 
 @dataclass
 class Topology:
@@ -59,7 +65,7 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
         if archive_store and archive:
             # Ready before the primary's first archive_command runs (any server uid may write).
             folder = f"/stores/{archive_store}/{archive.subdir}"
-            agent.run(f"mkdir -p {folder} && chmod 0777 {folder}", timeout_s=30)
+            agent.run(f"mkdir -p {folder} && chmod 0777 {folder}", timeout_s=PREPARE_TIMEOUT_S)
     primary = provision(
         lab,
         engine,
@@ -72,7 +78,7 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
     for script in (engine.after_start_script(), archive.start_script() if archive else None):
         if script is None:
             continue  # nothing to prepare at this point
-        result = lab.exec(primary.container_id, ["bash", "-c", script], timeout_s=30)
+        result = lab.exec(primary.container_id, ["bash", "-c", script], timeout_s=PREPARE_TIMEOUT_S)
         if not result.ok:
             raise InfrastructureError(f"could not prepare the primary: {result.tail()}")
     return Topology(
@@ -91,7 +97,7 @@ def add_replica(
     *,
     image: str,
     connect: Callable[[Node], Any],
-    timeout_s: float = 120,
+    timeout_s: float = REPLICA_TIMEOUT_S,
 ) -> Node:
     """Clone the primary into a new data volume and start a replica that follows it."""
     replication = replication_of(engine)
@@ -149,7 +155,7 @@ def add_replica(
         standing_by,
         what=f"replica {replica.name} to start streaming",
         timeout_s=timeout_s,
-        interval_s=0.2,
+        interval_s=REPLICA_POLL_S,
         stop_on=(ServerExited,),
     )
     topology.replicas[replica.name] = node
