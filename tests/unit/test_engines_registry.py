@@ -91,6 +91,20 @@ def test_adapters_import_no_optional_driver() -> None:
     assert result.stdout.strip() == "False"
 
 
+def test_adapters_import_nothing_of_the_scenario_package() -> None:
+    # Engines seed from harness.dataset.DatasetSpec: no import cycle with harness.scenario.
+    code = (
+        "import sys; from harness.engines import REGISTRY, get_engine; "
+        "[get_engine(n) for n in REGISTRY]; "
+        "print(sorted(m for m in sys.modules if m.startswith('harness.scenario')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_engines_without_a_local_recipe_say_so() -> None:
     assert get_engine("mariadb").local_image == "recovery-drill/mariadb:10.11-bookworm"
     assert get_engine("mysql").local_image is None
