@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import harness.lab  # noqa: F401  (testcontainers on 127.0.0.1, no Ryuk, before it is imported)
+from harness.dataset import DatasetSpec
 from harness.errors import CommandTimeout, InfrastructureError
-from harness.scenario.model import Dataset
 
 REPO = Path(__file__).resolve().parents[1]
 # On-disk bytes per seeded row (heap + primary key), measured with pg_total_relation_size on
@@ -51,11 +51,11 @@ class Settings:
         )
 
 
-def dataset_for(size_mb: float, *, seed: int = 42) -> Dataset:
+def dataset_for(size_mb: float, *, seed: int = 42) -> DatasetSpec:
     """A dataset of about ``size_mb`` MB on disk, in tables of at most MAX_ROWS_PER_TABLE rows."""
     rows = max(1, round(size_mb * 1e6 / BYTES_PER_ROW))
     tables = max(1, math.ceil(rows / MAX_ROWS_PER_TABLE))
-    return Dataset(tables=tables, rows_per_table=math.ceil(rows / tables), seed=seed)
+    return DatasetSpec(tables=tables, rows_per_table=math.ceil(rows / tables), seed=seed)
 
 
 def pgbench_path() -> str:

@@ -19,10 +19,9 @@ from typing import Any
 
 from bench.common import dataset_for, median, pgbench_path, run, stopwatch
 from bench.lab import BenchLab, bench_lab
-from harness.dataset import reference_fingerprint, table_names
+from harness.dataset import DatasetSpec, reference_fingerprint, table_names
 from harness.engines.base import Endpoint
 from harness.errors import InfrastructureError
-from harness.scenario.model import Dataset
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +100,7 @@ def checkpoint(conn: Any) -> None:
     conn.execute("RESET statement_timeout")
 
 
-def harness_load(b: BenchLab, conn: Any, dataset: Dataset) -> Load:
+def harness_load(b: BenchLab, conn: Any, dataset: DatasetSpec) -> Load:
     tables = table_names(dataset.tables)
     for table in tables:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
@@ -121,7 +120,7 @@ def pgbench_load(conn: Any, endpoint: Endpoint, *, scale: int, user: str, passwo
     return Load("pgbench", relation_bytes(conn, PGBENCH_TABLES), result.duration_s)
 
 
-def verify_load(b: BenchLab, conn: Any, dataset: Dataset) -> float:
+def verify_load(b: BenchLab, conn: Any, dataset: DatasetSpec) -> float:
     """What a drill does after loading: SQL fingerprints against the Python reference."""
     tables = table_names(dataset.tables)
     with stopwatch() as took:

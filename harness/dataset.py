@@ -23,6 +23,15 @@ EPOCH = dt.date(2020, 1, 1)
 
 
 @dataclass(frozen=True)
+class DatasetSpec:
+    """What an engine seeds: how many tables, how many rows each, and the random seed."""
+
+    tables: int
+    rows_per_table: int
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Fingerprint:
     """Row count and order-independent content hash of one table."""
 

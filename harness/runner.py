@@ -31,6 +31,7 @@ from harness.clock import clock_facts, iso_utc
 from harness.dataset import Fingerprint, reference_fingerprint, table_names
 from harness.engines import get_engine
 from harness.engines.base import Engine
+from harness.engines.collaborators import archive_of
 from harness.errors import HarnessError, InfrastructureError
 from harness.faults import FaultContext, FaultOutcome, NodeFault, SilentEmptyBackup, node_fault
 from harness.faults.base import Effect
@@ -317,7 +318,7 @@ class Drill:
         conn = self._connect(lab, primary)
         try:
             engine.prepare(conn)
-            engine.seed(conn, s.dataset)
+            engine.seed(conn, s.dataset.spec())
             seeded = engine.fingerprints(conn, tables)
             st.source_bytes = engine.source_bytes(conn, tables)
         finally:
@@ -429,7 +430,7 @@ class Drill:
         try:
             conn = self._connect(lab, primary)
             try:
-                position = self.engine.position(conn)
+                position = archive_of(self.engine).position(conn)
             finally:
                 conn.close()
         except errors as exc:

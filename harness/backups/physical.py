@@ -14,12 +14,17 @@ import time
 from harness.backups.agent import STORES_ROOT, BackupAgent
 from harness.backups.catalog import BackupRecord
 from harness.engines.base import Engine
+from harness.engines.collaborators import physical_of
 from harness.errors import InfrastructureError, InputError
 from harness.lab.lab import ExecResult
 from harness.scenario.model import Backup
 from harness.server.node import helper
 
 MANIFEST = "backup_manifest"
+# Taking, inspecting (du and sha256 of the manifest) and verifying a base backup.
+BACKUP_TIMEOUT_S = 900
+INSPECT_TIMEOUT_S = 300
+VERIFY_TIMEOUT_S = 900
 
 
 def take_physical_backup(
@@ -32,12 +37,13 @@ def take_physical_backup(
     last_acked_seq: int,
     source_volume: str | None = None,
     image: str = "",
-    timeout_s: float = 900,
+    timeout_s: float = BACKUP_TIMEOUT_S,
 ) -> BackupRecord:
     """Take a base backup into a directory of the store and catalogue it."""
     path = BackupAgent.path(backup.store, backup.name)
-    command = engine.base_backup_command(source_host=source_host, path=path)
-    if engine.physical_backup_reads_datadir:
+    physical = physical_of(engine)
+    command = physical.backup_command(source_host=source_host, path=path)
+    if physical.reads_datadir:
         store_volume = agent.volumes.get(backup.store)
         if store_volume is None or source_volume is None:
             raise InputError(
@@ -81,7 +87,7 @@ def directory_facts(agent: BackupAgent, path: str) -> tuple[int, str]:
     result = agent.run(
         f"if [ -f {quoted}/{MANIFEST} ]; then du -sb {quoted} | cut -f1; "
         f"sha256sum {quoted}/{MANIFEST} | cut -d' ' -f1; else echo missing; fi",
-        timeout_s=300,
+        timeout_s=INSPECT_TIMEOUT_S,
     )
     if not result.ok:
         raise InfrastructureError(f"could not inspect {path}: {result.tail()}")
@@ -93,5 +99,5 @@ def directory_facts(agent: BackupAgent, path: str) -> tuple[int, str]:
 
 def verify_files(agent: BackupAgent, engine: Engine, path: str) -> str:
     """Empty when every file matches the manifest; otherwise the verifier's complaint."""
-    result = agent.run(engine.verify_base_backup_command(path), timeout_s=900)
+    result = agent.run(physical_of(engine).verify_command(path), timeout_s=VERIFY_TIMEOUT_S)
     return "" if result.ok else (result.tail(300) or f"verifier exited {result.exit_code}")

@@ -1,21 +1,35 @@
-"""The Engine protocol every adapter implements, and the small value types it exchanges.
+"""The Engine protocol every adapter implements, its optional collaborators, and the small
+value types they exchange.
 
 An adapter knows its engine's image interface, SQL dialect, driver errors and command-line
 tools. It never touches Docker itself: the runner and recovery steps run its commands through
 the lab, which guards every destructive action.
+
+The core (``Engine``) is what every engine drills: dumps, crashes and wipes. What not every
+engine has is a collaborator the engine holds, or None where it has none (as Patroni's
+``Postgresql`` holds its slots and rewind handlers):
+
+* ``engine.physical``: physical backups (``PhysicalBackups``);
+* ``engine.archive``: log archiving and point-in-time recovery (``LogArchive``);
+* ``engine.replication``: replicas, delayed replicas and promotion (``Replication``).
+
+Their protocols are in collaborators.py. Whether the collaborator exists *is* the capability
+(harness.capabilities).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from testcontainers.core.container import DockerContainer
 
-from harness.dataset import Fingerprint
+from harness.dataset import DatasetSpec, Fingerprint
 from harness.errors import HarnessError
-from harness.scenario.model import Dataset
+
+if TYPE_CHECKING:
+    from harness.engines.collaborators import LogArchive, PhysicalBackups, Replication
 
 PROBE_TABLE = "drill_probe"
 WRITES_TABLE = "drill_writes"
@@ -46,7 +60,7 @@ class Credentials:
 @dataclass(frozen=True)
 class RecoveryTarget:
     """Where point-in-time recovery stops: exactly one of time (ISO 8601, UTC), lsn, name,
-    position (the engine's own log position, as ``Engine.position`` returned it)."""
+    position (the engine's own log position, as ``LogArchive.position`` returned it)."""
 
     time: str | None = None
     lsn: str | None = None
@@ -73,7 +87,7 @@ class DumpJob:
 
 
 class Engine(Protocol):
-    """What the harness needs from a database engine."""
+    """What the harness needs from every database engine."""
 
     name: str
     default_image: str
@@ -82,6 +96,20 @@ class Engine(Protocol):
     datadir: str
     datadir_marker: str
     credentials: Credentials
+    # Lines of the server's log worth keeping as its account of a recovery.
+    recovery_log_markers: tuple[str, ...]
+
+    @property
+    def physical(self) -> PhysicalBackups | None:
+        """Physical backups, or None where the engine has none."""
+
+    @property
+    def archive(self) -> LogArchive | None:
+        """Log archiving and point-in-time recovery, or None."""
+
+    @property
+    def replication(self) -> Replication | None:
+        """Replicas and promotion, or None."""
 
     def container(self, image: str, *, wait: bool = True) -> DockerContainer:
         """A configured, not yet started testcontainers container running the server.
@@ -89,6 +117,13 @@ class Engine(Protocol):
         With ``wait`` False the container has no readiness wait (the caller judges readiness,
         e.g. of a server that first has to replay archived logs).
         """
+
+    def server_command(self) -> list[str]:
+        """Command of a server the harness starts (a primary: with replication where the
+        engine has it; ``archive.server_args()`` is added when it archives)."""
+
+    def after_start_script(self) -> str | None:
+        """Shell run as root in a fresh primary (e.g. replication access); None if nothing."""
 
     def connect(self, endpoint: Endpoint, *, timeout_s: float) -> Any:
         """An autocommit DB-API connection."""
@@ -102,7 +137,7 @@ class Engine(Protocol):
     def prepare(self, conn: Any) -> None:
         """Create the writer and probe tables."""
 
-    def seed(self, conn: Any, dataset: Dataset) -> None:
+    def seed(self, conn: Any, dataset: DatasetSpec) -> None:
         """Load the deterministic dataset with the engine's bulk path."""
 
     def fingerprints(self, conn: Any, tables: list[str]) -> dict[str, Fingerprint]:
@@ -126,6 +161,12 @@ class Engine(Protocol):
     def probe(self, conn: Any) -> None:
         """A verified read and write; raises if the server is not healthy."""
 
+    def in_recovery(self, conn: Any) -> bool:
+        """True while the server is a standby or still replaying logs."""
+
+    def run_sql(self, conn: Any, statements: list[str]) -> None:
+        """Run statements in one transaction."""
+
     def dump_command(self, job: DumpJob) -> str:
         """Shell pipeline (bash) that writes a gzip-compressed logical backup to job.path."""
 
@@ -134,95 +175,3 @@ class Engine(Protocol):
 
     def tool_env(self) -> dict[str, str]:
         """Environment for the engine's command-line tools (credentials)."""
-
-    # -- depth: archiving, physical backups, point-in-time recovery, replicas -------------
-    # PostgreSQL replays archived WAL itself (restore_command) and follows its primary by
-    # streaming; MariaDB's restored server is fed archived binlogs by mariadb-binlog, and its
-    # replicas follow by GTID. The members below cover both shapes: an engine returns an
-    # empty script where it has nothing to do at that point.
-    archive_mount: str
-    archive_subdir: str
-    recovery_log_markers: tuple[str, ...]
-    missing_log_marker: str
-    time_resolution_s: float
-    physical_backup_reads_datadir: bool
-
-    def server_command(self, *, archive: bool) -> list[str]:
-        """Command of a primary: replication enabled, log archiving into archive_mount if asked."""
-
-    def after_start_script(self, *, archive: bool) -> str:
-        """Shell run as root in a fresh primary (replication access, archive directory)."""
-
-    def base_backup_command(self, *, source_host: str, path: str) -> str:
-        """Shell taking a physical backup of source_host into the directory path.
-
-        Runs in the agent, or (physical_backup_reads_datadir) in a helper that also mounts
-        the source's data volume at ``datadir``.
-        """
-
-    def verify_base_backup_command(self, path: str) -> str:
-        """Shell (agent) verifying every file of a physical backup against its manifest."""
-
-    def is_archive_segment(self, name: str) -> bool:
-        """True for the file name of an archived log segment (not a partial or other file)."""
-
-    def backup_log_start_script(self, path: str) -> str:
-        """Shell (agent) printing the archived segment name a physical backup starts from:
-        replaying it needs every archived segment whose name sorts after this one."""
-
-    def clone_replica_script(
-        self, *, source_host: str, target: str, apply_delay_s: float, name: str
-    ) -> str:
-        """Shell (helper) cloning source_host into target as a replica's data directory."""
-
-    def replica_start_script(self, *, source_host: str, apply_delay_s: float, name: str) -> str:
-        """Shell (root, in the started replica) that makes it follow source_host; "" if the
-        cloned data directory already does."""
-
-    def prepare_restore_script(
-        self, *, source: str, target: str, recovery: RecoveryTarget | None, archive: bool
-    ) -> str:
-        """Shell (helper) copying a physical backup into target, ready to start; with
-        ``archive`` the server is set up to replay archived logs (up to ``recovery``) itself
-        where the engine does so."""
-
-    def replay_archive_script(
-        self,
-        *,
-        backup_path: str,
-        archive_dir: str,
-        target_host: str,
-        recovery: RecoveryTarget | None,
-    ) -> str:
-        """Shell (helper, the archive's logs in archive_dir) replaying archived logs after the
-        backup into the started server at target_host; "" where the server replays them."""
-
-    def in_recovery(self, conn: Any) -> bool:
-        """True while the server is a standby or still replaying logs."""
-
-    def promote(self, conn: Any, *, timeout_s: float) -> None:
-        """Promote a standby to a read-write primary (after applying what it received)."""
-
-    def delayed_replay_script(self, target: RecoveryTarget) -> str:
-        """Shell (in a delayed standby) that makes it replay up to target itself, where the
-        engine does it by a tool; "" where retarget_replica and a restart do it."""
-
-    def retarget_replica(self, conn: Any, target: RecoveryTarget) -> bool:
-        """Make a delayed standby stop at target (after delayed_replay_script ran, if any).
-        True when a restart is needed for it to replay and promote; False when it has
-        already stopped there and been promoted."""
-
-    def position(self, conn: Any) -> str:
-        """The primary's current log position: a recovery target (RecoveryTarget.position)."""
-
-    def archive_status(self, conn: Any) -> dict[str, Any]:
-        """Log archiving progress, with lag_bytes behind the current position."""
-
-    def replication_status(self, conn: Any) -> dict[str, Any]:
-        """Per replica: state and replay lag in bytes (None where the engine cannot tell)."""
-
-    def run_sql(self, conn: Any, statements: list[str]) -> None:
-        """Run statements in one transaction."""
-
-    def churn_wal(self, conn: Any, *, rounds: int = 4) -> None:
-        """Generate and recycle enough log that old segments are gone from the primary."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.engines.collaborators import replication_of
 from harness.faults.base import Effect, FaultContext
 from harness.scenario import model
 
@@ -28,7 +29,7 @@ class MigrationCutover:
         assert ctx.connect is not None
         conn: Any = ctx.connect()
         try:
-            ctx.engine.promote(conn, timeout_s=30)
+            replication_of(ctx.engine).promote(conn, timeout_s=30)
             every = max(1, round(1 / self.spec.lost_fraction)) if self.spec.lost_fraction else 0
             if every:
                 statements = [f"DELETE FROM {t} WHERE id % {every} = 0" for t in self.spec.tables]

@@ -7,6 +7,7 @@ segment ... has already been removed", as happened to GitLab's secondary in 2017
 
 from __future__ import annotations
 
+from harness.engines.collaborators import replication_of
 from harness.faults.base import Effect, FaultContext
 from harness.polling import poll_until
 from harness.scenario import model
@@ -26,7 +27,7 @@ class ReplicationBreak:
         ctx.lab.stop(ctx.target.container_id)
         conn = ctx.connect_primary()
         try:
-            ctx.engine.churn_wal(conn)
+            replication_of(ctx.engine).churn_log(conn)
         finally:
             conn.close()
         ctx.lab.restart_stopped(ctx.target.container_id)
@@ -34,7 +35,7 @@ class ReplicationBreak:
     def took_effect(self, ctx: FaultContext) -> Effect:
         def broken() -> str | None:
             logs = ctx.lab.logs(ctx.target.container_id, lines=60)
-            marker = ctx.engine.missing_log_marker
+            marker = replication_of(ctx.engine).missing_log_marker
             return next((line for line in logs.splitlines() if marker in line), None)
 
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 
+from harness.engines.collaborators import archive_of, physical_of
 from harness.faults.base import Effect, FaultContext
 from harness.scenario import model
 
@@ -26,12 +27,12 @@ class WalGap:
 
     @staticmethod
     def _archive(ctx: FaultContext) -> str:
-        return f"/stores/{ctx.archive_store}/{ctx.engine.archive_subdir}"
+        return f"/stores/{ctx.archive_store}/{archive_of(ctx.engine).subdir}"
 
     def _segments(self, ctx: FaultContext, folder: str) -> list[str]:
         assert ctx.agent is not None
         result = ctx.agent.run(f"ls {shlex.quote(folder)} 2>/dev/null || true", timeout_s=30)
-        return sorted(n for n in result.stdout.split() if ctx.engine.is_archive_segment(n))
+        return sorted(n for n in result.stdout.split() if archive_of(ctx.engine).is_segment(n))
 
     def inject(self, ctx: FaultContext) -> None:
         assert ctx.agent is not None and ctx.catalog is not None and ctx.archive_store
@@ -40,7 +41,7 @@ class WalGap:
             self.why_not = "no physical backup to take archived logs after"
             return
         start = ctx.agent.run(
-            ctx.engine.backup_log_start_script(physical[0].path), timeout_s=30
+            physical_of(ctx.engine).log_start_script(physical[0].path), timeout_s=30
         ).stdout.strip()
         archive = self._archive(ctx)
         after = [s for s in self._segments(ctx, archive) if not start or s > start]

@@ -10,8 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.engines.base import Engine
+from harness.engines.collaborators import archive_of, replication_of
 
 log = logging.getLogger(__name__)
+
+# How long stop() waits for a sample in flight (a connect or a query) to end.
+STOP_TIMEOUT_S = 10
 
 
 class LagMonitor:
@@ -45,7 +49,7 @@ class LagMonitor:
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=STOP_TIMEOUT_S)
 
     def sample(self) -> None:
         """Take one sample now (errors are recorded, not raised: the primary may be down)."""
@@ -60,9 +64,9 @@ class LagMonitor:
             return
         try:
             if self.archive:
-                entry["archive"] = self.engine.archive_status(conn)
+                entry["archive"] = archive_of(self.engine).status(conn)
             if self.replicas:
-                entry["replication"] = self.engine.replication_status(conn)
+                entry["replication"] = replication_of(self.engine).status(conn)
         except Exception as exc:
             entry["error"] = str(exc).strip().splitlines()[0][:160]
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from harness.engines.collaborators import replication_of
 from harness.errors import HarnessError, InfrastructureError
 from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
 from harness.recovery.restore import recovery_target
@@ -23,7 +24,7 @@ def promote(ctx: RecoveryContext, step: PromoteStep) -> Recovered | None:
             raise InfrastructureError(f"replica {step.replica} no longer exists")
         conn = ctx.connect(node)
         try:
-            ctx.engine.promote(conn, timeout_s=step.timeout_s)
+            replication_of(ctx.engine).promote(conn, timeout_s=step.timeout_s)
         finally:
             conn.close()
         restored = time.monotonic()
@@ -40,7 +41,9 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
     started, wall = time.monotonic(), time.time()
     node = ctx.nodes.get(step.replica)
     target, target_wall = recovery_target(
-        step.target, incident_wall=ctx.incident_wall, resolution_s=ctx.engine.time_resolution_s
+        step.target,
+        incident_wall=ctx.incident_wall,
+        resolution_s=replication_of(ctx.engine).time_resolution_s,
     )
     ctx.announce(f"replaying {step.replica} up to {target.describe()}")
     assert ctx.connect is not None
@@ -50,8 +53,8 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
     try:
         if node is None:
             raise InfrastructureError(f"replica {step.replica} no longer exists")
-        script = ctx.engine.delayed_replay_script(target)
-        if script:
+        script = replication_of(ctx.engine).delayed_replay_script(target)
+        if script is not None:
             replayed = ctx.lab.exec(
                 node.container_id, ["bash", "-c", script], timeout_s=step.timeout_s
             )
@@ -62,7 +65,7 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
                 )
         conn = connect(node)
         try:
-            restart = ctx.engine.retarget_replica(conn, target)
+            restart = replication_of(ctx.engine).retarget(conn, target)
         finally:
             conn.close()
         if restart:

@@ -12,6 +12,7 @@ from harness.backups.agent import STORES_ROOT
 from harness.backups.catalog import BackupRecord, Verification
 from harness.backups.verify import verify_stored
 from harness.engines.base import RecoveryTarget
+from harness.engines.collaborators import archive_of, physical_of
 from harness.errors import HarnessError, InfrastructureError
 from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
 from harness.scenario.model import PitrStep, PitrTarget, RestoreBackupStep
@@ -132,7 +133,7 @@ def pitr(ctx: RecoveryContext, step: PitrStep) -> Recovered | None:
         target, target_wall = recovery_target(
             step.target,
             incident_wall=ctx.incident_wall,
-            resolution_s=ctx.engine.time_resolution_s,
+            resolution_s=archive_of(ctx.engine).time_resolution_s,
             fault_position=ctx.fault_position,
         )
     except HarnessError as exc:
@@ -204,13 +205,13 @@ def _physical(
         image=ctx.image,
         name=f"prepare-{name}",
         mounts={volume: "/target", store_volume: store_path},
-        script=ctx.engine.prepare_restore_script(
+        script=physical_of(ctx.engine).prepare_restore_script(
             source=record.path, target="/target", recovery=target, archive=archive
         ),
     )
     if not prepared.ok:
         raise _StepFailed(f"preparing the data directory failed: {prepared.tail(300)}")
-    mounts = {ctx.archive_volume: ctx.engine.archive_mount} if ctx.archive_volume else {}
+    mounts = {ctx.archive_volume: archive_of(ctx.engine).mount} if ctx.archive_volume else {}
     node = provision(
         ctx.lab,
         ctx.engine,
@@ -227,13 +228,13 @@ def _physical(
         archive_store = next(
             (n for n, v in ctx.agent.volumes.items() if v == ctx.archive_volume), None
         )
-        replay = ctx.engine.replay_archive_script(
+        replay = archive_of(ctx.engine).replay_script(
             backup_path=record.path,
-            archive_dir=f"{STORES_ROOT}/{archive_store}/{ctx.engine.archive_subdir}",
+            archive_dir=f"{STORES_ROOT}/{archive_store}/{archive_of(ctx.engine).subdir}",
             target_host=node.name,
             recovery=target,
         )
-        if replay and archive_store is not None and ctx.archive_volume is not None:
+        if replay is not None and archive_store is not None and ctx.archive_volume is not None:
             replayed = run_helper(
                 ctx.lab,
                 image=ctx.image,

@@ -20,6 +20,8 @@ MAX_ROWS = 50_000_000  # rows per seeded table (a 10 GB drill is about 25 M rows
 MAX_COUNT = 10_000_000  # counts of writes (deleted, allowed to be lost)
 MAX_SEED = 2**63 - 1
 
+from harness.dataset import DatasetSpec
+
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
 
 
@@ -72,6 +74,10 @@ class Dataset(Model):
     tables: Annotated[int, _int(ge=1, le=50)] = 3
     rows_per_table: Annotated[int, _int(ge=1, le=MAX_ROWS)] = 10_000
     seed: Annotated[int, _int(ge=0, le=MAX_SEED)] = 0
+
+    def spec(self) -> DatasetSpec:
+        """The engine-neutral spec an engine seeds from."""
+        return DatasetSpec(tables=self.tables, rows_per_table=self.rows_per_table, seed=self.seed)
 
 
 class Workload(Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
-from harness.engines import CAPABILITIES, engine_names
+from harness.capabilities import CAPABILITIES, engine_names
 from harness.scenario.model import (
     BackupStoreFull,
     BadMigration,

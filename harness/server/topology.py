@@ -15,11 +15,18 @@ from typing import Any
 
 from harness.backups.agent import BackupAgent
 from harness.engines.base import Engine
+from harness.engines.collaborators import archive_of, replication_of
 from harness.errors import InfrastructureError, ServerExited
 from harness.lab.lab import Lab
 from harness.polling import poll_until
 from harness.scenario.model import Replica, Scenario
 from harness.server.node import Node, provision, run_helper, wait_running_or_exited
+
+# A preparation script in the agent or the fresh primary (directories, grants, the shipper).
+PREPARE_TIMEOUT_S = 30
+# Cloning a replica, making it follow, and its reaching standby state: each within this.
+REPLICA_TIMEOUT_S = 120
+REPLICA_POLL_S = 0.2
 
 
 @dataclass
@@ -47,30 +54,33 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
     tmpfs = {s.name: s.size_mb or 0 for s in scenario.stores if s.kind == "tmpfs"}
     archive_store = scenario.topology.wal_archive
     archive_volume = volumes[archive_store] if archive_store else None
-    mounts = {archive_volume: engine.archive_mount} if archive_volume else {}
+    archive = archive_of(engine) if archive_volume else None
+    mounts = {archive_volume: archive.mount} if archive_volume and archive else {}
     for store in scenario.stores:
         if store.reachable_from_db and store.name in volumes and store.name != archive_store:
             mounts[volumes[store.name]] = f"/mnt/{store.name}"  # a share the DB host sees
     agent = None
     if scenario.stores:
         agent = BackupAgent(lab, image=image, volumes=volumes, tmpfs_mb=tmpfs)
-        if archive_store:
+        if archive_store and archive:
             # Ready before the primary's first archive_command runs (any server uid may write).
-            folder = f"/stores/{archive_store}/{engine.archive_subdir}"
-            agent.run(f"mkdir -p {folder} && chmod 0777 {folder}", timeout_s=30)
+            folder = f"/stores/{archive_store}/{archive.subdir}"
+            agent.run(f"mkdir -p {folder} && chmod 0777 {folder}", timeout_s=PREPARE_TIMEOUT_S)
     primary = provision(
         lab,
         engine,
         image=image,
         name="primary",
         mounts=mounts,
-        command=engine.server_command(archive=archive_volume is not None),
+        command=[*engine.server_command(), *(archive.server_args() if archive else [])],
         data_volume=lab.volume("data-primary", role="database-data"),
     )
-    script = engine.after_start_script(archive=archive_volume is not None)
-    result = lab.exec(primary.container_id, ["bash", "-c", script], timeout_s=30)
-    if not result.ok:
-        raise InfrastructureError(f"could not prepare the primary: {result.tail()}")
+    for script in (engine.after_start_script(), archive.start_script() if archive else None):
+        if script is None:
+            continue  # nothing to prepare at this point
+        result = lab.exec(primary.container_id, ["bash", "-c", script], timeout_s=PREPARE_TIMEOUT_S)
+        if not result.ok:
+            raise InfrastructureError(f"could not prepare the primary: {result.tail()}")
     return Topology(
         primary=primary,
         agent=agent,
@@ -87,12 +97,13 @@ def add_replica(
     *,
     image: str,
     connect: Callable[[Node], Any],
-    timeout_s: float = 120,
+    timeout_s: float = REPLICA_TIMEOUT_S,
 ) -> Node:
     """Clone the primary into a new data volume and start a replica that follows it."""
+    replication = replication_of(engine)
     volume = lab.volume(f"data-{replica.name}", role="database-data")
     mounts = {volume: "/target"}
-    if engine.physical_backup_reads_datadir:
+    if replication.clone_reads_datadir:
         assert topology.primary.data_volume is not None
         mounts[topology.primary.data_volume] = engine.datadir
     cloned = run_helper(
@@ -100,7 +111,7 @@ def add_replica(
         image=image,
         name=f"clone-{replica.name}",
         mounts=mounts,
-        script=engine.clone_replica_script(
+        script=replication.clone_script(
             source_host=topology.primary.name,
             target="/target",
             apply_delay_s=replica.apply_delay_s,
@@ -120,12 +131,12 @@ def add_replica(
         name=replica.name,
         data_volume=volume,
         wait=False,
-        command=engine.server_command(archive=False),
+        command=engine.server_command(),
     )
-    follow = engine.replica_start_script(
+    follow = replication.start_script(
         source_host=topology.primary.name, apply_delay_s=replica.apply_delay_s, name=replica.name
     )
-    if follow:
+    if follow is not None:
         started = lab.exec(node.container_id, ["bash", "-c", follow], timeout_s=timeout_s)
         if not started.ok:
             raise InfrastructureError(
@@ -144,7 +155,7 @@ def add_replica(
         standing_by,
         what=f"replica {replica.name} to start streaming",
         timeout_s=timeout_s,
-        interval_s=0.2,
+        interval_s=REPLICA_POLL_S,
         stop_on=(ServerExited,),
     )
     topology.replicas[replica.name] = node

@@ -16,7 +16,7 @@ import pymysql
 import pymysql.err
 import pytest
 
-from harness.dataset import reference_fingerprint, table_name
+from harness.dataset import DatasetSpec, reference_fingerprint, table_name
 from harness.engines import get_engine
 from harness.engines.base import DumpJob, Endpoint, Engine, ProbeFailed
 from harness.faults.base import FaultContext
@@ -24,7 +24,6 @@ from harness.faults.rm_rf_datadir import RmRfDatadir
 from harness.lab.images import resolve_image
 from harness.lab.lab import Lab
 from harness.scenario import model
-from harness.scenario.model import Dataset
 from harness.server.node import Node, provision
 
 PROBE_FAILURES = (pymysql.err.Error, ProbeFailed)
@@ -65,7 +64,7 @@ def conn(engine: Engine, endpoint: Endpoint) -> Iterator[Any]:
 
 
 def test_seeded_tables_match_the_python_reference(engine: Engine, conn: Any) -> None:
-    dataset = Dataset(tables=2, rows_per_table=3000, seed=11)
+    dataset = DatasetSpec(tables=2, rows_per_table=3000, seed=11)
     engine.prepare(conn)
     engine.seed(conn, dataset)
     tables = [table_name(1), table_name(2)]
@@ -81,7 +80,7 @@ def test_seeded_tables_match_the_python_reference(engine: Engine, conn: Any) -> 
 
 def test_one_changed_row_changes_the_fingerprint(engine: Engine, conn: Any) -> None:
     engine.prepare(conn)
-    engine.seed(conn, Dataset(tables=1, rows_per_table=500, seed=5))
+    engine.seed(conn, DatasetSpec(tables=1, rows_per_table=500, seed=5))
     before = engine.fingerprints(conn, [table_name(1)])
     with conn.cursor() as cur:
         cur.execute(f"UPDATE {table_name(1)} SET amount = amount + 0.01 WHERE id = 250")
@@ -96,7 +95,7 @@ def test_probe_fails_on_an_empty_database_and_passes_on_a_seeded_one(
     with pytest.raises(PROBE_FAILURES):
         engine.probe(conn)
     engine.prepare(conn)
-    engine.seed(conn, Dataset(tables=1, rows_per_table=10, seed=1))
+    engine.seed(conn, DatasetSpec(tables=1, rows_per_table=10, seed=1))
     engine.probe(conn)
 
 
@@ -154,7 +153,7 @@ def test_dump_fails_loudly_with_pipefail_and_restores(
     session_lab: Lab, engine: Engine, node: Node, conn: Any
 ) -> None:
     engine.prepare(conn)
-    engine.seed(conn, Dataset(tables=1, rows_per_table=2000, seed=3))
+    engine.seed(conn, DatasetSpec(tables=1, rows_per_table=2000, seed=3))
     c = engine.credentials
     good = DumpJob(
         source_host="127.0.0.1", path="/tmp/good.gz", password=c.password, database=c.database
@@ -194,7 +193,7 @@ def test_probe_fails_once_the_data_directory_is_wiped(
     session_lab: Lab, engine: Engine, endpoint: Endpoint, node: Node, conn: Any
 ) -> None:
     engine.prepare(conn)
-    engine.seed(conn, Dataset(tables=1, rows_per_table=100, seed=2))
+    engine.seed(conn, DatasetSpec(tables=1, rows_per_table=100, seed=2))
     engine.probe(conn)
     wipe = RmRfDatadir(model.RmRfDatadir(fault="rm_rf_datadir", at_s=0))
     ctx = FaultContext(lab=session_lab, engine=engine, target=node.target())

@@ -7,9 +7,8 @@ import datetime as dt
 import psycopg
 import pytest
 
-from harness.dataset import reference_fingerprint, table_name
+from harness.dataset import DatasetSpec, reference_fingerprint, table_name
 from harness.engines.base import Endpoint, Engine
-from harness.scenario.model import Dataset
 
 
 @pytest.fixture()
@@ -21,7 +20,7 @@ def conn(postgres_engine: Engine, postgres_endpoint: Endpoint):  # type: ignore[
 
 
 def test_seeded_tables_match_the_python_reference(postgres_engine: Engine, conn) -> None:  # type: ignore[no-untyped-def]
-    dataset = Dataset(tables=2, rows_per_table=3000, seed=11)
+    dataset = DatasetSpec(tables=2, rows_per_table=3000, seed=11)
     postgres_engine.prepare(conn)
     postgres_engine.seed(conn, dataset)
     tables = [table_name(1), table_name(2)]
@@ -36,7 +35,7 @@ def test_seeded_tables_match_the_python_reference(postgres_engine: Engine, conn)
 
 def test_one_changed_row_changes_the_fingerprint(postgres_engine: Engine, conn) -> None:  # type: ignore[no-untyped-def]
     postgres_engine.prepare(conn)
-    postgres_engine.seed(conn, Dataset(tables=1, rows_per_table=500, seed=5))
+    postgres_engine.seed(conn, DatasetSpec(tables=1, rows_per_table=500, seed=5))
     before = postgres_engine.fingerprints(conn, [table_name(1)])
     conn.execute(f"UPDATE {table_name(1)} SET amount = amount + 0.01 WHERE id = 250")
     after = postgres_engine.fingerprints(conn, [table_name(1)])
@@ -50,7 +49,7 @@ def test_probe_fails_on_an_empty_database_and_passes_on_a_seeded_one(
     with pytest.raises(psycopg.Error):
         postgres_engine.probe(conn)
     postgres_engine.prepare(conn)
-    postgres_engine.seed(conn, Dataset(tables=1, rows_per_table=10, seed=1))
+    postgres_engine.seed(conn, DatasetSpec(tables=1, rows_per_table=10, seed=1))
     postgres_engine.probe(conn)
 
 

@@ -20,13 +20,13 @@ from typing import Any
 import docker
 import pytest
 
-from harness.dataset import reference_fingerprint, table_name
+from harness.dataset import DatasetSpec, reference_fingerprint, table_name
 from harness.engines.base import DumpJob, Endpoint, ProbeFailed
-from harness.engines.sqlserver import SqlServerEngine, run_batch
+from harness.engines.sqlserver import SqlServerEngine
+from harness.engines.sqlserver.tsql import run_batch
 from harness.errors import EngineUnavailable
 from harness.lab.images import image_present
 from harness.lab.lab import Lab
-from harness.scenario.model import Dataset
 from harness.server.node import Node, provision
 
 from .conftest import REPO, SCENARIOS
@@ -107,7 +107,7 @@ def test_without_the_image_a_sqlserver_drill_exits_3_and_says_why(
 
 def test_seeded_tables_match_the_python_reference(engine: SqlServerEngine, conn: Any) -> None:
     engine.prepare(conn)
-    engine.seed(conn, Dataset(tables=2, rows_per_table=3000, seed=11))
+    engine.seed(conn, DatasetSpec(tables=2, rows_per_table=3000, seed=11))
     tables = [table_name(1), table_name(2)]
     assert engine.fingerprints(conn, tables) == {
         t: reference_fingerprint(seed=11, table_index=i, count=3000)
@@ -118,7 +118,7 @@ def test_seeded_tables_match_the_python_reference(engine: SqlServerEngine, conn:
 
 def test_one_changed_row_changes_the_fingerprint(engine: SqlServerEngine, conn: Any) -> None:
     engine.prepare(conn)
-    engine.seed(conn, Dataset(tables=1, rows_per_table=500, seed=5))
+    engine.seed(conn, DatasetSpec(tables=1, rows_per_table=500, seed=5))
     before = engine.fingerprints(conn, [table_name(1)])
     run_batch(conn, f"UPDATE {table_name(1)} SET amount = amount + 0.01 WHERE id = 250")
     assert engine.fingerprints(conn, [table_name(1)]) != before
@@ -128,7 +128,7 @@ def test_probe_and_writer_rows(engine: SqlServerEngine, conn: Any) -> None:
     with pytest.raises((*engine.driver_errors(), ProbeFailed)):
         engine.probe(conn)
     engine.prepare(conn)
-    engine.seed(conn, Dataset(tables=1, rows_per_table=10, seed=1))
+    engine.seed(conn, DatasetSpec(tables=1, rows_per_table=10, seed=1))
     engine.probe(conn)
     now = dt.datetime.now(dt.UTC)
     for seq in (1, 2, 5):
@@ -147,7 +147,7 @@ def test_a_failed_backup_is_reported_as_failed(engine: SqlServerEngine, conn: An
 
 def test_native_backup_verify_and_restore_with_move(engine: SqlServerEngine, conn: Any) -> None:
     engine.prepare(conn)
-    engine.seed(conn, Dataset(tables=1, rows_per_table=1000, seed=9))
+    engine.seed(conn, DatasetSpec(tables=1, rows_per_table=1000, seed=9))
     path = "/var/opt/mssql/data/drill-full.bak"
     engine.backup_database(conn, path=path)
     engine.verify_backup(conn, path=path)
@@ -185,7 +185,7 @@ def test_logical_dump_fails_loudly_with_pipefail_and_restores(
     session_lab: Lab, engine: SqlServerEngine, node: Node, conn: Any
 ) -> None:
     engine.prepare(conn)
-    engine.seed(conn, Dataset(tables=1, rows_per_table=2000, seed=3))
+    engine.seed(conn, DatasetSpec(tables=1, rows_per_table=2000, seed=3))
     c = engine.credentials
 
     def run(script: str) -> Any:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from harness.engines import CAPABILITIES, engine_names
+from harness.capabilities import CAPABILITIES, engine_names
 from harness.errors import ScenarioError
 from harness.scenario import load_scenario
 
+REPO = Path(__file__).resolve().parents[2]
 SCENARIO = """\
 name: needs-depth
 summary: physical backup and PITR
@@ -73,3 +76,38 @@ objectives: {rto_s: 1, rpo_s: 1}
     [problem] = caught.value.problems
     assert problem.line == 6 and problem.path.endswith("target.fault_position"), problem
     assert "replay_delayed stops at a time" in problem.message
+
+
+def test_the_table_follows_from_the_collaborators_engines_hold() -> None:
+    derived = dict(CAPABILITIES)
+    assert derived == {
+        "postgres": {
+            "physical_backup",
+            "wal_archive",
+            "replicas",
+            "pitr",
+            "lsn_target",
+            "restore_point",
+        },
+        "mariadb": {"physical_backup", "wal_archive", "replicas", "pitr"},
+        "mysql": frozenset(),
+        "sqlserver": frozenset(),
+    }
+
+
+def test_validating_a_scenario_imports_no_database_driver(tmp_path: Path) -> None:
+    # In a fresh interpreter: the capability table instantiates every adapter, none of which
+    # may import its driver before it reaches a server.
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.replace("[postgres, mysql]", "[postgres, mariadb]"))
+    code = (
+        "import sys; from harness.scenario import load_scenario; "
+        f"load_scenario({str(path)!r}); "
+        "drivers = ('psycopg', 'pymysql', 'pyodbc'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in drivers))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

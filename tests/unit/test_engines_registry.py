@@ -14,63 +14,68 @@ import yaml
 
 from harness.engines import REGISTRY, engine_names, get_engine
 from harness.engines.base import DumpJob, Engine
+from harness.engines.collaborators import TARGET_KINDS, LogArchive, PhysicalBackups, Replication
 
 REPO = Path(__file__).resolve().parents[2]
-PROTOCOL_ATTRIBUTES = sorted(Engine.__annotations__)
-PROTOCOL_METHODS = sorted(
-    name
-    for name, member in vars(Engine).items()
-    if inspect.isfunction(member) and not name.startswith("_")
-)
-# SQL Server drills dumps, crashes and wipes only (see CAPABILITIES): the depth members of
-# the protocol (archiving, physical backups, PITR, replicas) are not in its module.
-DEPTH = frozenset(
-    {
-        "archive_mount",
-        "archive_subdir",
-        "recovery_log_markers",
-        "missing_log_marker",
-        "time_resolution_s",
-        "physical_backup_reads_datadir",
-        "base_backup_command",
-        "verify_base_backup_command",
-        "is_archive_segment",
-        "backup_log_start_script",
-        "clone_replica_script",
-        "replica_start_script",
-        "prepare_restore_script",
-        "replay_archive_script",
-        "in_recovery",
-        "promote",
-        "delayed_replay_script",
-        "retarget_replica",
-        "position",
-        "archive_status",
-        "replication_status",
-        "churn_wal",
-    }
-)
-NOT_YET = {"sqlserver": DEPTH}
+# Each optional collaborator an engine may hold, as the attribute that holds it.
+COLLABORATORS: dict[str, type] = {
+    "physical": PhysicalBackups,
+    "archive": LogArchive,
+    "replication": Replication,
+}
+
+
+def _missing(obj: object, protocol: type) -> list[str]:
+    """Members of ``protocol`` that ``obj`` lacks, or whose signature lacks its parameters."""
+    attributes = sorted(protocol.__annotations__)
+    members = {n: m for n, m in vars(protocol).items() if not n.startswith("_")}
+    properties = sorted(n for n, m in members.items() if isinstance(m, property))
+    methods = sorted(n for n, m in members.items() if inspect.isfunction(m))
+    missing = [a for a in [*attributes, *properties] if not hasattr(obj, a)]
+    for method in methods:
+        if not callable(getattr(obj, method, None)):
+            missing.append(method)
+            continue
+        wanted = list(inspect.signature(getattr(protocol, method)).parameters)[1:]
+        have = inspect.signature(getattr(obj, method)).parameters
+        missing += [f"{method}({p})" for p in wanted if p not in have]
+    return missing
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_registered_engine_imports_and_exposes_the_protocol(name: str) -> None:
     engine = get_engine(name)
     assert engine.name == name
-    pending = NOT_YET.get(name, frozenset())
-    missing = [a for a in PROTOCOL_ATTRIBUTES if not hasattr(engine, a) and a not in pending]
-    missing += [
-        m for m in PROTOCOL_METHODS if not callable(getattr(engine, m, None)) and m not in pending
-    ]
+    missing = _missing(engine, Engine)
     assert not missing, f"{name} lacks {missing}"
     assert isinstance(engine.port, int) and engine.datadir.startswith("/")
     assert engine.default_image and engine.datadir_marker
-    for method in PROTOCOL_METHODS:
-        if not hasattr(engine, method):
-            continue
-        wanted = list(inspect.signature(getattr(Engine, method)).parameters)[1:]
-        have = inspect.signature(getattr(engine, method)).parameters
-        assert all(p in have for p in wanted), f"{name}.{method} lacks parameters of {wanted}"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_collaborator_an_engine_holds_implements_its_protocol(name: str) -> None:
+    engine = get_engine(name)
+    for attribute, protocol in COLLABORATORS.items():
+        part = getattr(engine, attribute)
+        if part is None:
+            continue  # the engine lacks the capability, honestly
+        missing = _missing(part, protocol)
+        assert not missing, f"{name}.{attribute} lacks {missing}"
+    if engine.archive is not None:
+        assert engine.archive.target_kinds <= TARGET_KINDS
+
+
+def test_only_the_depth_engines_hold_collaborators() -> None:
+    held = {
+        name: sorted(a for a in COLLABORATORS if getattr(get_engine(name), a) is not None)
+        for name in REGISTRY
+    }
+    assert held == {
+        "postgres": ["archive", "physical", "replication"],
+        "mariadb": ["archive", "physical", "replication"],
+        "mysql": [],
+        "sqlserver": [],
+    }
 
 
 def test_adapters_import_no_optional_driver() -> None:
@@ -84,6 +89,20 @@ def test_adapters_import_no_optional_driver() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_adapters_import_nothing_of_the_scenario_package() -> None:
+    # Engines seed from harness.dataset.DatasetSpec: no import cycle with harness.scenario.
+    code = (
+        "import sys; from harness.engines import REGISTRY, get_engine; "
+        "[get_engine(n) for n in REGISTRY]; "
+        "print(sorted(m for m in sys.modules if m.startswith('harness.scenario')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_engines_without_a_local_recipe_say_so() -> None:
@@ -125,7 +144,7 @@ def test_mariadb_dump_hides_failure_only_without_pipefail() -> None:
 
 
 def test_mysql_flavor_uses_mysql_tools() -> None:
-    from harness.engines.mariadb import MARIADB, MYSQL, flavor_for_image, flavor_for_version
+    from harness.engines.mariadb.flavor import MARIADB, MYSQL, flavor_for_image, flavor_for_version
 
     engine = get_engine("mysql")
     command = engine.dump_command(DumpJob("primary", "/x.gz", "pw", "db"))
@@ -195,7 +214,7 @@ class _FakeConnection:
 
 
 def test_run_batch_raises_an_error_that_arrives_in_a_later_result_set() -> None:
-    from harness.engines.sqlserver import run_batch
+    from harness.engines.sqlserver.tsql import run_batch
 
     failure = RuntimeError("[42000] BACKUP DATABASE is terminating abnormally. (3013)")
     cursor = _FakeCursor([None, None, failure])  # progress messages first, then the error
@@ -205,7 +224,7 @@ def test_run_batch_raises_an_error_that_arrives_in_a_later_result_set() -> None:
 
 
 def test_run_batch_returns_every_result_set_with_rows() -> None:
-    from harness.engines.sqlserver import run_batch
+    from harness.engines.sqlserver.tsql import run_batch
 
     cursor = _FakeCursor([None, [(1,), (2,)], None, [("a",)]])
     assert run_batch(_FakeConnection(cursor), "SELECT ...") == [[(1,), (2,)], [("a",)]]
@@ -244,7 +263,7 @@ def test_sqlserver_connects_with_autocommit_and_the_newest_odbc_driver(
 
 
 def test_sqlserver_without_an_odbc_driver_says_what_to_install() -> None:
-    from harness.engines.sqlserver import odbc_driver
+    from harness.engines.sqlserver.tsql import odbc_driver
     from harness.errors import EngineUnavailable
 
     with pytest.raises(EngineUnavailable, match="msodbcsql18"):
@@ -254,7 +273,8 @@ def test_sqlserver_without_an_odbc_driver_says_what_to_install() -> None:
 def test_sqlserver_restore_moves_files_to_linux_paths_and_stops_at_a_time() -> None:
     import datetime as dt
 
-    from harness.engines.sqlserver import BackupFile, SqlServerEngine
+    from harness.engines.sqlserver import SqlServerEngine
+    from harness.engines.sqlserver.native import BackupFile
 
     engine = SqlServerEngine()
     files = [

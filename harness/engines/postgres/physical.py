@@ -1,0 +1,51 @@
+"""PostgreSQL physical backups: pg_basebackup with a SHA-256 manifest, pg_verifybackup."""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING
+
+from harness.engines.base import RecoveryTarget
+from harness.engines.postgres.archive import recovery_settings
+
+if TYPE_CHECKING:
+    from harness.engines.postgres import PostgresEngine
+
+
+class PostgresPhysical:
+    """Base backups streamed over a replication connection (no data volume needed)."""
+
+    reads_datadir = False
+
+    def __init__(self, engine: PostgresEngine) -> None:
+        self.engine = engine
+
+    def backup_command(self, *, source_host: str, path: str) -> str:
+        return (
+            f"set -o pipefail; pg_basebackup -h {shlex.quote(source_host)} "
+            f"-D {shlex.quote(path)} -Fp -X stream --checkpoint=fast "
+            "--manifest-checksums=SHA256 --no-password"
+        )
+
+    def verify_command(self, path: str) -> str:
+        return f"pg_verifybackup --quiet {shlex.quote(path)}"
+
+    def log_start_script(self, path: str) -> str:
+        """The last WAL segment the backup carries in its own pg_wal."""
+        return f"ls {shlex.quote(path)}/pg_wal | grep -E '^[0-9A-F]{{24}}$' | sort | tail -1"
+
+    def prepare_restore_script(
+        self, *, source: str, target: str, recovery: RecoveryTarget | None, archive: bool
+    ) -> str:
+        """Shell (root, in a helper container): copy a physical backup and set it to recover.
+
+        The server replays archived WAL itself (restore_command); without an archive the
+        copy fails, and recovery ends at the end of the backup's own WAL.
+        """
+        settings = recovery_settings(self.engine.archive, recovery)
+        conf = "\n".join(f"{k} = '{v}'" for k, v in settings.items())
+        return (
+            f"set -e; cp -a {shlex.quote(source)}/. {target}/; rm -f {target}/postmaster.pid; "
+            f"printf '%s\\n' {shlex.quote(conf)} >> {target}/postgresql.auto.conf; "
+            f"touch {target}/recovery.signal; chown -R postgres: {target}; chmod 700 {target}"
+        )

@@ -1,0 +1,85 @@
+"""PostgreSQL streaming replicas: cloned by pg_basebackup -R, delayed by
+recovery_min_apply_delay, promoted by pg_promote()."""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING, Any
+
+from harness.engines.base import RecoveryTarget
+from harness.engines.postgres.archive import recovery_settings
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from harness.engines.postgres import PostgresEngine
+
+# WAL written per churn round: 20 000 rows of 400 bytes, then a segment switch.
+CHURN_ROWS = 20_000
+
+
+class PostgresReplication:
+    """Standbys that stream from the primary."""
+
+    clone_reads_datadir = False
+    # A standby that asks for recycled WAL logs this (GitLab's secondary in 2017).
+    missing_log_marker = "has already been removed"
+    time_resolution_s = 1e-6
+
+    def __init__(self, engine: PostgresEngine) -> None:
+        self.engine = engine
+
+    def clone_script(
+        self, *, source_host: str, target: str, apply_delay_s: float, name: str
+    ) -> str:
+        script = (
+            "set -e; pg_basebackup "
+            f"-d {shlex.quote(f'host={source_host} application_name={name}')} "
+            f"-D {target} -X stream -R --checkpoint=fast --no-password"
+        )
+        if apply_delay_s > 0:
+            script += (
+                f"; echo \"recovery_min_apply_delay = '{int(apply_delay_s * 1000)}ms'\" "
+                f">> {target}/postgresql.auto.conf"
+            )
+        return script + f"; chown -R postgres: {target}; chmod 700 {target}"
+
+    def start_script(self, *, source_host: str, apply_delay_s: float, name: str) -> None:
+        """Nothing: pg_basebackup -R wrote primary_conninfo and standby.signal."""
+        return None
+
+    def promote(self, conn: psycopg.Connection[Any], *, timeout_s: float) -> None:
+        row = conn.execute("SELECT pg_promote(true, %s)", (max(1, int(timeout_s)),)).fetchone()
+        if not row or not row[0]:
+            raise RuntimeError("pg_promote() did not complete")
+
+    def delayed_replay_script(self, target: RecoveryTarget) -> None:
+        """Nothing: the standby finds its own stopping point in the WAL it replays."""
+        return None
+
+    def retarget(self, conn: psycopg.Connection[Any], target: RecoveryTarget) -> bool:
+        """Turn a (delayed) standby into one that stops at ``target`` and promotes on restart."""
+        conn.execute("ALTER SYSTEM SET recovery_min_apply_delay = 0")
+        for key, value in recovery_settings(self.engine.archive, target).items():
+            if key.startswith("recovery_target"):
+                conn.execute(f"ALTER SYSTEM SET {key} = '{value}'")
+        return True
+
+    def status(self, conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        rows = conn.execute(
+            "SELECT application_name, state, "
+            "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint FROM pg_stat_replication"
+        ).fetchall()
+        return {str(r[0]): {"state": r[1], "replay_lag_bytes": r[2]} for r in rows}
+
+    def churn_log(self, conn: psycopg.Connection[Any], *, rounds: int = 4) -> None:
+        """Write and switch enough WAL, with checkpoints, that old segments are recycled."""
+        conn.execute("CREATE TABLE IF NOT EXISTS drill_churn (id int, filler text)")
+        for _ in range(rounds):
+            conn.execute(
+                "INSERT INTO drill_churn "
+                f"SELECT g, repeat('x', 400) FROM generate_series(1, {CHURN_ROWS}) g"
+            )
+            conn.execute("TRUNCATE drill_churn")
+            conn.execute("SELECT pg_switch_wal()")
+            conn.execute("CHECKPOINT")
