@@ -12,6 +12,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from harness.dataset import DatasetSpec
+
 # Upper bounds of every number a scenario may give (docs: README "Scenario limits"). Numbers are
 # strict (a YAML ``true`` is not 1) and finite (no .nan, no .inf).
 MAX_DRILL_S = 3600.0  # a moment or duration inside one drill: drills last minutes
@@ -19,8 +21,6 @@ MAX_OBJECTIVE_S = 7 * 86400.0  # an RTO or RPO objective: a week covers weekly b
 MAX_ROWS = 50_000_000  # rows per seeded table (a 10 GB drill is about 25 M rows)
 MAX_COUNT = 10_000_000  # counts of writes (deleted, allowed to be lost)
 MAX_SEED = 2**63 - 1
-
-from harness.dataset import DatasetSpec
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
 
