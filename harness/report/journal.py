@@ -143,6 +143,8 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
             for i, (kind, item) in enumerate(zip(kinds, value, strict=True))
         )
     if origin is Mapping:
+        if not isinstance(value, Mapping):
+            raise InputError(f"{where}: expected an object, got {type(value).__name__}")
         _, inner = get_args(tp)
         return {k: _convert(inner, v, f"{where}.{k}") for k, v in value.items()}
     return value

@@ -156,6 +156,8 @@ def test_a_step_without_server_log_journals_no_server_log() -> None:
         ({"colour": "blue"}, "journal.colour: not a journal key"),
         ({"status": "paused"}, "journal.status"),
         ({"measured": {"rto_s": 1.0, "rto": 2.0}}, "journal.measured.rto"),
+        ({"timings": [1.0]}, "journal.timings: expected an object"),
+        ({"measured": {"lost_seq_ranges": [[1, 2, 3]]}}, r"lost_seq_ranges\[0\]"),
     ],
 )
 def test_a_journal_this_version_cannot_read_is_refused(
