@@ -284,7 +284,7 @@ def _runnable(planned: list[PlannedDrill], images: dict[str, str]) -> list[Plann
 def _record(store: History, result: DrillResult, *, plan: str | None) -> int:
     """Record one finished drill; a history that cannot be written is exit 3 at the end."""
     try:
-        store.record(result.journal, plan=plan)
+        store.record(result.record, plan=plan)
     except HarnessError as exc:
         err.print(
             f"could not record run {result.run_id} in the history ({exc}); "
@@ -451,22 +451,22 @@ def _print_summary(results: list[DrillResult]) -> None:
     }
     notes: list[str] = []
     for r in results:
-        j, m = r.journal, r.journal["measured"]
-        verified = m.get("data_verified")
+        m = r.record.measured
+        verified = m.data_verified
         table.add_row(
             r.scenario + (f" / {r.strategy}" if r.strategy else ""),
             r.engine,
             f"[{styles[r.verdict.value]}]{r.verdict.value}[/]",
-            _fmt(m.get("rto_s"), " s"),
-            _fmt(m.get("rpo_s"), " s"),
-            _fmt(m.get("acked_writes")),
-            _fmt(m.get("lost_writes")),
-            _fmt(m.get("holes")),
+            _fmt(m.rto_s, " s"),
+            _fmt(m.rpo_s, " s"),
+            _fmt(m.acked_writes),
+            _fmt(m.lost_writes),
+            _fmt(m.holes),
             "-" if verified is None else ("verified" if verified else "MISMATCH"),
-            _fmt(m.get("seed_rows_lost")),
+            _fmt(m.seed_rows_lost),
             str(r.journal_path),
         )
-        for reason in j.get("reasons", []):
+        for reason in r.record.reasons:
             label = r.scenario + (f" / {r.strategy}" if r.strategy else "")
             notes.append(f"{label} on {r.engine}: {reason}")
     out.print(table)

@@ -20,6 +20,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +53,11 @@ from harness.measurement.verdict import Outcome, Verdict, decide, objectives_met
 from harness.measurement.workload import Reader, Writer
 from harness.polling import poll_until
 from harness.progress import NullProgress, Progress
+from harness.record import DrillRecord
 from harness.recovery.context import Recovered, RecoveryContext
 from harness.recovery.pipeline import run_recovery
 from harness.recovery.restore import restore_test
-from harness.report.journal import JOURNAL_VERSION, write_journal
+from harness.report.journal import record_from_dict, record_to_dict, write_journal
 from harness.scenario.model import (
     Backup,
     BadMigration,
@@ -84,15 +86,20 @@ def new_run_id() -> str:
 
 @dataclass
 class DrillResult:
-    """How one drill ended and where its journal is."""
+    """How one drill ended, its record, and where its journal is."""
 
     run_id: str
     scenario: str
     engine: str
     verdict: Verdict
     journal_path: Path
-    journal: dict[str, Any]
+    record: DrillRecord
     strategy: str | None = None
+
+    @cached_property
+    def journal(self) -> dict[str, Any]:
+        """The record as the plain JSON values written to ``journal_path``."""
+        return record_to_dict(self.record)
 
 
 @dataclass
@@ -194,14 +201,14 @@ class Drill:
             raise
         finally:
             self.progress.end()
-        journal = self._save(status, verdict=verdict, reasons=reasons, checks=checks, error=error)
+        record = self._save(status, verdict=verdict, reasons=reasons, checks=checks, error=error)
         return DrillResult(
             self.run_id,
             self.scenario.name,
             self.engine_name,
             verdict,
             self.journal_path,
-            journal,
+            record,
             self.strategy,
         )
 
@@ -726,12 +733,13 @@ class Drill:
         reasons: list[str] | None = None,
         checks: list[Any] | None = None,
         error: str = "",
-    ) -> dict[str, Any]:
+    ) -> DrillRecord:
         journal = self._journal(status, verdict, reasons or [], checks or [], error)
-        write_journal(self.journal_path, journal)
+        record = record_from_dict(journal)
+        write_journal(self.journal_path, record)
         if status != "started" and self.state.writer is not None:
             self._write_acks()
-        return journal
+        return record
 
     def _write_acks(self) -> None:
         assert self.state.writer is not None
@@ -778,9 +786,9 @@ class Drill:
         rpo, rto, landing = st.rpo, st.rto, st.landing
         reader = st.reader
         return {
-            "journal_version": JOURNAL_VERSION,
             "run_id": self.run_id,
             "status": status,
+            "action": self.action,
             "scenario": s.name,
             "strategy": self.strategy,
             "scenario_file": str(self.source),

@@ -23,6 +23,7 @@ import pytest
 
 from harness.engines.base import Endpoint, Engine
 from harness.report.history import LATEST, History, connect, migrate
+from harness.report.journal import record_from_dict
 
 from .conftest import REPO, SCENARIOS
 
@@ -284,8 +285,8 @@ def test_history_on_postgresql_migrates_records_and_reports(
         [old] = h.runs()
         assert {b.name for b in old.backups} == {"nightly-1", "nightly-2"}  # backfilled
         for name in ("quickstart", "kill-restart", "wrong-path-wipe"):
-            h.record(_journal(name), plan="nightly")
-        h.record(_journal("quickstart"), plan="nightly")  # idempotent
+            h.record(record_from_dict(_journal(name)), plan="nightly")
+        h.record(record_from_dict(_journal("quickstart")), plan="nightly")  # idempotent
         runs = h.runs()
         assert len(runs) == 4
         quick = next(r for r in runs if r.scenario == "quickstart")

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from harness.errors import InputError
+from harness.record import DrillRecord
 from harness.report.history import LATEST, History, connect, current_version, migrate
 from harness.report.history.records import step_rows
+from harness.report.journal import record_from_dict
 
 JOURNALS = Path(__file__).parent / "data" / "journals"
 
@@ -22,12 +24,12 @@ def journal(name: str) -> dict[str, Any]:
     return data
 
 
-def rerun(j: dict[str, Any], *, run_id: str, started_at: str, rto_s: float) -> dict[str, Any]:
+def rerun(j: dict[str, Any], *, run_id: str, started_at: str, rto_s: float) -> DrillRecord:
     """A copy of a journal as if the drill ran again at another time with another RTO."""
     out = copy.deepcopy(j)
     out["run_id"], out["started_at"] = run_id, started_at
     out["measured"]["rto_s"] = rto_s
-    return out
+    return record_from_dict(out)
 
 
 @pytest.fixture
@@ -44,7 +46,7 @@ def test_a_new_history_is_created_at_the_latest_version(tmp_path: Path) -> None:
 
 
 def test_recorded_runs_read_back_with_figures_steps_and_backups(history: History) -> None:
-    history.record(journal("empty-backup"), plan="nightly")
+    history.record(record_from_dict(journal("empty-backup")), plan="nightly")
     [run] = history.runs()
     assert (run.scenario, run.engine, run.verdict, run.plan) == (
         "empty-backup",
@@ -71,7 +73,7 @@ def test_recorded_runs_read_back_with_figures_steps_and_backups(history: History
 
 
 def test_the_timeline_is_measured_from_the_disruptive_fault() -> None:
-    rows = step_rows(journal("empty-backup"))
+    rows = step_rows(record_from_dict(journal("empty-backup")))
     faults = {r["name"]: r["offset_s"] for r in rows if r["kind"] == "fault"}
     # The silent dump failure happened 2.19 s before the wipe that started the RTO clock.
     assert faults["rm_rf_datadir"] == 0.0
@@ -88,7 +90,7 @@ def test_the_timeline_is_measured_from_the_disruptive_fault() -> None:
 def test_an_unmeasured_drill_neither_met_nor_missed_its_objectives(history: History) -> None:
     j = journal("wrong-path-wipe")
     assert j["objectives"]["met"] is False  # what the journal says ...
-    history.record(j)
+    history.record(record_from_dict(j))
     [run] = history.runs()
     assert run.objectives_met is None  # ... is not what an auditor should read
     assert run.figure("rto_s") is None
@@ -97,10 +99,10 @@ def test_an_unmeasured_drill_neither_met_nor_missed_its_objectives(history: Hist
 
 def test_recording_the_same_run_twice_replaces_it(history: History) -> None:
     j = journal("quickstart")
-    history.record(j)
+    history.record(record_from_dict(j))
     changed = copy.deepcopy(j)
     changed["verdict"] = "fail"
-    history.record(changed)
+    history.record(record_from_dict(changed))
     runs = history.runs()
     assert len(runs) == 1 and runs[0].verdict == "fail"
     assert len(runs[0].backups) == 1
@@ -122,7 +124,7 @@ def test_recovery_procedures_aggregate_every_run(history: History) -> None:
         history.record(
             rerun(q, run_id=f"r{i}", started_at=f"2026-01-0{i + 1}T00:00:00.000+00:00", rto_s=rto)
         )
-    history.record(journal("wrong-path-wipe"))
+    history.record(record_from_dict(journal("wrong-path-wipe")))
     procedures = {(p.scenario, p.engine): p for p in history.procedures()}
     p = procedures[("quickstart", "postgres")]
     assert (p.tests, p.recoveries) == (3, 3)
@@ -182,9 +184,9 @@ def test_a_v1_history_migrates_forward_with_every_run_intact(tmp_path: Path) -> 
         assert runs["empty-backup"].drill == "empty-backup / fallback"
         assert {p.scenario for p in h.procedures()} == {"quickstart", "empty-backup / fallback"}
         # New runs record normally on the migrated database.
-        h.record(journal("kill-restart"), plan="nightly")
+        h.record(record_from_dict(journal("kill-restart")), plan="nightly")
         assert len(h.runs()) == 3
-        assert h.journal(runs["quickstart"].run_id) == journal("quickstart")
+        assert h.journal(runs["quickstart"].run_id) == record_from_dict(journal("quickstart"))
 
 
 def test_migrating_twice_applies_nothing(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from harness.report.charts import nice_ticks, timeline, trend_chart
 from harness.report.history import History
+from harness.report.journal import record_from_dict
 from harness.report.model import Report, build_report, since_iso, trends
 from harness.report.output import FILE_NAMES, FORMATS, render, write_reports
 
@@ -42,9 +43,9 @@ def missed_rerun(j: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def history(tmp_path: Path) -> History:
     h = History.open(tmp_path / "h.sqlite")
-    h.record(missed_rerun(journal("quickstart")), plan="nightly")
+    h.record(record_from_dict(missed_rerun(journal("quickstart"))), plan="nightly")
     for name in ("quickstart", "empty-backup", "kill-restart", "wrong-path-wipe"):
-        h.record(journal(name), plan="nightly")
+        h.record(record_from_dict(journal(name)), plan="nightly")
     return h
 
 
@@ -189,7 +190,7 @@ def test_html_escapes_what_comes_from_the_journal(history: History) -> None:
     j = journal("kill-restart")
     j["run_id"] = "x"
     j["summary"] = "<script>alert(1)</script>"
-    history.record(j)
+    history.record(record_from_dict(j))
     html = render(build_report(history.runs(run_ids=["x"]), history="h"), "html")
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
 
@@ -279,7 +280,7 @@ def test_a_drill_that_failed_before_its_fault_is_timed_from_its_start(history: H
     j.update(run_id="early", faults=[], recovery=[], status="failed", verdict="error")
     j["phases"] = {"detect_s": None, "restore_s": None, "verify_s": None}
     j["measured"] = {k: None for k in j["measured"]}
-    history.record(j)
+    history.record(record_from_dict(j))
     [run] = history.runs(run_ids=["early"])
     svg = timeline(run)
     assert "seconds from the start of the drill" in svg and 'class="bar backup"' in svg
@@ -293,7 +294,7 @@ def test_each_strategy_of_a_comparison_is_its_own_drill(tmp_path: Path) -> None:
         j.update(run_id=f"s{i}", scenario="bad-migration", strategy=strategy)
         j["started_at"] = f"2026-11-21T06:0{i}:00.000+00:00"
         j["measured"]["rto_s"] = rto
-        h.record(j)
+        h.record(record_from_dict(j))
     r = build_report(h.runs(), history="h", procedures=h.procedures())
     assert [(t.drill, t.runs) for t in r.trends] == [
         ("bad-migration / pitr", 2),

@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 
 from harness import cli
 from harness.report.history import History
+from harness.report.journal import record_from_dict
 
 REPO = Path(__file__).resolve().parents[2]
 JOURNALS = Path(__file__).parent / "data" / "journals"
@@ -34,7 +35,7 @@ def history(tmp_path: Path) -> Path:
     path = tmp_path / "history.sqlite"
     with History.open(path) as h:
         for j in sorted(JOURNALS.glob("*.json")):
-            h.record(json.loads(j.read_text(encoding="utf-8")), plan="nightly")
+            h.record(record_from_dict(json.loads(j.read_text(encoding="utf-8"))), plan="nightly")
     return path
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from harness.errors import InputError
 from harness.report.history import records
 from harness.report.history.db import Database
+from harness.report.journal import record_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +139,11 @@ def _v2(db: Database) -> None:
     )
     # Backfill from the journals that v1 kept verbatim: old runs gain a catalog too.
     drills: set[tuple[str, str]] = set()
-    for run_id, scenario, engine, text in db.query(
-        "SELECT run_id, scenario, engine, journal FROM drill_runs ORDER BY started_at"
+    for scenario, engine, text in db.query(
+        "SELECT scenario, engine, journal FROM drill_runs ORDER BY started_at"
     ):
-        journal = json.loads(text)
-        records.insert_backups(db, run_id, journal, columns=records.BACKUP_COLUMNS_V2)
+        record = record_from_dict(json.loads(text))
+        records.insert_backups(db, record, columns=records.BACKUP_COLUMNS_V2)
         drills.add((scenario, engine))
     for scenario, engine in sorted(drills):
         records.refresh_procedure(db, scenario, engine, strategy=None, by_strategy=False)
@@ -155,7 +156,7 @@ def _v3(db: Database) -> None:
 def _v4(db: Database) -> None:
     db.execute("ALTER TABLE drill_runs ADD COLUMN strategy TEXT")
     for run_id, text in db.query("SELECT run_id, journal FROM drill_runs"):
-        strategy = json.loads(text).get("strategy")
+        strategy = record_from_dict(json.loads(text)).strategy
         if strategy:
             db.execute("UPDATE drill_runs SET strategy = ? WHERE run_id = ?", (strategy, run_id))
     # Procedures were per scenario; a scenario that compares strategies has one per strategy.

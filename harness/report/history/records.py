@@ -1,4 +1,4 @@
-"""Journal in, history rows out: how one drill's journal is split across the history tables.
+"""Drill record in, history rows out: how one run is split across the history tables.
 
 The timeline (``drill_steps``) is placed on one axis: seconds from the disruptive fault
 (negative before it). Backups, faults and recovery steps are placed by their UTC wall times;
@@ -14,7 +14,9 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from harness.record import BackupEntry, DrillRecord
 from harness.report.history.db import Database
+from harness.report.journal import record_to_dict
 
 # Verification levels in order (harness.backups.catalog.Verification), each implying the last.
 VERIFICATION_TESTS = ("exists", "size_plausible", "checksum_matches", "restore_tested")
@@ -68,18 +70,10 @@ def parse_utc(text: str | None) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
-def disruptive_fault(journal: dict[str, Any]) -> dict[str, Any] | None:
-    """The fault that took a server down (not a fault acting on a backup job)."""
-    for fault in journal.get("faults") or []:
-        if not str(fault.get("target", "")).startswith("backup:"):
-            return dict(fault)
-    return None
-
-
-def time_zero(journal: dict[str, Any]) -> dt.datetime | None:
+def time_zero(record: DrillRecord) -> dt.datetime | None:
     """Time zero of the timeline: the disruptive fault, else the start of the drill."""
-    fault = disruptive_fault(journal)
-    return parse_utc(fault.get("at") if fault else None) or parse_utc(journal.get("started_at"))
+    fault = record.disruptive_fault()
+    return parse_utc(fault.at if fault else None) or parse_utc(record.started_at)
 
 
 def _offset(moment: str | None, zero: dt.datetime | None) -> float | None:
@@ -89,52 +83,48 @@ def _offset(moment: str | None, zero: dt.datetime | None) -> float | None:
     return round((at - zero).total_seconds(), 4)
 
 
-def run_row(journal: dict[str, Any], *, plan: str | None) -> dict[str, Any]:
-    """The ``drill_runs`` row of a journal."""
-    objectives = journal.get("objectives") or {}
-    measured = journal.get("measured") or {}
+def run_row(record: DrillRecord, *, plan: str | None) -> dict[str, Any]:
+    """The ``drill_runs`` row of a drill record."""
+    objectives, measured = record.objectives, record.measured
     return {
-        "run_id": journal["run_id"],
-        "scenario": journal["scenario"],
-        "engine": journal["engine"],
-        "scenario_file": journal.get("scenario_file"),
-        "summary": journal.get("summary"),
-        "status": journal.get("status") or "unknown",
-        "verdict": journal.get("verdict"),
-        "started_at": journal["started_at"],
-        "ended_at": journal.get("ended_at"),
-        "duration_s": journal.get("duration_s"),
-        "image": journal.get("image"),
-        "error": journal.get("error") or "",
-        "reasons": json.dumps(journal.get("reasons") or []),
-        "rto_objective_s": objectives.get("rto_s"),
-        "rpo_objective_s": objectives.get("rpo_s"),
-        "max_lost_writes_objective": objectives.get("max_lost_writes"),
+        "run_id": record.run_id,
+        "scenario": record.scenario,
+        "engine": record.engine,
+        "scenario_file": record.scenario_file,
+        "summary": record.summary,
+        "status": record.status.value,
+        "verdict": record.verdict,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "duration_s": record.duration_s,
+        "image": record.image,
+        "error": record.error,
+        "reasons": json.dumps(list(record.reasons)),
+        "rto_objective_s": objectives.rto_s,
+        "rpo_objective_s": objectives.rpo_s,
+        "max_lost_writes_objective": objectives.max_lost_writes,
         # Only a measured drill met or missed its objectives; an unmeasured one did neither.
-        "objectives_met": objectives.get("met") if measured.get("rto_s") is not None else None,
-        "objectives_missed": json.dumps(objectives.get("missed") or []),
-        "data_verified": measured.get("data_verified"),
-        "restored_from": measured.get("restored_from"),
-        "journal": json.dumps(journal, sort_keys=False, default=str),
+        "objectives_met": objectives.met if measured.rto_s is not None else None,
+        "objectives_missed": json.dumps(list(objectives.missed)),
+        "data_verified": measured.data_verified,
+        "restored_from": measured.restored_from,
+        "journal": json.dumps(record_to_dict(record), default=str),
         "plan": plan,
-        "strategy": journal.get("strategy"),
+        "strategy": record.strategy,
     }
 
 
-def figure_rows(journal: dict[str, Any]) -> list[tuple[str, float]]:
-    """(figure, value) for every measured number of a journal."""
-    measured = journal.get("measured") or {}
-    phases = journal.get("phases") or {}
-    rows = [(name, float(measured[name])) for name in FIGURES if measured.get(name) is not None]
-    rows += [(name, float(phases[name])) for name in PHASES if phases.get(name) is not None]
-    if journal.get("duration_s") is not None:
-        rows.append(("duration_s", float(journal["duration_s"])))
-    return rows
+def figure_rows(record: DrillRecord) -> list[tuple[str, float]]:
+    """(figure, value) for every measured number of a drill record."""
+    values = [(name, getattr(record.measured, name)) for name in FIGURES]
+    values += [(name, getattr(record.phases, name)) for name in PHASES]
+    values.append(("duration_s", record.duration_s))
+    return [(name, float(value)) for name, value in values if value is not None]
 
 
-def step_rows(journal: dict[str, Any]) -> list[dict[str, Any]]:
+def step_rows(record: DrillRecord) -> list[dict[str, Any]]:
     """The timeline of a drill: backups, faults, detection, phases, recovery steps, recovery."""
-    zero = time_zero(journal)
+    zero = time_zero(record)
     rows: list[dict[str, Any]] = []
 
     def add(
@@ -156,27 +146,25 @@ def step_rows(journal: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
 
-    for b in journal.get("backups") or []:
-        outcome = "rejected" if b.get("verification_failure") else b.get("verification")
+    for b in record.backups:
         add(
             "backup",
-            b["name"],
-            _offset(b.get("started_at"), zero),
-            b.get("duration_s"),
-            outcome,
-            b.get("verification_failure") or ", ".join(b.get("checks") or []),
+            b.name,
+            _offset(b.started_at, zero),
+            b.duration_s,
+            "rejected" if b.verification_failure else b.verification,
+            b.verification_failure or ", ".join(b.checks),
         )
-    for f in journal.get("faults") or []:
+    for f in record.faults:
         add(
             "fault",
-            f["type"],
-            _offset(f.get("at"), zero),
+            f.type,
+            _offset(f.at, zero),
             0.0,
-            "took effect" if f.get("took_effect") else "no effect",
-            f"{f.get('target', '')}: {f.get('evidence', '')}".strip(": "),
+            "took effect" if f.took_effect else "no effect",
+            f"{f.target}: {f.evidence}".strip(": "),
         )
-    phases = journal.get("phases") or {}
-    detect, restore, verify = (phases.get(p) for p in PHASES)
+    detect, restore, verify = (getattr(record.phases, p) for p in PHASES)
     if detect is not None:
         add("detected", "outage detected", detect, 0.0)
         add("phase", "detect", 0.0, detect)
@@ -184,61 +172,58 @@ def step_rows(journal: dict[str, Any]) -> list[dict[str, Any]]:
             add("phase", "restore", detect, restore)
             if verify is not None:
                 add("phase", "verify", round(detect + restore, 4), verify)
-    for r in journal.get("recovery") or []:
-        name = r["step"] + (f" {r['backup']}" if r.get("backup") else "")
+    for r in record.recovery:
         add(
             "recovery_step",
-            name,
-            _offset(r.get("started_at"), zero),
-            r.get("duration_s"),
-            r.get("outcome"),
-            r.get("detail") or "",
+            r.step + (f" {r.backup}" if r.backup else ""),
+            _offset(r.started_at, zero),
+            r.duration_s,
+            r.outcome,
+            r.detail,
         )
-    rto = (journal.get("measured") or {}).get("rto_s")
-    if rto is not None:
-        add("recovered", "verified read and write", rto, 0.0, "ok")
+    if record.measured.rto_s is not None:
+        add("recovered", "verified read and write", record.measured.rto_s, 0.0, "ok")
     return rows
 
 
-def backup_rows(journal: dict[str, Any]) -> list[dict[str, Any]]:
-    """The ``backup_catalog`` rows of a journal."""
-    restored_from = (journal.get("measured") or {}).get("restored_from")
+def backup_rows(record: DrillRecord) -> list[dict[str, Any]]:
+    """The ``backup_catalog`` rows of a drill record."""
     out = []
-    for b in journal.get("backups") or []:
-        level = b.get("verification") or "none"
+    for b in record.backups:
+        level = b.verification or "none"
         verified = level in VERIFICATION_TESTS and VERIFICATION_TESTS.index(
             level
         ) >= VERIFICATION_TESTS.index(VERIFIED_FROM)
         out.append(
             {
-                "run_id": journal["run_id"],
-                "backup_name": b["name"],
-                "backup_method": b.get("method") or "logical",
-                "engine": journal["engine"],
-                "store": b.get("store"),
-                "location": b.get("path"),
-                "started_at": b.get("started_at"),
-                "ended_at": b.get("ended_at"),
-                "size_bytes": b.get("size_bytes"),
-                "source_bytes": b.get("source_bytes"),
-                "sha256": b.get("sha256"),
-                "exit_code": b.get("exit_code"),
+                "run_id": record.run_id,
+                "backup_name": b.name,
+                "backup_method": b.method or "logical",
+                "engine": record.engine,
+                "store": b.store,
+                "location": b.path,
+                "started_at": b.started_at,
+                "ended_at": b.ended_at,
+                "size_bytes": b.size_bytes,
+                "source_bytes": b.source_bytes,
+                "sha256": b.sha256,
+                "exit_code": b.exit_code,
                 "verification": level,
                 "is_verified": verified,
-                "used_for_recovery": b["name"] == restored_from,
+                "used_for_recovery": b.name == record.measured.restored_from,
             }
         )
     return out
 
 
-def verification_rows(backup: dict[str, Any]) -> list[dict[str, Any]]:
+def verification_rows(backup: BackupEntry) -> list[dict[str, Any]]:
     """One row per verification test of a journal's backup: the passed ones, then the failure.
 
     The failed test is the level after the last one passed; verification stops there.
     """
-    passed = [c for c in backup.get("checks") or [] if c in VERIFICATION_TESTS]
+    passed = [c for c in backup.checks if c in VERIFICATION_TESTS]
     rows = [{"test_type": c, "passed": True, "detail": ""} for c in passed]
-    failure = backup.get("verification_failure") or ""
+    failure = backup.verification_failure
     if failure:
         done = max((VERIFICATION_TESTS.index(c) for c in passed), default=-1)
         if done + 1 < len(VERIFICATION_TESTS):
@@ -257,17 +242,15 @@ def insert(db: Database, table: str, row: dict[str, Any], columns: Sequence[str]
     )
 
 
-def insert_backups(
-    db: Database, run_id: str, journal: dict[str, Any], *, columns: Sequence[str]
-) -> None:
+def insert_backups(db: Database, record: DrillRecord, *, columns: Sequence[str]) -> None:
     """The backup catalog and verification tests of one run."""
-    for row, backup in zip(backup_rows(journal), journal.get("backups") or [], strict=True):
+    for row, backup in zip(backup_rows(record), record.backups, strict=True):
         insert(db, "backup_catalog", row, columns)
         for i, test in enumerate(verification_rows(backup)):
             insert(
                 db,
                 "backup_verification_tests",
-                {"run_id": run_id, "backup_name": row["backup_name"], "ordinal": i, **test},
+                {"run_id": record.run_id, "backup_name": row["backup_name"], "ordinal": i, **test},
                 ("run_id", "backup_name", "ordinal", "test_type", "passed", "detail"),
             )
 

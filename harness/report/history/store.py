@@ -1,4 +1,4 @@
-"""The history of every drill run: record a finished drill's journal, read runs back for reports."""
+"""The history of every drill run: record a finished drill's record, read runs back for reports."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.record import DrillRecord
 from harness.report.history import records
 from harness.report.history.db import Database, connect
 from harness.report.history.migrations import LATEST, current_version, migrate
+from harness.report.journal import record_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +173,9 @@ class History:
         self.close()
 
     # -- writing ------------------------------------------------------------------------------
-    def record(self, journal: dict[str, Any], *, plan: str | None = None) -> None:
-        """Record one drill's journal; recording the same run again replaces it."""
-        run_id = journal["run_id"]
+    def record(self, record: DrillRecord, *, plan: str | None = None) -> None:
+        """Record one drill run; recording the same run again replaces it."""
+        run_id = record.run_id
         with self.db.transaction():
             for table in (
                 "backup_verification_tests",
@@ -183,8 +185,8 @@ class History:
                 "drill_runs",
             ):
                 self.db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
-            records.insert(self.db, "drill_runs", records.run_row(journal, plan=plan), RUN_COLUMNS)
-            for i, step in enumerate(records.step_rows(journal)):
+            records.insert(self.db, "drill_runs", records.run_row(record, plan=plan), RUN_COLUMNS)
+            for i, step in enumerate(records.step_rows(record)):
                 records.insert(
                     self.db,
                     "drill_steps",
@@ -200,14 +202,14 @@ class History:
                         "detail",
                     ),
                 )
-            for figure, value in records.figure_rows(journal):
+            for figure, value in records.figure_rows(record):
                 self.db.execute(
                     "INSERT INTO drill_figures (run_id, figure, value) VALUES (?, ?, ?)",
                     (run_id, figure, value),
                 )
-            records.insert_backups(self.db, run_id, journal, columns=records.BACKUP_COLUMNS_V2)
+            records.insert_backups(self.db, record, columns=records.BACKUP_COLUMNS_V2)
             records.refresh_procedure(
-                self.db, journal["scenario"], journal["engine"], strategy=journal.get("strategy")
+                self.db, record.scenario, record.engine, strategy=record.strategy
             )
 
     # -- reading ------------------------------------------------------------------------------
@@ -307,10 +309,10 @@ class History:
             )
         return out
 
-    def journal(self, run_id: str) -> dict[str, Any] | None:
-        """The journal of one run, as it was recorded."""
+    def journal(self, run_id: str) -> DrillRecord | None:
+        """The record of one run, read back from the journal kept with it."""
         rows = self.db.query("SELECT journal FROM drill_runs WHERE run_id = ?", (run_id,))
-        return json.loads(rows[0][0]) if rows else None
+        return record_from_dict(json.loads(rows[0][0])) if rows else None
 
     def procedures(self) -> list[Procedure]:
         """Every recovery procedure tested, with its measured times."""
