@@ -6,7 +6,6 @@ import time
 
 from harness.backups.catalog import Catalog
 from harness.dataset import Fingerprint
-from harness.measurement.fidelity import table_states
 from harness.recovery.restore import restore_test
 from harness.runner.recover import recovery_context
 from harness.runner.state import Stage
@@ -26,11 +25,7 @@ def gate_check(
     stage.do("checking the migration safety gate")
 
     def table_states_of(node: Node) -> dict[str, Fingerprint | None]:
-        conn = stage.connect(node)
-        try:
-            return table_states(stage.engine, conn, list(reference))
-        finally:
-            conn.close()
+        return stage.table_states(node, list(reference))
 
     failures: list[str] = []
     old, new = stage.topology.primary, stage.topology.nodes[gate.compare_with]

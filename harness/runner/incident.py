@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from harness.errors import HarnessError
 from harness.faults import FaultContext, FaultOutcome, NodeFault, node_fault
 from harness.faults.base import Effect
-from harness.measurement.fidelity import damaged_tables, table_states
+from harness.measurement.fidelity import damaged_tables
 from harness.polling import poll_until
 from harness.recovery.context import Recovered
 from harness.runner.gate import gate_check
@@ -37,11 +37,7 @@ def fault_context(
     node = topo.nodes.get(target_name, topo.primary)
 
     def damaged(name: str) -> list[str]:
-        conn = stage.connect(topo.nodes[name])
-        try:
-            now = table_states(stage.engine, conn, list(seeded.reference))
-        finally:
-            conn.close()
+        now = stage.table_states(topo.nodes[name], list(seeded.reference))
         return damaged_tables(seeded.reference, now)
 
     return FaultContext(

@@ -14,12 +14,13 @@ from typing import Any
 
 from harness.backups.catalog import Catalog
 from harness.backups.schedule import BackupAlert
+from harness.dataset import Fingerprint
 from harness.engines.base import Engine
 from harness.errors import InfrastructureError
 from harness.faults import FaultContext, FaultOutcome, NodeFault
 from harness.lab.images import ResolvedImage
 from harness.lab.lab import Lab
-from harness.measurement.fidelity import Measured
+from harness.measurement.fidelity import Measured, table_states
 from harness.measurement.monitor import LagMonitor
 from harness.measurement.workload import Reader, Writer
 from harness.progress import Progress
@@ -49,6 +50,14 @@ class Stage:
             return engine.connect(node.endpoint(self.lab, engine), timeout_s=10)
         except engine.driver_errors() as exc:
             raise InfrastructureError(f"could not connect to {node.name}: {exc}") from exc
+
+    def table_states(self, node: Node, tables: list[str]) -> dict[str, Fingerprint | None]:
+        """Each table's fingerprint on ``node`` now, None where it cannot be read."""
+        conn = self.connect(node)
+        try:
+            return table_states(self.engine, conn, tables)
+        finally:
+            conn.close()
 
 
 @dataclass(frozen=True)
