@@ -24,7 +24,7 @@ from typing import Any
 
 import bench.common  # noqa: F401  (testcontainers defaults before anything imports it)
 import harness.lab.lab
-import harness.runner
+import harness.seeding
 from bench.common import dataset_for
 from harness.backups.agent import BackupAgent
 from harness.engines.postgres import PostgresEngine
@@ -165,7 +165,7 @@ def instrument() -> Stopwatches:
     watches.wrap(PostgresEngine, "seed", named("seed_load"))
     watches.wrap(PostgresEngine, "fingerprints", named("fingerprint_sql"))
     watches.wrap(PostgresEngine, "write_seqs", named("measure_seqs"))
-    watches.wrap(harness.runner, "reference_fingerprint", named("fingerprint_reference"))
+    watches.wrap(harness.seeding, "reference_fingerprint", named("fingerprint_reference"))
     return watches
 
 

@@ -1,1 +1,2 @@
-"""Backups: the agent and stores outside the database container, methods, catalog, verification."""
+"""Backups: the agent and stores outside the database container, methods, catalog, verification,
+and the scheduled backups of a drill (schedule)."""

@@ -1,0 +1,42 @@
+"""Verdict inputs: what the run state says about the drill, and the verdict decided from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.measurement.verdict import Outcome, Verdict, decide
+from harness.runner.state import RunState
+from harness.scenario.model import Scenario
+
+
+def outcome(state: RunState) -> Outcome:
+    """Everything the verdict is decided from, as the run state has it now."""
+    ledger, incident, measured = state.ledger, state.incident, state.measured
+    recovered = incident.recovered if incident else None
+    reference = state.seeded.reference if state.seeded else {}
+    rejected = frozenset(
+        r.backup
+        for r in (ledger.recovery.records if ledger.recovery else [])
+        if r.outcome == "rejected" and r.backup
+    )
+    return Outcome(
+        faults_took_effect=all(f.took_effect or f.blocked for f in ledger.faults),
+        detected=incident is not None and incident.detected_mono is not None,
+        recovered=recovered is not None,
+        rto=measured.rto if measured else None,
+        rpo=measured.rpo if measured else None,
+        data_verified=(measured.recovered_fps == reference) if measured else None,
+        restored_from=recovered.restored_from.name
+        if recovered and recovered.restored_from
+        else None,
+        rejected_backups=rejected,
+        landing=measured.landing if measured else None,
+        alerted=bool(ledger.alerts),
+        gate_blocked=ledger.gate_blocked,
+    )
+
+
+def judge(scenario: Scenario, state: RunState) -> tuple[Verdict, list[Any], list[str]]:
+    """The verdict, the checks made (as journal dicts) and the reasons."""
+    verdict, checks, reasons = decide(scenario.expect, scenario.objectives, outcome(state))
+    return verdict, [c.as_dict() for c in checks], reasons

@@ -1,0 +1,118 @@
+"""The timeline: start the writer (and the lag monitor and old reader), then run the scheduled
+backups and faults at their ``at_s`` (seconds after the writer starts), in order.
+
+Faults before the last one are preconditions (a broken standby, a damaged archive, a corrupt
+backup); the last one is the incident: it starts the RTO and RPO clocks, and the recovery
+procedure answers it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from harness.backups.schedule import backup_alert, take_scheduled_backup
+from harness.faults import FaultOutcome, SilentEmptyBackup
+from harness.measurement.monitor import LagMonitor
+from harness.measurement.workload import Reader, Writer
+from harness.runner.incident import precondition_fault, run_incident
+from harness.runner.state import RunState, Stage, Workers
+from harness.scenario.model import Backup, BadMigration, ServerFault
+from harness.seeding import Seeded
+
+
+def start_workers(stage: Stage) -> Workers:
+    """Start the writer on the primary, the lag monitor and, for a bad migration, the reader
+    that stands for the old code."""
+    s, engine, lab, primary = stage.scenario, stage.engine, stage.lab, stage.topology.primary
+    with contextlib.ExitStack() as undo:
+        writer = Writer(engine, rate_per_s=s.workload.rate_per_s)
+        stage.progress.watch(writer.counts)
+        writer.retarget(primary.name, primary.endpoint(lab, engine))
+        writer.start()
+        undo.callback(writer.stop)
+        t0 = time.monotonic()
+        monitor = LagMonitor(
+            engine,
+            lambda: stage.connect(primary),
+            t0=t0,
+            archive=stage.topology.archive_volume is not None,
+            replicas=bool(stage.topology.replicas),
+        ).start()
+        undo.callback(monitor.stop)
+        reader_table = next(
+            (
+                f.old_reader_table
+                for f in s.timeline
+                if isinstance(f, BadMigration) and f.old_reader_table
+            ),
+            None,
+        )
+        reader = None
+        if reader_table:
+            reader = Reader(engine, primary.endpoint(lab, engine), table=reader_table)
+            reader.start()
+        undo.pop_all()
+    return Workers(writer, monitor, reader, t0)
+
+
+def run_timeline(stage: Stage, seeded: Seeded, workers: Workers, state: RunState) -> None:
+    """Run every backup and fault at its moment; the incident's outcome goes to ``state``."""
+    s, t0 = stage.scenario, workers.t0
+    incident = s.incident
+    events: list[tuple[float, int, Backup | ServerFault]] = [(b.at_s, 0, b) for b in s.backups] + [
+        (f.at_s, 1, f) for f in s.server_faults
+    ]
+    for at_s, _, event in sorted(events, key=lambda e: (e[0], e[1])):
+        time.sleep(max(0.0, t0 + at_s - time.monotonic()))
+        if isinstance(event, Backup):
+            _backup(stage, seeded, workers, state, event)
+        elif event is incident:
+            state.incident = run_incident(stage, seeded, workers, state.ledger, event)
+        else:
+            precondition_fault(stage, seeded, workers, state.ledger, event)
+
+
+def _backup(
+    stage: Stage, seeded: Seeded, workers: Workers, state: RunState, backup: Backup
+) -> None:
+    ledger, topo = state.ledger, stage.topology
+    agent, primary = topo.agent, topo.primary
+    assert agent is not None
+    stage.do(f"taking {backup.method} backup {backup.name}")
+    spec = stage.scenario.backup_fault(backup.name)
+    fault = SilentEmptyBackup(spec) if spec is not None else None
+    at_wall, at_mono = time.time(), time.monotonic()
+    record = take_scheduled_backup(
+        agent,
+        stage.engine,
+        backup,
+        catalog=ledger.catalog,
+        source_host=primary.name,
+        source_volume=primary.data_volume,
+        source_bytes=seeded.source_bytes,
+        last_acked_seq=workers.writer.last_acked_seq(),
+        image=stage.image.name,
+        break_job=fault.broken if fault is not None else None,
+    )
+    alert = backup_alert(
+        record,
+        at_s=at_mono - workers.t0,
+        alerts_on=stage.scenario.monitoring.backup_alerts,
+    )
+    if alert is not None:
+        ledger.alerts.append(alert)
+    workers.monitor.sample()
+    if fault is not None:
+        effect = fault.took_effect(record)
+        ledger.faults.append(
+            FaultOutcome(
+                fault.type,
+                f"backup:{backup.name}",
+                at_wall,
+                at_mono - workers.t0,
+                effect.took_effect,
+                effect.evidence,
+            )
+        )
+        fault.revert()
