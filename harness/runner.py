@@ -31,7 +31,7 @@ from harness.clock import clock_facts, iso_utc
 from harness.dataset import Fingerprint, reference_fingerprint, table_names
 from harness.engines import get_engine
 from harness.engines.base import Engine
-from harness.errors import HarnessError, InfrastructureError
+from harness.errors import HarnessError, InfrastructureError, first_line
 from harness.faults import FaultContext, FaultOutcome, NodeFault, SilentEmptyBackup, node_fault
 from harness.faults.base import Effect
 from harness.lab.docker_client import docker_client
@@ -51,9 +51,9 @@ from harness.measurement.verdict import Outcome, Verdict, decide, objectives_met
 from harness.measurement.workload import Reader, Writer
 from harness.polling import poll_until
 from harness.progress import NullProgress, Progress
-from harness.recovery.context import Recovered, RecoveryContext
+from harness.recovery.context import Recovered, RecoveryContext, StepOutcome
+from harness.recovery.gate import GateResult, check_gate
 from harness.recovery.pipeline import run_recovery
-from harness.recovery.restore import restore_test
 from harness.report.journal import JOURNAL_VERSION, write_journal
 from harness.scenario.model import (
     Backup,
@@ -69,10 +69,6 @@ from harness.server.node import Node
 from harness.server.topology import Topology, add_replica, build
 
 log = logging.getLogger(__name__)
-
-
-def _rows(fingerprint: Fingerprint | None) -> int:
-    return fingerprint.rows if fingerprint else 0
 
 
 def new_run_id() -> str:
@@ -177,8 +173,7 @@ class Drill:
             self._execute()
             verdict, checks, reasons = self._judge()
         except HarnessError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            status, error = "failed", f"failed while {self.action} ({first})"
+            status, error = "failed", f"failed while {self.action} ({first_line(exc)})"
             reasons = [error]
             self.error_detail = str(exc)[-4000:]
             log.error("%s: %s", self.scenario.name, error)
@@ -390,7 +385,7 @@ class Drill:
                     f"backup:{backup.name}",
                     at_wall,
                     at_mono - self._t0,
-                    effect.took_effect,
+                    effect.kind,
                     effect.evidence,
                 )
             )
@@ -497,7 +492,8 @@ class Drill:
             ctx = st.recovery = self._recovery_context(
                 lab, failed=failed, incident_wall=incident_wall
             )
-            st.recovered = run_recovery(ctx, s.recovery.steps)
+            result = run_recovery(ctx, s.recovery.steps)
+            st.recovered = result if isinstance(result, Recovered) else None
             st.unrecoverable = st.recovered is None
         finally:
             fault.revert(fctx)
@@ -523,20 +519,15 @@ class Drill:
         st = self.state
         effect = fault.took_effect(fctx)
         if injection_s >= 0.5:
-            effect = Effect(
-                effect.took_effect,
-                f"{effect.evidence} (injection took {injection_s:.1f} s)",
-                effect.blocked,
-            )
+            effect = Effect(effect.kind, f"{effect.evidence} (injection took {injection_s:.1f} s)")
         st.faults.append(
             FaultOutcome(
                 spec.fault,
                 where,
                 at_wall,
                 at_s,
-                effect.took_effect,
+                effect.kind,
                 effect.evidence,
-                effect.blocked,
             )
         )
         st.gate_blocked = st.gate_blocked or effect.blocked
@@ -564,42 +555,23 @@ class Drill:
             connect=lambda n: self._connect(lab, n),
         )
 
-    def _gate_check(self, lab: Lab, gate: MigrationGate) -> str:
-        """The migration safety gate: the copy matches the original, and a backup younger
-        than the limit restores to the reference. Returns "" when every check passes."""
+    def _gate_check(self, lab: Lab, gate: MigrationGate) -> GateResult:
+        """The migration safety gate (recovery/gate.py) on this drill's servers."""
         st = self.state
         assert st.topology is not None
         self._do("checking the migration safety gate")
-        failures: list[str] = []
-        old, new = st.topology.primary, st.topology.nodes[gate.compare_with]
-        original, copy = self._table_states_of(lab, old), self._table_states_of(lab, new)
-        differing = [t for t in st.reference if original.get(t) != copy.get(t)]
-        if differing:
-            failures.append(
-                "copy differs from the original in "
-                + ", ".join(
-                    f"{t} ({_rows(original.get(t))} rows vs {_rows(copy.get(t))})"
-                    for t in differing
-                )
-            )
-        if gate.max_backup_age_s is not None:
-            young = [
-                r
-                for r in st.catalog.newest_first()
-                if time.monotonic() - r.ended_mono <= gate.max_backup_age_s
-            ]
-            if not young:
-                failures.append(f"no backup younger than {gate.max_backup_age_s:g} s")
-            else:
-                ctx = self._recovery_context(lab, failed=old, incident_wall=time.time())
-                problem = restore_test(
-                    ctx,
-                    young[0],
-                    matches_reference=lambda n: self._table_states_of(lab, n) == st.reference,
-                )
-                if problem:
-                    failures.append(problem)
-        return "; ".join(failures)
+        old = st.topology.primary
+        return check_gate(
+            gate,
+            original=old,
+            copy=st.topology.nodes[gate.compare_with],
+            reference=st.reference,
+            catalog=st.catalog,
+            table_states=lambda n: self._table_states_of(lab, n),
+            restore_context=lambda: self._recovery_context(
+                lab, failed=old, incident_wall=time.time()
+            ),
+        )
 
     def _table_states_of(self, lab: Lab, node: Node) -> dict[str, Fingerprint | None]:
         conn = self._connect(lab, node)
@@ -623,6 +595,7 @@ class Drill:
                 what="the probe to notice the outage",
                 timeout_s=rec.detect_timeout_s,
                 interval_s=rec.probe_interval_s,
+                retry_on=(),
             )
         except HarnessError as exc:
             log.warning("outage not detected: %s", exc)
@@ -691,7 +664,7 @@ class Drill:
         rejected = frozenset(
             r.backup
             for r in (st.recovery.records if st.recovery else [])
-            if r.outcome == "rejected" and r.backup
+            if r.outcome is StepOutcome.REJECTED and r.backup
         )
         return Outcome(
             faults_took_effect=all(f.took_effect or f.blocked for f in st.faults),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from harness.faults.base import Effect, FaultContext
+from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
 
 FILLER = ".recovery-drill-filler"
@@ -34,10 +34,11 @@ class BackupStoreFull:
         )
         words = result.stdout.split()
         if len(words) != 2:
-            return Effect(False, f"could not read free space: {result.tail()}")
+            return Effect(FaultEffect.NO_EFFECT, f"could not read free space: {result.tail()}")
         avail_kb, size_kb = int(words[0]), int(words[1])
-        return Effect(
-            avail_kb < 1024, f"store {self.spec.store}: {avail_kb} KiB free of {size_kb} KiB"
+        return Effect.of(
+            took_effect=avail_kb < 1024,
+            evidence=f"store {self.spec.store}: {avail_kb} KiB free of {size_kb} KiB",
         )
 
     def revert(self, ctx: FaultContext) -> None:

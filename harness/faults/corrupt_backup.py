@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from harness.faults.base import Effect, FaultContext
+from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
 
 
@@ -49,13 +49,15 @@ class CorruptBackup:
 
     def took_effect(self, ctx: FaultContext) -> Effect:
         if not self.file:
-            return Effect(False, f"backup {self.spec.backup} has no file to corrupt")
+            return Effect(
+                FaultEffect.NO_EFFECT, f"backup {self.spec.backup} has no file to corrupt"
+            )
         after = self._sha(ctx)
         changed = bool(after) and after != self.before
-        return Effect(
-            changed,
-            f"{self.spec.bytes} bytes overwritten in {self.file}: sha256 {self.before[:12]}... -> "
-            f"{after[:12]}...",
+        return Effect.of(
+            took_effect=changed,
+            evidence=f"{self.spec.bytes} bytes overwritten in {self.file}: "
+            f"sha256 {self.before[:12]}... -> {after[:12]}...",
         )
 
     def revert(self, ctx: FaultContext) -> None:

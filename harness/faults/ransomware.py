@@ -57,9 +57,10 @@ class Ransomware:
         )
         words = result.stdout.split()
         plain, locked = (int(words[0]), int(words[1])) if len(words) == 2 else (-1, 0)
-        return Effect(
-            locked > 0 and plain == 0,
-            f"{locked} files encrypted, {plain} left readable under {', '.join(self.roots)}",
+        return Effect.of(
+            took_effect=locked > 0 and plain == 0,
+            evidence=f"{locked} files encrypted, {plain} left readable under "
+            f"{', '.join(self.roots)}",
         )
 
     def revert(self, ctx: FaultContext) -> None:

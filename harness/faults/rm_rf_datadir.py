@@ -63,7 +63,7 @@ class RmRfDatadir:
         )
         if self._before <= 0:
             evidence = f"{path} did not exist or was empty before the wipe; " + evidence
-        return Effect(took_effect=gone and self._before > 0, evidence=evidence)
+        return Effect.of(took_effect=gone and self._before > 0, evidence=evidence)
 
     def revert(self, ctx: FaultContext) -> None:
         """Nothing lingers: the lost files are the damage, recovery deals with it."""

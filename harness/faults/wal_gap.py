@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 
-from harness.faults.base import Effect, FaultContext
+from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
 
 
@@ -61,14 +61,16 @@ class WalGap:
 
     def took_effect(self, ctx: FaultContext) -> Effect:
         if not self.segment:
-            return Effect(False, f"no segment chosen: {self.why_not}")
+            return Effect(FaultEffect.NO_EFFECT, f"no segment chosen: {self.why_not}")
         assert ctx.agent is not None and ctx.archive_store
         present = self.segment in self._segments(ctx, self._archive(ctx))
         if self.spec.mode == "remove":
-            return Effect(
-                not present, f"segment {self.segment} {'still present' if present else 'removed'}"
-            )
-        return Effect(present, f"segment {self.segment} overwritten with 16 KiB of random bytes")
+            state = "still present" if present else "removed"
+            return Effect.of(took_effect=not present, evidence=f"segment {self.segment} {state}")
+        return Effect.of(
+            took_effect=present,
+            evidence=f"segment {self.segment} overwritten with 16 KiB of random bytes",
+        )
 
     def revert(self, ctx: FaultContext) -> None:
         """The archive stays damaged: that is what recovery has to cope with."""

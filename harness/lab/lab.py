@@ -12,6 +12,7 @@ import contextlib
 import logging
 import math
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import docker.errors
 from docker.models.containers import Container
 from testcontainers.core.container import DockerContainer
 
-from harness.errors import CommandTimeout, InfrastructureError, SafetyError, ServerExited
+from harness.errors import CommandTimeout, ContainerGone, InfrastructureError, SafetyError
 from harness.lab.docker_client import docker_client
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,15 @@ OWNER_LABEL = "io.recovery-drill.owner"
 RUN_LABEL = "io.recovery-drill.run"
 ROLE_LABEL = "io.recovery-drill.role"
 OWNER = "recovery-drill"
+
+# How long past a command's own deadline the host waits for `docker exec` to answer: the
+# in-container `timeout` should have ended it by then, unless the container is frozen.
+EXEC_GRACE_S = 5.0
+# How long a sweep retries removals that fail because a resource is still in use.
+SWEEP_TIMEOUT_S = 30.0
+SWEEP_INTERVAL_S = 0.5
+# After Ctrl-C, when to sweep again for a create request the engine finished late.
+LATE_CREATE_S = 1.5
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ class Lab:
         if exc_type is KeyboardInterrupt:
             # Ctrl-C can land while a create request is in flight: the engine may finish it
             # after the sweep. A second sweep a moment later catches such a container.
-            time.sleep(1.5)
+            time.sleep(LATE_CREATE_S)  # a fixed wait: nothing to poll for
             with _sigint_deferred():
                 remove_resources(self.client, run_id=self.run_id)
 
@@ -170,6 +180,10 @@ class Lab:
             raise SafetyError(
                 f"refusing to {action}: container {container_id} does not exist"
             ) from exc
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(
+                f"could not inspect container {container_id[:12]} to {action} it: {exc}"
+            ) from exc
         labels = found.labels or {}
         owner_run = labels.get(RUN_LABEL)
         if labels.get(OWNER_LABEL) != OWNER or owner_run != self.run_id:
@@ -191,17 +205,39 @@ class Lab:
         user: str = "",
         action: str = "run a command in",
     ) -> ExecResult:
-        """Run ``argv`` in a container of this run, killed after ``timeout_s``."""
+        """Run ``argv`` in a container of this run; CommandTimeout after ``timeout_s``.
+
+        The command is killed inside the container at the deadline (coreutils ``timeout``), and
+        the host stops waiting shortly after it whatever the container does (a frozen one never
+        answers): the exec then goes on in a daemon thread until the engine ends it.
+        """
         container = self.guard(container_id, action=action)
         wrapped = ["timeout", "--signal=KILL", str(math.ceil(timeout_s)), *argv]
+        what = f"`{' '.join(argv)[:200]}` in {container.name}"
+        answer: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                answer["result"] = container.exec_run(
+                    wrapped, environment=env, demux=True, user=user
+                )
+            except docker.errors.DockerException as exc:
+                answer["error"] = exc
+
+        worker = threading.Thread(target=run, name="drill-exec", daemon=True)
         started = time.monotonic()
-        try:
-            exit_code, output = container.exec_run(wrapped, environment=env, demux=True, user=user)
-        except docker.errors.APIError as exc:
-            raise InfrastructureError(
-                f"could not exec {argv[0]} in {container.name}: {exc}"
-            ) from exc
+        worker.start()
+        worker.join(timeout_s + EXEC_GRACE_S)
         duration = time.monotonic() - started
+        if worker.is_alive():
+            raise CommandTimeout(
+                what, timeout_s=timeout_s, hint="the container did not answer (frozen?)"
+            )
+        if "error" in answer:
+            raise InfrastructureError(
+                f"could not exec {argv[0]} in {container.name}: {answer['error']}"
+            ) from answer["error"]
+        exit_code, output = answer["result"]
         stdout_b, stderr_b = output if output else (b"", b"")
         result = ExecResult(
             argv=tuple(argv),
@@ -211,11 +247,7 @@ class Lab:
             duration_s=duration,
         )
         if result.exit_code in (124, 137) and duration >= timeout_s - 0.5:
-            raise CommandTimeout(
-                f"`{' '.join(argv)[:200]}` in {container.name}",
-                timeout_s=timeout_s,
-                last_output=result.tail(),
-            )
+            raise CommandTimeout(what, timeout_s=timeout_s, last_output=result.tail())
         return result
 
     def kill(self, container_id: str, *, signal_name: str = "SIGKILL") -> None:
@@ -243,6 +275,14 @@ class Lab:
             except docker.errors.APIError as exc:
                 raise InfrastructureError(f"could not unpause {container.name}: {exc}") from exc
 
+    def restart(self, container_id: str, *, timeout_s: int = 10) -> None:
+        """Restart a running container of this run (SIGTERM, SIGKILL after ``timeout_s``)."""
+        container = self.guard(container_id, action="restart")
+        try:
+            container.restart(timeout=timeout_s)
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not restart {container.name}: {exc}") from exc
+
     def restart_stopped(self, container_id: str) -> None:
         """Start a stopped container of this run again (same volumes, same data directory)."""
         container = self.guard(container_id, action="start")
@@ -263,11 +303,15 @@ class Lab:
                 raise InfrastructureError(f"could not remove {container.name}: {exc}") from exc
 
     def logs(self, container_id: str, *, lines: int = 200) -> str:
-        """The last lines a container of this run logged (read-only)."""
+        """The last lines a container of this run logged (read-only; "" once it is removed)."""
         try:
             raw = self.client.containers.get(container_id).logs(tail=lines)
-        except docker.errors.DockerException:
-            return ""
+        except docker.errors.NotFound:
+            return ""  # a removed container has nothing more to say
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(
+                f"could not read the log of container {container_id[:12]}: {exc}"
+            ) from exc
         return bytes(raw).decode(errors="replace")
 
     def stop(self, container_id: str, *, timeout_s: int = 10) -> None:
@@ -284,17 +328,23 @@ class Lab:
             volume = self.client.volumes.get(name)
         except docker.errors.NotFound:
             return
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not inspect volume {name}: {exc}") from exc
         labels = volume.attrs.get("Labels") or {}
         if labels.get(RUN_LABEL) != self.run_id or labels.get(OWNER_LABEL) != OWNER:
             raise SafetyError(f"refusing to remove volume {name}: this run did not create it")
-        with contextlib.suppress(docker.errors.NotFound):
+        try:
             volume.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not remove volume {name}: {exc}") from exc
 
     def _get(self, container_id: str) -> Container:
         try:
             return self.client.containers.get(container_id)
         except docker.errors.NotFound as exc:
-            raise ServerExited(f"container {container_id[:12]} no longer exists") from exc
+            raise ContainerGone(f"container {container_id[:12]} no longer exists") from exc
         except docker.errors.APIError as exc:
             raise InfrastructureError(
                 f"could not inspect container {container_id[:12]}: {exc}"
@@ -324,7 +374,7 @@ def remove_resources(client: docker.DockerClient, *, run_id: str | None) -> int:
     selector = f"{RUN_LABEL}={run_id}" if run_id else f"{OWNER_LABEL}={OWNER}"
     filters = {"label": [f"{OWNER_LABEL}={OWNER}", selector]}
     removed = 0
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + SWEEP_TIMEOUT_S
     while True:
         remaining = 0
         for kind in ("containers", "networks", "volumes"):
@@ -358,7 +408,7 @@ def remove_resources(client: docker.DockerClient, *, run_id: str | None) -> int:
             break
         if time.monotonic() > deadline:
             raise InfrastructureError(f"could not remove every lab resource ({selector}): {last}")
-        time.sleep(0.5)
+        time.sleep(SWEEP_INTERVAL_S)
     if removed:
         log.info("removed %d lab resources (%s)", removed, selector)
     return removed

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.backups.agent import BackupAgent
 from harness.engines.base import Engine
-from harness.errors import InfrastructureError, ServerExited
+from harness.errors import HarnessError, InfrastructureError, ServerExited
 from harness.lab.lab import Lab
 from harness.polling import poll_until
 from harness.scenario.model import Replica, Scenario
@@ -145,6 +145,7 @@ def add_replica(
         what=f"replica {replica.name} to start streaming",
         timeout_s=timeout_s,
         interval_s=0.2,
+        retry_on=(HarnessError, *engine.driver_errors()),
         stop_on=(ServerExited,),
     )
     topology.replicas[replica.name] = node
