@@ -7,6 +7,11 @@ import shlex
 from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
 
+# Deadlines: writing the store full, reading its free space, removing the filler.
+FILL_TIMEOUT_S = 300.0
+INSPECT_TIMEOUT_S = 30.0
+FREE_TIMEOUT_S = 60.0
+
 FILLER = ".recovery-drill-filler"
 
 
@@ -25,12 +30,15 @@ class BackupStoreFull:
     def inject(self, ctx: FaultContext) -> None:
         assert ctx.agent is not None
         filler = shlex.quote(f"{self._folder()}/{FILLER}")
-        ctx.agent.run(f"dd if=/dev/zero of={filler} bs=1M 2>/dev/null; sync; true", timeout_s=300)
+        ctx.agent.run(
+            f"dd if=/dev/zero of={filler} bs=1M 2>/dev/null; sync; true", timeout_s=FILL_TIMEOUT_S
+        )
 
     def took_effect(self, ctx: FaultContext) -> Effect:
         assert ctx.agent is not None
         result = ctx.agent.run(
-            f"df --output=avail,size -k {shlex.quote(self._folder())} | tail -1", timeout_s=30
+            f"df --output=avail,size -k {shlex.quote(self._folder())} | tail -1",
+            timeout_s=INSPECT_TIMEOUT_S,
         )
         words = result.stdout.split()
         if len(words) != 2:
@@ -44,4 +52,6 @@ class BackupStoreFull:
     def revert(self, ctx: FaultContext) -> None:
         """Free the space again (safe to repeat)."""
         if ctx.agent is not None:
-            ctx.agent.run(f"rm -f {shlex.quote(f'{self._folder()}/{FILLER}')}", timeout_s=60)
+            ctx.agent.run(
+                f"rm -f {shlex.quote(f'{self._folder()}/{FILLER}')}", timeout_s=FREE_TIMEOUT_S
+            )

@@ -12,6 +12,9 @@ import shlex
 from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
 
+# Listing, reading and damaging one archive folder each end well within this.
+COMMAND_TIMEOUT_S = 30.0
+
 
 class WalGap:
     """Remove (or overwrite the middle of) one archived WAL segment."""
@@ -30,7 +33,9 @@ class WalGap:
 
     def _segments(self, ctx: FaultContext, folder: str) -> list[str]:
         assert ctx.agent is not None
-        result = ctx.agent.run(f"ls {shlex.quote(folder)} 2>/dev/null || true", timeout_s=30)
+        result = ctx.agent.run(
+            f"ls {shlex.quote(folder)} 2>/dev/null || true", timeout_s=COMMAND_TIMEOUT_S
+        )
         return sorted(n for n in result.stdout.split() if ctx.engine.is_archive_segment(n))
 
     def inject(self, ctx: FaultContext) -> None:
@@ -40,7 +45,7 @@ class WalGap:
             self.why_not = "no physical backup to take archived logs after"
             return
         start = ctx.agent.run(
-            ctx.engine.backup_log_start_script(physical[0].path), timeout_s=30
+            ctx.engine.backup_log_start_script(physical[0].path), timeout_s=COMMAND_TIMEOUT_S
         ).stdout.strip()
         archive = self._archive(ctx)
         after = [s for s in self._segments(ctx, archive) if not start or s > start]
@@ -57,7 +62,7 @@ class WalGap:
             command = (
                 f"dd if=/dev/urandom of={path} bs=4096 count=4 seek=16 conv=notrunc 2>/dev/null"
             )
-        ctx.agent.run(command, timeout_s=30)
+        ctx.agent.run(command, timeout_s=COMMAND_TIMEOUT_S)
 
     def took_effect(self, ctx: FaultContext) -> Effect:
         if not self.segment:

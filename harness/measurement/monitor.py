@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.engines.base import Engine
+from harness.errors import first_line
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class LagMonitor:
         try:
             conn = self.connect()
         except Exception as exc:
-            entry["error"] = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else "down"
+            entry["error"] = first_line(str(exc), limit=160) or "down"
             self.samples.append(entry)
             return
         try:
@@ -64,7 +65,7 @@ class LagMonitor:
             if self.replicas:
                 entry["replication"] = self.engine.replication_status(conn)
         except Exception as exc:
-            entry["error"] = str(exc).strip().splitlines()[0][:160]
+            entry["error"] = first_line(exc, limit=160)
         finally:
             with contextlib.suppress(Exception):
                 conn.close()

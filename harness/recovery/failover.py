@@ -14,6 +14,7 @@ from harness.recovery.context import (
     StepOutcome,
     StepResult,
 )
+from harness.recovery.restore import RESTORED_VERIFY_TIMEOUT_S
 from harness.recovery.steps import RESTART_STOP_TIMEOUT_S
 from harness.recovery.targets import recovery_target
 from harness.scenario.model import PromoteStep, ReplayDelayedStep, SwitchStep
@@ -77,7 +78,7 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> StepResult:
             ctx.lab.restart(node.container_id, timeout_s=RESTART_STOP_TIMEOUT_S)
 
         restored = ctx.wait_promoted(node, timeout_s=step.timeout_s)
-        verified = ctx.wait_verified(node, timeout_s=30)
+        verified = ctx.wait_verified(node, timeout_s=RESTORED_VERIFY_TIMEOUT_S)
     except errors as exc:
         lines = replay_lines or (ctx.recovery_log(node) if node is not None else [])
         ctx.record(
