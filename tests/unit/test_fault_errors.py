@@ -14,7 +14,7 @@ import pytest
 from harness.errors import CommandTimeout, ContainerGone, InfrastructureError
 from harness.faults import node_fault
 from harness.faults.base import FaultContext, FaultEffect
-from harness.lab import lab as lab_module
+from harness.lab import execution
 from harness.lab.lab import OWNER, OWNER_LABEL, RUN_LABEL, Lab
 from harness.scenario import model
 from harness.server.node import Target
@@ -114,7 +114,7 @@ def test_exec_returns_what_the_command_printed() -> None:
 def test_exec_into_a_container_that_never_answers_stops_at_the_deadline(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(lab_module, "EXEC_GRACE_S", 0.1)
+    monkeypatch.setattr(execution, "EXEC_GRACE_S", 0.1)
     frozen = FakeContainer(hang_s=30)
     started = time.monotonic()
     with pytest.raises(CommandTimeout) as caught:
