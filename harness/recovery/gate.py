@@ -6,14 +6,17 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from harness.backups.catalog import Catalog
+from harness.backups.catalog import BackupRecord, Catalog, Verification
 from harness.dataset import Fingerprint
+from harness.errors import HarnessError, first_line
 from harness.recovery.context import RecoveryContext
-from harness.recovery.restore import restore_test
+from harness.recovery.restore import restore_logical, restore_physical, verified_backup
 from harness.scenario.model import MigrationGate
 from harness.server.node import Node
 
 TableStates = dict[str, Fingerprint | None]
+# Restoring a backup for a restore test ends within this.
+RESTORE_TEST_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,15 @@ class GateResult:
     def reason(self) -> str:
         """Every failed check, for evidence."""
         return "; ".join(self.failures)
+
+
+@dataclass(frozen=True)
+class RestoreTestResult:
+    """Whether a backup restored to the reference, and what was found."""
+
+    backup: str
+    passed: bool
+    reason: str
 
 
 def _rows(fingerprint: Fingerprint | None) -> int:
@@ -75,3 +87,38 @@ def check_gate(
             if not tested.passed:
                 failures.append(tested.reason)
     return GateResult(tuple(failures))
+
+
+def restore_test(
+    ctx: RecoveryContext, record: BackupRecord, *, matches_reference: Callable[[Node], bool]
+) -> RestoreTestResult:
+    """Restore ``record`` into a scratch server and compare it with the reference.
+
+    The scratch server is removed either way. On success the backup reaches the
+    restore-tested level.
+    """
+    if not verified_backup(ctx, record):
+        return RestoreTestResult(
+            record.name,
+            passed=False,
+            reason=f"backup {record.name} failed verification: {record.verification_failure}",
+        )
+    try:
+        if record.method == "physical":
+            restored = restore_physical(ctx, record, target=None, timeout_s=RESTORE_TEST_TIMEOUT_S)
+        else:
+            restored = restore_logical(ctx, record, timeout_s=RESTORE_TEST_TIMEOUT_S)
+    except HarnessError as exc:
+        reason = f"restore test of {record.name} failed: {first_line(exc, limit=300)}"
+        return RestoreTestResult(record.name, passed=False, reason=reason)
+    try:
+        if not matches_reference(restored.node):
+            reason = f"restore test of {record.name}: restored data does not match the reference"
+            return RestoreTestResult(record.name, passed=False, reason=reason)
+    finally:
+        ctx.lab.remove(restored.node.container_id)
+    record.verification = Verification.RESTORE_TESTED
+    record.checks.append("restore_tested")
+    return RestoreTestResult(
+        record.name, passed=True, reason=f"{record.name} restored to the reference"
+    )
