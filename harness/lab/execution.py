@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import docker.errors
+import requests
 from docker.models.containers import Container
 
 from harness.errors import CommandTimeout, InfrastructureError
@@ -64,7 +65,7 @@ def exec_in(
     def run() -> None:
         try:
             answer["result"] = container.exec_run(wrapped, environment=env, demux=True, user=user)
-        except docker.errors.DockerException as exc:
+        except Exception as exc:  # handed to the caller's thread below
             answer["error"] = exc
 
     worker = threading.Thread(target=run, name="drill-exec", daemon=True)
@@ -76,10 +77,13 @@ def exec_in(
         raise CommandTimeout(
             what, timeout_s=timeout_s, hint="the container did not answer (frozen?)"
         )
-    if "error" in answer:
+    error = answer.get("error")
+    if isinstance(error, docker.errors.DockerException | requests.RequestException):
         raise InfrastructureError(
-            f"could not exec {argv[0]} in {container.name}: {answer['error']}"
-        ) from answer["error"]
+            f"could not exec {argv[0]} in {container.name}: {error}"
+        ) from error
+    if error is not None:
+        raise error
     exit_code, output = answer["result"]
     stdout_b, stderr_b = output if output else (b"", b"")
     result = ExecResult(

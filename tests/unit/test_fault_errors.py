@@ -128,3 +128,9 @@ def test_a_docker_api_failure_in_exec_is_an_infrastructure_error() -> None:
     broken = FakeContainer(error=docker.errors.APIError("500 Server Error"))
     with pytest.raises(InfrastructureError, match="could not exec"):
         lab_with(broken).exec("c0ffee", ["true"], timeout_s=5)
+
+
+def test_a_bug_in_exec_is_raised_as_itself() -> None:
+    broken = FakeContainer(error=TypeError("unexpected keyword"))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        lab_with(broken).exec("c0ffee", ["true"], timeout_s=5)
