@@ -23,7 +23,7 @@ from bench.lab import BenchLab, bench_lab
 from harness.backups.agent import BackupAgent
 from harness.dataset import table_names
 from harness.engines.base import DumpJob
-from harness.errors import InfrastructureError
+from harness.errors import HarnessError, InfrastructureError
 from harness.polling import poll_until
 from harness.server.health import probe
 from harness.server.node import Node
@@ -87,6 +87,7 @@ def _restore_by_harness(b: BenchLab, agent: BackupAgent, script: str, node: Node
             what=f"a verified read and write on {node.name}",
             timeout_s=30,
             interval_s=PROBE_INTERVAL_S,
+            retry_on=(HarnessError, *b.engine.driver_errors()),
         )
     return took[0]
 

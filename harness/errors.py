@@ -8,9 +8,11 @@
         ├── EngineUnavailable         no Docker engine reachable / image missing
         ├── CommandTimeout            a command or a wait ran past its deadline, with evidence
         └── ServerExited              a server's container stopped while it was awaited
+            └── ContainerGone         the container no longer exists at all
 
 Foreign exceptions (docker SDK, database drivers, subprocess) are translated at the boundary
-where they happen, with ``raise ... from exc``.
+where they happen, with ``raise ... from exc``: every Docker API failure leaves the lab as an
+InfrastructureError. ``first_line`` is the one way to quote an error in a record.
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ class ServerExited(InfrastructureError):
     """A server's container exited while the harness waited for it (e.g. a failed recovery)."""
 
 
+class ContainerGone(ServerExited):
+    """The container was removed (the engine no longer knows it)."""
+
+
 class CommandTimeout(InfrastructureError):
     """A command or a wait ran past its deadline; the message carries the evidence."""
 
@@ -79,3 +85,18 @@ class CommandTimeout(InfrastructureError):
         self.what = what
         self.timeout_s = timeout_s
         self.last_output = last_output
+
+
+def first_line(exc_or_text: BaseException | str, *, limit: int | None = None) -> str:
+    """The first line of an error (or a text), cut to ``limit`` characters.
+
+    An error with an empty message is named by its type; an empty text gives "".
+    """
+    text = str(exc_or_text).strip()
+    if text:
+        line = text.splitlines()[0]
+    elif isinstance(exc_or_text, BaseException):
+        line = type(exc_or_text).__name__
+    else:
+        line = ""
+    return line if limit is None else line[:limit]

@@ -16,15 +16,16 @@ def poll_until(
     *,
     what: str,
     timeout_s: float,
+    retry_on: tuple[type[BaseException], ...],
     interval_s: float = 0.2,
     hint: str = "",
     stop_on: tuple[type[BaseException], ...] = (),
 ) -> T:
     """Call ``probe`` every ``interval_s`` until it returns a value other than None.
 
-    An exception from the probe counts as "not yet" (the last one is quoted if the deadline
-    passes), except those in ``stop_on``, which end the wait at once. Raises CommandTimeout
-    naming what was waited for.
+    An exception from the probe of a type in ``retry_on`` counts as "not yet" (the last one is
+    quoted if the deadline passes); those in ``stop_on``, and any other, end the wait at once.
+    Raises CommandTimeout naming what was waited for.
     """
     deadline = time.monotonic() + timeout_s
     last = ""
@@ -36,7 +37,7 @@ def poll_until(
                 return result
         except stop_on:
             raise
-        except Exception as exc:  # the probe failing is the normal "not yet" case
+        except retry_on as exc:  # the probe failing the expected way is the "not yet" case
             last = f"{type(exc).__name__}: {exc}"
         if started >= deadline:
             raise CommandTimeout(what, timeout_s=timeout_s, last_output=last, hint=hint)

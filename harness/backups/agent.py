@@ -15,6 +15,8 @@ from harness.errors import InfrastructureError
 from harness.lab.lab import ExecResult, Lab
 
 STORES_ROOT = "/stores"
+# Reading a stored file through (its sha256) ends within this.
+FACTS_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class BackupAgent:
         result = self.run(
             f"if [ -f {quoted} ]; then stat -c %s {quoted}; sha256sum {quoted} | cut -d' ' -f1; "
             "else echo missing; fi",
-            timeout_s=120,
+            timeout_s=FACTS_TIMEOUT_S,
         )
         if not result.ok:
             raise InfrastructureError(

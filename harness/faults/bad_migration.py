@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.faults.base import Effect, FaultContext
+from harness.errors import first_line
+from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
 from harness.scenario.model import sql_for
 
@@ -30,13 +31,13 @@ class BadMigration:
         try:
             ctx.engine.run_sql(conn, sql_for(self.spec.sql, ctx.engine.name))
         except ctx.engine.driver_errors() as exc:
-            self.error = str(exc).strip().splitlines()[0]
+            self.error = first_line(exc)
         finally:
             conn.close()
 
     def took_effect(self, ctx: FaultContext) -> Effect:
         if self.error:
-            return Effect(False, f"migration failed: {self.error}")
+            return Effect(FaultEffect.NO_EFFECT, f"migration failed: {self.error}")
         assert ctx.damaged_tables is not None
         damaged = ctx.damaged_tables(ctx.target.name)
         statements = sql_for(self.spec.sql, ctx.engine.name)
@@ -48,7 +49,7 @@ class BadMigration:
             if other != ctx.target.name:
                 elsewhere = ctx.damaged_tables(other)
                 evidence += f"; on {other}: {', '.join(elsewhere) or 'none'}"
-        return Effect(bool(damaged), evidence)
+        return Effect.of(took_effect=bool(damaged), evidence=evidence)
 
     def revert(self, ctx: FaultContext) -> None:
         """A committed migration is undone only by recovery (roll forward, compensate, restore)."""

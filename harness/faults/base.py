@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from harness.backups.agent import BackupAgent
 from harness.backups.catalog import Catalog
 from harness.clock import iso_utc
 from harness.engines.base import Engine
 from harness.lab.lab import Lab
+from harness.recovery.gate import GateResult
 from harness.scenario import model
 from harness.server.node import Target
 
@@ -32,20 +34,38 @@ class FaultContext:
     damaged_tables: Callable[[str], list[str]] | None = None
     node_names: tuple[str, ...] = ()
     reachable_mounts: tuple[str, ...] = ()
-    gate_check: Callable[[model.MigrationGate], str] | None = None
+    gate_check: Callable[[model.MigrationGate], GateResult] | None = None
+
+
+class FaultEffect(enum.Enum):
+    """What a fault did to the system under test."""
+
+    TOOK_EFFECT = "took effect"
+    NO_EFFECT = "did not take effect"
+    # A safety gate stopped the fault on purpose: the drill then shows the gate working,
+    # which is not the same as a fault that silently did nothing.
+    BLOCKED = "blocked by a gate"
 
 
 @dataclass(frozen=True)
 class Effect:
-    """Whether a fault took effect, and the evidence for saying so.
+    """Whether a fault took effect, and the evidence for saying so."""
 
-    ``blocked`` is set when a safety gate stopped the fault on purpose: the drill then shows
-    the gate working, which is not the same as a fault that silently did nothing.
-    """
-
-    took_effect: bool
+    kind: FaultEffect
     evidence: str
-    blocked: bool = False
+
+    @classmethod
+    def of(cls, *, took_effect: bool, evidence: str) -> Effect:
+        """TOOK_EFFECT or NO_EFFECT, as a check of the damage found."""
+        return cls(FaultEffect.TOOK_EFFECT if took_effect else FaultEffect.NO_EFFECT, evidence)
+
+    @property
+    def took_effect(self) -> bool:
+        return self.kind is FaultEffect.TOOK_EFFECT
+
+    @property
+    def blocked(self) -> bool:
+        return self.kind is FaultEffect.BLOCKED
 
 
 @dataclass(frozen=True)
@@ -56,9 +76,16 @@ class FaultOutcome:
     target: str
     at: float
     at_s: float
-    took_effect: bool
+    effect: FaultEffect
     evidence: str
-    blocked: bool = False
+
+    @property
+    def took_effect(self) -> bool:
+        return self.effect is FaultEffect.TOOK_EFFECT
+
+    @property
+    def blocked(self) -> bool:
+        return self.effect is FaultEffect.BLOCKED
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -75,7 +102,8 @@ class FaultOutcome:
 class NodeFault(Protocol):
     """A fault injected into a server container."""
 
-    type: str
+    type: ClassVar[str]
+    # Whether the fault takes its server down (said once, by the fault class).
     causes_outage: bool
 
     def inject(self, ctx: FaultContext) -> None:

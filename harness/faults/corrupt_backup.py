@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import shlex
 
-from harness.faults.base import Effect, FaultContext
+from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
+
+# Deadlines: hashing or overwriting one backup file, finding a physical backup's largest file.
+FILE_TIMEOUT_S = 120.0
+FIND_TIMEOUT_S = 60.0
 
 
 class CorruptBackup:
@@ -21,7 +25,9 @@ class CorruptBackup:
 
     def _sha(self, ctx: FaultContext) -> str:
         assert ctx.agent is not None
-        result = ctx.agent.run(f"sha256sum {shlex.quote(self.file)} | cut -d' ' -f1", timeout_s=120)
+        result = ctx.agent.run(
+            f"sha256sum {shlex.quote(self.file)} | cut -d' ' -f1", timeout_s=FILE_TIMEOUT_S
+        )
         return result.stdout.strip()
 
     def inject(self, ctx: FaultContext) -> None:
@@ -31,7 +37,7 @@ class CorruptBackup:
             found = ctx.agent.run(
                 f"find {shlex.quote(record.path)}/base -type f -printf '%s %p\\n' "
                 "| sort -n | tail -1 | cut -d' ' -f2-",
-                timeout_s=60,
+                timeout_s=FIND_TIMEOUT_S,
             )
             self.file = found.stdout.strip()
         else:
@@ -44,18 +50,20 @@ class CorruptBackup:
             f"size=$(stat -c %s {quoted}); "
             f"dd if=/dev/urandom of={quoted} bs=1 count={self.spec.bytes} "
             f"seek=$((size / 2)) conv=notrunc 2>/dev/null",
-            timeout_s=120,
+            timeout_s=FILE_TIMEOUT_S,
         )
 
     def took_effect(self, ctx: FaultContext) -> Effect:
         if not self.file:
-            return Effect(False, f"backup {self.spec.backup} has no file to corrupt")
+            return Effect(
+                FaultEffect.NO_EFFECT, f"backup {self.spec.backup} has no file to corrupt"
+            )
         after = self._sha(ctx)
         changed = bool(after) and after != self.before
-        return Effect(
-            changed,
-            f"{self.spec.bytes} bytes overwritten in {self.file}: sha256 {self.before[:12]}... -> "
-            f"{after[:12]}...",
+        return Effect.of(
+            took_effect=changed,
+            evidence=f"{self.spec.bytes} bytes overwritten in {self.file}: "
+            f"sha256 {self.before[:12]}... -> {after[:12]}...",
         )
 
     def revert(self, ctx: FaultContext) -> None:

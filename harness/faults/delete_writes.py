@@ -6,7 +6,7 @@ newest ones (a tail) or a block from the middle (holes), while the server stays 
 
 from __future__ import annotations
 
-from harness.faults.base import Effect, FaultContext
+from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
 
 
@@ -45,13 +45,14 @@ class DeleteWrites:
     def took_effect(self, ctx: FaultContext) -> Effect:
         if not self.chosen:
             return Effect(
-                False, f"fewer than {self.spec.count + 2} acknowledged writes to choose from"
+                FaultEffect.NO_EFFECT,
+                f"fewer than {self.spec.count + 2} acknowledged writes to choose from",
             )
         span = f"seq {self.chosen[0]}..{self.chosen[-1]}"
-        return Effect(
-            self.deleted == len(self.chosen),
-            f"deleted {self.deleted} of {len(self.chosen)} chosen acknowledged writes ({span}, "
-            f"{self.spec.where})",
+        return Effect.of(
+            took_effect=self.deleted == len(self.chosen),
+            evidence=f"deleted {self.deleted} of {len(self.chosen)} chosen acknowledged writes "
+            f"({span}, {self.spec.where})",
         )
 
     def revert(self, ctx: FaultContext) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from harness.faults.base import Effect, FaultContext
+from harness.errors import CommandTimeout
+from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.polling import poll_until
 from harness.scenario import model
+
+# SIGKILL ends a process at once; the engine notices the container stopped within this.
+DEATH_TIMEOUT_S = 10.0
 
 
 class KillServer:
@@ -27,12 +31,14 @@ class KillServer:
             return state if not state.get("Running") else None
 
         try:
-            state = poll_until(stopped, what="the server process to die", timeout_s=10)
-        except Exception as exc:
-            return Effect(took_effect=False, evidence=f"server still running: {exc}")
+            state = poll_until(
+                stopped, what="the server process to die", timeout_s=DEATH_TIMEOUT_S, retry_on=()
+            )
+        except CommandTimeout as exc:
+            return Effect(FaultEffect.NO_EFFECT, f"server still running: {exc}")
         return Effect(
-            took_effect=True,
-            evidence=f"server process gone: exit code {state.get('ExitCode')}, "
+            FaultEffect.TOOK_EFFECT,
+            f"server process gone: exit code {state.get('ExitCode')}, "
             f"OOMKilled={state.get('OOMKilled')}",
         )
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from harness.engines.collaborators import replication_of
-from harness.faults.base import Effect, FaultContext
+from harness.faults.base import Effect, FaultContext, FaultEffect
+from harness.recovery.gate import GateResult
 from harness.scenario import model
+
+# The copy (a caught-up replica) finishes its promotion within this.
+PROMOTE_TIMEOUT_S = 30.0
 
 
 class MigrationCutover:
@@ -23,13 +27,13 @@ class MigrationCutover:
     def __init__(self, spec: model.MigrationCutover) -> None:
         self.spec = spec
         self.missing = 0
-        self.gate_failure = ""
+        self.gate: GateResult | None = None
 
     def inject(self, ctx: FaultContext) -> None:
         assert ctx.connect is not None
         conn: Any = ctx.connect()
         try:
-            replication_of(ctx.engine).promote(conn, timeout_s=30)
+            replication_of(ctx.engine).promote(conn, timeout_s=PROMOTE_TIMEOUT_S)
             every = max(1, round(1 / self.spec.lost_fraction)) if self.spec.lost_fraction else 0
             if every:
                 statements = [f"DELETE FROM {t} WHERE id % {every} = 0" for t in self.spec.tables]
@@ -41,18 +45,17 @@ class MigrationCutover:
             conn.close()
         if self.spec.gate is not None:
             assert ctx.gate_check is not None
-            self.gate_failure = ctx.gate_check(self.spec.gate)
+            self.gate = ctx.gate_check(self.spec.gate)
 
     def took_effect(self, ctx: FaultContext) -> Effect:
-        if self.gate_failure:
+        if self.gate is not None and not self.gate.passed:
             return Effect(
-                False,
-                f"cutover to {ctx.target.name} blocked by the migration gate: {self.gate_failure}",
-                blocked=True,
+                FaultEffect.BLOCKED,
+                f"cutover to {ctx.target.name} blocked by the migration gate: {self.gate.reason}",
             )
-        return Effect(
-            self.missing > 0,
-            f"{ctx.target.name} promoted as the new server; {self.missing} rows of "
+        return Effect.of(
+            took_effect=self.missing > 0,
+            evidence=f"{ctx.target.name} promoted as the new server; {self.missing} rows of "
             f"{', '.join(self.spec.tables)} never arrived",
         )
 

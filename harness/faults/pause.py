@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from harness.faults.base import Effect, FaultContext
+from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
 
 
@@ -42,10 +42,13 @@ class PauseServer:
     def took_effect(self, ctx: FaultContext) -> Effect:
         state = ctx.lab.state(ctx.target.container_id)
         if self.thawed_mono is not None and self.paused_mono is not None:
-            return Effect(True, f"paused for {self.thawed_mono - self.paused_mono:.3f} s")
+            return Effect(
+                FaultEffect.TOOK_EFFECT, f"paused for {self.thawed_mono - self.paused_mono:.3f} s"
+            )
         paused = bool(state.get("Paused"))
-        return Effect(
-            paused, f"container state Paused={paused} (thaw due after {self.spec.duration_s:g} s)"
+        return Effect.of(
+            took_effect=paused,
+            evidence=f"container state Paused={paused} (thaw due after {self.spec.duration_s:g} s)",
         )
 
     def revert(self, ctx: FaultContext) -> None:

@@ -13,6 +13,10 @@ import shlex
 from harness.faults.base import Effect, FaultContext
 from harness.scenario import model
 
+# Deadlines: encrypting every file in reach, then counting what is left readable.
+ENCRYPT_TIMEOUT_S = 300.0
+INSPECT_TIMEOUT_S = 60.0
+
 # Each file: its bytes scrambled (gzip, then every byte shifted) into NAME.locked, then removed.
 ENCRYPT = (
     "find {roots} -type f ! -name '*.locked' -print0 2>/dev/null | "
@@ -38,7 +42,7 @@ class Ransomware:
         ctx.lab.exec(
             ctx.target.container_id,
             ["bash", "-c", ENCRYPT.format(roots=roots)],
-            timeout_s=300,
+            timeout_s=ENCRYPT_TIMEOUT_S,
             action="encrypt the files of",
         )
 
@@ -52,14 +56,15 @@ class Ransomware:
                 f"find {roots} -type f ! -name '*.locked' 2>/dev/null | wc -l; "
                 f"find {roots} -type f -name '*.locked' 2>/dev/null | wc -l",
             ],
-            timeout_s=60,
+            timeout_s=INSPECT_TIMEOUT_S,
             action="inspect the files of",
         )
         words = result.stdout.split()
         plain, locked = (int(words[0]), int(words[1])) if len(words) == 2 else (-1, 0)
-        return Effect(
-            locked > 0 and plain == 0,
-            f"{locked} files encrypted, {plain} left readable under {', '.join(self.roots)}",
+        return Effect.of(
+            took_effect=locked > 0 and plain == 0,
+            evidence=f"{locked} files encrypted, {plain} left readable under "
+            f"{', '.join(self.roots)}",
         )
 
     def revert(self, ctx: FaultContext) -> None:

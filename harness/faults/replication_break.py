@@ -8,9 +8,13 @@ segment ... has already been removed", as happened to GitLab's secondary in 2017
 from __future__ import annotations
 
 from harness.engines.collaborators import replication_of
-from harness.faults.base import Effect, FaultContext
+from harness.errors import CommandTimeout
+from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.polling import poll_until
 from harness.scenario import model
+
+# A restarted standby asks the primary for the recycled logs, and says so, within this.
+MISSING_LOGS_TIMEOUT_S = 15.0
 
 
 class ReplicationBreak:
@@ -39,10 +43,19 @@ class ReplicationBreak:
             return next((line for line in logs.splitlines() if marker in line), None)
 
         try:
-            line = poll_until(broken, what="the standby to report missing logs", timeout_s=15)
-        except Exception:
-            return Effect(False, f"{ctx.target.name} did not report missing logs within 15 s")
-        return Effect(True, line.strip()[-200:])
+            line = poll_until(
+                broken,
+                what="the standby to report missing logs",
+                timeout_s=MISSING_LOGS_TIMEOUT_S,
+                retry_on=(),
+            )
+        except CommandTimeout:
+            return Effect(
+                FaultEffect.NO_EFFECT,
+                f"{ctx.target.name} did not report missing logs within "
+                f"{MISSING_LOGS_TIMEOUT_S:g} s",
+            )
+        return Effect(FaultEffect.TOOK_EFFECT, line.strip()[-200:])
 
     def revert(self, ctx: FaultContext) -> None:
         """A broken standby stays broken; rebuilding it is a recovery decision."""

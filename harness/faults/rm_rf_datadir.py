@@ -10,6 +10,10 @@ from harness.lab.lab import Lab
 from harness.scenario import model
 from harness.server.node import Target
 
+# Deadlines: looking into the data directory, wiping it.
+INSPECT_TIMEOUT_S = 30.0
+WIPE_TIMEOUT_S = 60.0
+
 
 class RmRfDatadir:
     """`rm -rf DATADIR/*` inside the server's container, while the server runs."""
@@ -28,7 +32,7 @@ class RmRfDatadir:
         result = lab.exec(
             target.container_id,
             ["sh", "-c", f"ls -A {shlex.quote(path)} 2>/dev/null | wc -l"],
-            timeout_s=30,
+            timeout_s=INSPECT_TIMEOUT_S,
             action="inspect the data directory of",
         )
         return int(result.stdout.strip() or 0) if result.ok else -1
@@ -41,7 +45,7 @@ class RmRfDatadir:
         lab.exec(
             target.container_id,
             ["sh", "-c", f"cd {quoted} && rm -rf -- ./* ./.[!.]* 2>/dev/null; true"],
-            timeout_s=60,
+            timeout_s=WIPE_TIMEOUT_S,
             action="wipe the data directory of",
         )
 
@@ -52,7 +56,7 @@ class RmRfDatadir:
         result = lab.exec(
             target.container_id,
             ["sh", "-c", f"test -e {shlex.quote(marker)} && echo present || echo gone"],
-            timeout_s=30,
+            timeout_s=INSPECT_TIMEOUT_S,
             action="inspect the data directory of",
         )
         after = self._count(lab, target, path)
@@ -63,7 +67,7 @@ class RmRfDatadir:
         )
         if self._before <= 0:
             evidence = f"{path} did not exist or was empty before the wipe; " + evidence
-        return Effect(took_effect=gone and self._before > 0, evidence=evidence)
+        return Effect.of(took_effect=gone and self._before > 0, evidence=evidence)
 
     def revert(self, ctx: FaultContext) -> None:
         """Nothing lingers: the lost files are the damage, recovery deals with it."""

@@ -38,7 +38,7 @@ class SilentEmptyBackup:
         evidence = f"job exit code {record.exit_code}, file {record.size_bytes} bytes" + (
             f", dump said: {record.log_tail.splitlines()[-1][:160]}" if record.log_tail else ""
         )
-        return Effect(took_effect=silent and tiny, evidence=evidence)
+        return Effect.of(took_effect=silent and tiny, evidence=evidence)
 
     def revert(self) -> None:
         """The broken job applies to one backup only; nothing to undo afterwards."""

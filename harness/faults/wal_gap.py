@@ -10,8 +10,11 @@ from __future__ import annotations
 import shlex
 
 from harness.engines.collaborators import archive_of, physical_of
-from harness.faults.base import Effect, FaultContext
+from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
+
+# Listing, reading and damaging one archive folder each end well within this.
+COMMAND_TIMEOUT_S = 30.0
 
 
 class WalGap:
@@ -31,7 +34,9 @@ class WalGap:
 
     def _segments(self, ctx: FaultContext, folder: str) -> list[str]:
         assert ctx.agent is not None
-        result = ctx.agent.run(f"ls {shlex.quote(folder)} 2>/dev/null || true", timeout_s=30)
+        result = ctx.agent.run(
+            f"ls {shlex.quote(folder)} 2>/dev/null || true", timeout_s=COMMAND_TIMEOUT_S
+        )
         return sorted(n for n in result.stdout.split() if archive_of(ctx.engine).is_segment(n))
 
     def inject(self, ctx: FaultContext) -> None:
@@ -41,7 +46,7 @@ class WalGap:
             self.why_not = "no physical backup to take archived logs after"
             return
         start = ctx.agent.run(
-            physical_of(ctx.engine).log_start_script(physical[0].path), timeout_s=30
+            physical_of(ctx.engine).log_start_script(physical[0].path), timeout_s=COMMAND_TIMEOUT_S
         ).stdout.strip()
         archive = self._archive(ctx)
         after = [s for s in self._segments(ctx, archive) if not start or s > start]
@@ -58,18 +63,20 @@ class WalGap:
             command = (
                 f"dd if=/dev/urandom of={path} bs=4096 count=4 seek=16 conv=notrunc 2>/dev/null"
             )
-        ctx.agent.run(command, timeout_s=30)
+        ctx.agent.run(command, timeout_s=COMMAND_TIMEOUT_S)
 
     def took_effect(self, ctx: FaultContext) -> Effect:
         if not self.segment:
-            return Effect(False, f"no segment chosen: {self.why_not}")
+            return Effect(FaultEffect.NO_EFFECT, f"no segment chosen: {self.why_not}")
         assert ctx.agent is not None and ctx.archive_store
         present = self.segment in self._segments(ctx, self._archive(ctx))
         if self.spec.mode == "remove":
-            return Effect(
-                not present, f"segment {self.segment} {'still present' if present else 'removed'}"
-            )
-        return Effect(present, f"segment {self.segment} overwritten with 16 KiB of random bytes")
+            state = "still present" if present else "removed"
+            return Effect.of(took_effect=not present, evidence=f"segment {self.segment} {state}")
+        return Effect.of(
+            took_effect=present,
+            evidence=f"segment {self.segment} overwritten with 16 KiB of random bytes",
+        )
 
     def revert(self, ctx: FaultContext) -> None:
         """The archive stays damaged: that is what recovery has to cope with."""

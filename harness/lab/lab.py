@@ -8,13 +8,7 @@ half-way through a start (or Ctrl-C) leaves nothing behind.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import math
-import signal
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -22,54 +16,14 @@ import docker.errors
 from docker.models.containers import Container
 from testcontainers.core.container import DockerContainer
 
-from harness.errors import CommandTimeout, InfrastructureError, SafetyError, ServerExited
+from harness.errors import CommandTimeout, ContainerGone, InfrastructureError, SafetyError
 from harness.lab.docker_client import docker_client
+from harness.lab.execution import ExecResult, exec_in
+from harness.lab.labels import OWNER, OWNER_LABEL, ROLE_LABEL, RUN_LABEL
+from harness.lab.sweep import remove_resources, sigint_deferred
 
-log = logging.getLogger(__name__)
-
-OWNER_LABEL = "io.recovery-drill.owner"
-RUN_LABEL = "io.recovery-drill.run"
-ROLE_LABEL = "io.recovery-drill.role"
-OWNER = "recovery-drill"
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    """What one command run inside a container did."""
-
-    argv: tuple[str, ...]
-    exit_code: int
-    stdout: str
-    stderr: str
-    duration_s: float
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-    def lines(self, width: int = 240) -> list[str]:
-        """Every non-empty line of stdout then stderr, each cut to its last ``width`` chars."""
-        text = f"{self.stdout}\n{self.stderr}"
-        return [line.strip()[-width:] for line in text.splitlines() if line.strip()]
-
-    def tail(self, limit: int = 400) -> str:
-        """The last part of stderr (or stdout), for messages."""
-        text = (self.stderr or self.stdout).strip()
-        return text[-limit:]
-
-
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Let cleanup finish even if Ctrl-C is pressed again while it runs."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: nothing to defer
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+# After Ctrl-C, when to sweep again for a create request the engine finished late.
+LATE_CREATE_S = 1.5
 
 
 class Lab:
@@ -104,8 +58,8 @@ class Lab:
         if exc_type is KeyboardInterrupt:
             # Ctrl-C can land while a create request is in flight: the engine may finish it
             # after the sweep. A second sweep a moment later catches such a container.
-            time.sleep(1.5)
-            with _sigint_deferred():
+            time.sleep(LATE_CREATE_S)  # a fixed wait: nothing to poll for
+            with sigint_deferred():
                 remove_resources(self.client, run_id=self.run_id)
 
     def labels(self, role: str) -> dict[str, str]:
@@ -117,7 +71,7 @@ class Lab:
         if self._closed:
             return
         self._closed = True
-        with _sigint_deferred():
+        with sigint_deferred():
             remove_resources(self.client, run_id=self.run_id)
 
     # -- creating things ---------------------------------------------------------------------
@@ -170,6 +124,10 @@ class Lab:
             raise SafetyError(
                 f"refusing to {action}: container {container_id} does not exist"
             ) from exc
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(
+                f"could not inspect container {container_id[:12]} to {action} it: {exc}"
+            ) from exc
         labels = found.labels or {}
         owner_run = labels.get(RUN_LABEL)
         if labels.get(OWNER_LABEL) != OWNER or owner_run != self.run_id:
@@ -191,32 +149,10 @@ class Lab:
         user: str = "",
         action: str = "run a command in",
     ) -> ExecResult:
-        """Run ``argv`` in a container of this run, killed after ``timeout_s``."""
+        """Run ``argv`` in a container of this run; CommandTimeout after ``timeout_s`` (see
+        ``exec_in``: the host stops waiting at the deadline even if the container is frozen)."""
         container = self.guard(container_id, action=action)
-        wrapped = ["timeout", "--signal=KILL", str(math.ceil(timeout_s)), *argv]
-        started = time.monotonic()
-        try:
-            exit_code, output = container.exec_run(wrapped, environment=env, demux=True, user=user)
-        except docker.errors.APIError as exc:
-            raise InfrastructureError(
-                f"could not exec {argv[0]} in {container.name}: {exc}"
-            ) from exc
-        duration = time.monotonic() - started
-        stdout_b, stderr_b = output if output else (b"", b"")
-        result = ExecResult(
-            argv=tuple(argv),
-            exit_code=int(exit_code if exit_code is not None else -1),
-            stdout=(stdout_b or b"").decode(errors="replace"),
-            stderr=(stderr_b or b"").decode(errors="replace"),
-            duration_s=duration,
-        )
-        if result.exit_code in (124, 137) and duration >= timeout_s - 0.5:
-            raise CommandTimeout(
-                f"`{' '.join(argv)[:200]}` in {container.name}",
-                timeout_s=timeout_s,
-                last_output=result.tail(),
-            )
-        return result
+        return exec_in(container, argv, timeout_s=timeout_s, env=env, user=user)
 
     def kill(self, container_id: str, *, signal_name: str = "SIGKILL") -> None:
         """Send a signal to a container's main process (the database server)."""
@@ -243,6 +179,14 @@ class Lab:
             except docker.errors.APIError as exc:
                 raise InfrastructureError(f"could not unpause {container.name}: {exc}") from exc
 
+    def restart(self, container_id: str, *, timeout_s: int = 10) -> None:
+        """Restart a running container of this run (SIGTERM, SIGKILL after ``timeout_s``)."""
+        container = self.guard(container_id, action="restart")
+        try:
+            container.restart(timeout=timeout_s)
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not restart {container.name}: {exc}") from exc
+
     def restart_stopped(self, container_id: str) -> None:
         """Start a stopped container of this run again (same volumes, same data directory)."""
         container = self.guard(container_id, action="start")
@@ -263,11 +207,15 @@ class Lab:
                 raise InfrastructureError(f"could not remove {container.name}: {exc}") from exc
 
     def logs(self, container_id: str, *, lines: int = 200) -> str:
-        """The last lines a container of this run logged (read-only)."""
+        """The last lines a container of this run logged (read-only; "" once it is removed)."""
         try:
             raw = self.client.containers.get(container_id).logs(tail=lines)
-        except docker.errors.DockerException:
-            return ""
+        except docker.errors.NotFound:
+            return ""  # a removed container has nothing more to say
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(
+                f"could not read the log of container {container_id[:12]}: {exc}"
+            ) from exc
         return bytes(raw).decode(errors="replace")
 
     def stop(self, container_id: str, *, timeout_s: int = 10) -> None:
@@ -284,17 +232,23 @@ class Lab:
             volume = self.client.volumes.get(name)
         except docker.errors.NotFound:
             return
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not inspect volume {name}: {exc}") from exc
         labels = volume.attrs.get("Labels") or {}
         if labels.get(RUN_LABEL) != self.run_id or labels.get(OWNER_LABEL) != OWNER:
             raise SafetyError(f"refusing to remove volume {name}: this run did not create it")
-        with contextlib.suppress(docker.errors.NotFound):
+        try:
             volume.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not remove volume {name}: {exc}") from exc
 
     def _get(self, container_id: str) -> Container:
         try:
             return self.client.containers.get(container_id)
         except docker.errors.NotFound as exc:
-            raise ServerExited(f"container {container_id[:12]} no longer exists") from exc
+            raise ContainerGone(f"container {container_id[:12]} no longer exists") from exc
         except docker.errors.APIError as exc:
             raise InfrastructureError(
                 f"could not inspect container {container_id[:12]}: {exc}"
@@ -312,53 +266,3 @@ class Lab:
             if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
                 return int(binding["HostPort"])
         raise InfrastructureError(f"container {container.name} has no published port for {port}")
-
-
-def remove_resources(client: docker.DockerClient, *, run_id: str | None) -> int:
-    """Remove containers, networks and volumes of one run (or of every run when None).
-
-    Only resources carrying recovery-drill's owner label are ever touched. Removal is retried
-    for a few seconds: a volume stays "in use" until the engine has finished removing the
-    container that mounted it. Returns how many resources were removed.
-    """
-    selector = f"{RUN_LABEL}={run_id}" if run_id else f"{OWNER_LABEL}={OWNER}"
-    filters = {"label": [f"{OWNER_LABEL}={OWNER}", selector]}
-    removed = 0
-    deadline = time.monotonic() + 30
-    while True:
-        remaining = 0
-        for kind in ("containers", "networks", "volumes"):
-            collection = getattr(client, kind)
-            try:
-                # sparse: no inspect per container, which fails when one vanishes between
-                # the listing and its inspect (a create cut short by Ctrl-C is undone so).
-                listing = (
-                    collection.list(all=True, filters=filters, sparse=True)
-                    if kind == "containers"
-                    else collection.list(filters=filters)
-                )
-            except docker.errors.NotFound as exc:
-                remaining, last = remaining + 1, exc
-                continue
-            for resource in listing:
-                try:
-                    if kind == "containers":
-                        resource.remove(force=True, v=True)
-                    elif kind == "volumes":
-                        resource.remove(force=True)
-                    else:
-                        resource.remove()
-                    removed += 1
-                except docker.errors.NotFound:
-                    pass
-                except docker.errors.APIError as exc:  # in use, or removal already under way
-                    remaining += 1
-                    last = exc
-        if not remaining:
-            break
-        if time.monotonic() > deadline:
-            raise InfrastructureError(f"could not remove every lab resource ({selector}): {last}")
-        time.sleep(0.5)
-    if removed:
-        log.info("removed %d lab resources (%s)", removed, selector)
-    return removed

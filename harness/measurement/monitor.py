@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.engines.base import Engine
 from harness.engines.collaborators import archive_of, replication_of
+from harness.errors import first_line
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class LagMonitor:
         try:
             conn = self.connect()
         except Exception as exc:
-            entry["error"] = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else "down"
+            entry["error"] = first_line(str(exc), limit=160) or "down"
             self.samples.append(entry)
             return
         try:
@@ -68,7 +69,7 @@ class LagMonitor:
             if self.replicas:
                 entry["replication"] = replication_of(self.engine).status(conn)
         except Exception as exc:
-            entry["error"] = str(exc).strip().splitlines()[0][:160]
+            entry["error"] = first_line(exc, limit=160)
         finally:
             with contextlib.suppress(Exception):
                 conn.close()

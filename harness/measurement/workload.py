@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from harness.engines.base import Endpoint, Engine
+from harness.errors import first_line
 from harness.measurement.measure import WriteRecord, WriteStatus
 
 log = logging.getLogger(__name__)
@@ -131,11 +132,7 @@ class Writer:
         name: str,
         exc: BaseException | None,
     ) -> WriteRecord:
-        error = (
-            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-            if exc
-            else ""
-        )
+        error = f"{type(exc).__name__}: {first_line(str(exc))}" if exc else ""
         return WriteRecord(
             seq=seq,
             status=status,
@@ -191,6 +188,4 @@ class Reader:
                 self.failed += 1
                 if self.first_failure_mono is None:
                     self.first_failure_mono = time.monotonic()
-                    self.first_error = (
-                        str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-                    )
+                    self.first_error = first_line(str(exc), limit=200)

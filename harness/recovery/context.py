@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from harness.backups.agent import BackupAgent
 from harness.backups.catalog import BackupRecord, Catalog
 from harness.clock import iso_utc
 from harness.engines.base import Engine, RecoveryTarget
-from harness.errors import ServerExited
+from harness.errors import HarnessError, ServerExited
 from harness.lab.lab import Lab
 from harness.polling import poll_until
 from harness.server.health import probe
@@ -21,12 +22,20 @@ from harness.server.node import Node, wait_running_or_exited
 log = logging.getLogger(__name__)
 
 
+class StepOutcome(enum.Enum):
+    """How one attempt of a recovery step ended (the journal keeps the value)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    REJECTED = "rejected"  # a backup that failed verification, so not restored
+
+
 @dataclass
 class StepRecord:
     """One recorded attempt of a recovery step."""
 
     step: str
-    outcome: str  # ok | failed | rejected
+    outcome: StepOutcome
     started_wall: float
     duration_s: float
     detail: str
@@ -37,7 +46,7 @@ class StepRecord:
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "step": self.step,
-            "outcome": self.outcome,
+            "outcome": self.outcome.value,
             "started_at": iso_utc(self.started_wall),
             "duration_s": round(self.duration_s, 4),
             "backup": self.backup,
@@ -72,6 +81,17 @@ class Recovered:
     log_lines: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class NotRecovered:
+    """A step (or a whole procedure) that gave no verified server, and why."""
+
+    why: str
+
+
+# What a recovery step, and run_recovery, come to.
+StepResult = Recovered | NotRecovered
+
+
 @dataclass
 class RecoveryContext:
     """What recovery steps work with; ``records`` collects every attempt."""
@@ -100,7 +120,7 @@ class RecoveryContext:
     def record(
         self,
         step: str,
-        outcome: str,
+        outcome: StepOutcome,
         started: float,
         started_wall: float,
         detail: str,
@@ -119,7 +139,9 @@ class RecoveryContext:
                 list(log_lines or []),
             )
         )
-        log.info("recovery %s%s: %s (%s)", step, f" [{backup}]" if backup else "", outcome, detail)
+        log.info(
+            "recovery %s%s: %s (%s)", step, f" [{backup}]" if backup else "", outcome.value, detail
+        )
 
     def wait_verified(self, node: Node, *, timeout_s: float) -> float:
         """Poll until a verified read and write succeeds on ``node``; return that moment."""
@@ -133,6 +155,7 @@ class RecoveryContext:
             what=f"a verified read and write on {node.name}",
             timeout_s=timeout_s,
             interval_s=self.probe_interval_s,
+            retry_on=(HarnessError, *self.engine.driver_errors()),
         )
 
     def wait_promoted(self, node: Node, *, timeout_s: float) -> float:
@@ -157,6 +180,7 @@ class RecoveryContext:
             what=f"{node.name} to finish recovery",
             timeout_s=timeout_s,
             interval_s=self.probe_interval_s,
+            retry_on=(HarnessError, *self.engine.driver_errors()),
             stop_on=(ServerExited,),
         )
 
@@ -165,9 +189,3 @@ class RecoveryContext:
         lines = self.lab.logs(node.container_id, lines=400).splitlines()
         markers = self.engine.recovery_log_markers
         return [line.strip()[-240:] for line in lines if any(m in line for m in markers)][-12:]
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an error, for step records."""
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:300]

@@ -6,13 +6,22 @@ from __future__ import annotations
 import time
 
 from harness.engines.collaborators import replication_of
-from harness.errors import HarnessError, InfrastructureError
-from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
-from harness.recovery.restore import recovery_target
+from harness.errors import HarnessError, InfrastructureError, first_line
+from harness.recovery.context import (
+    Landing,
+    NotRecovered,
+    Recovered,
+    RecoveryContext,
+    StepOutcome,
+    StepResult,
+)
+from harness.recovery.restore import RESTORED_VERIFY_TIMEOUT_S
+from harness.recovery.steps import RESTART_STOP_TIMEOUT_S
+from harness.recovery.targets import recovery_target
 from harness.scenario.model import PromoteStep, ReplayDelayedStep, SwitchStep
 
 
-def promote(ctx: RecoveryContext, step: PromoteStep) -> Recovered | None:
+def promote(ctx: RecoveryContext, step: PromoteStep) -> StepResult:
     """Promote the replica; the failover RTO is measured like any restore."""
     started, wall = time.monotonic(), time.time()
     node = ctx.nodes.get(step.replica)
@@ -30,13 +39,13 @@ def promote(ctx: RecoveryContext, step: PromoteStep) -> Recovered | None:
         restored = time.monotonic()
         verified = ctx.wait_verified(node, timeout_s=step.timeout_s)
     except errors as exc:
-        ctx.record("promote", "failed", started, wall, first_line(exc))
-        return None
-    ctx.record("promote", "ok", started, wall, f"{step.replica} promoted to primary")
+        ctx.record("promote", StepOutcome.FAILED, started, wall, first_line(exc, limit=300))
+        return NotRecovered(first_line(exc))
+    ctx.record("promote", StepOutcome.OK, started, wall, f"{step.replica} promoted to primary")
     return Recovered(node, restored, verified, step="promote")
 
 
-def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered | None:
+def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> StepResult:
     """Stop the delayed replica's replay at the target (before the fault), then promote it."""
     started, wall = time.monotonic(), time.time()
     node = ctx.nodes.get(step.replica)
@@ -69,18 +78,25 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
         finally:
             conn.close()
         if restart:
-            ctx.lab.guard(node.container_id, action="restart").restart(timeout=10)
+            ctx.lab.restart(node.container_id, timeout_s=RESTART_STOP_TIMEOUT_S)
 
         restored = ctx.wait_promoted(node, timeout_s=step.timeout_s)
-        verified = ctx.wait_verified(node, timeout_s=30)
+        verified = ctx.wait_verified(node, timeout_s=RESTORED_VERIFY_TIMEOUT_S)
     except errors as exc:
         lines = replay_lines or (ctx.recovery_log(node) if node is not None else [])
-        ctx.record("replay_delayed", "failed", started, wall, first_line(exc), log_lines=lines)
-        return None
+        ctx.record(
+            "replay_delayed",
+            StepOutcome.FAILED,
+            started,
+            wall,
+            first_line(exc, limit=300),
+            log_lines=lines,
+        )
+        return NotRecovered(first_line(exc))
     lines = replay_lines or ctx.recovery_log(node)
     ctx.record(
         "replay_delayed",
-        "ok",
+        StepOutcome.OK,
         started,
         wall,
         f"{step.replica} replayed to {target.describe()} and promoted",
@@ -95,7 +111,7 @@ def replay_delayed(ctx: RecoveryContext, step: ReplayDelayedStep) -> Recovered |
     )
 
 
-def switch(ctx: RecoveryContext, step: SwitchStep) -> Recovered | None:
+def switch(ctx: RecoveryContext, step: SwitchStep) -> StepResult:
     """Point clients at another existing server and verify it serves reads and writes."""
     started, wall = time.monotonic(), time.time()
     node = ctx.nodes.get(step.server)
@@ -105,7 +121,7 @@ def switch(ctx: RecoveryContext, step: SwitchStep) -> Recovered | None:
             raise InfrastructureError(f"server {step.server} does not exist")
         verified = ctx.wait_verified(node, timeout_s=step.timeout_s)
     except HarnessError as exc:
-        ctx.record("switch", "failed", started, wall, first_line(exc))
-        return None
-    ctx.record("switch", "ok", started, wall, f"clients now use {step.server}")
+        ctx.record("switch", StepOutcome.FAILED, started, wall, first_line(exc, limit=300))
+        return NotRecovered(first_line(exc))
+    ctx.record("switch", StepOutcome.OK, started, wall, f"clients now use {step.server}")
     return Recovered(node, verified, verified, step="switch")

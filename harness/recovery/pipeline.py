@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from harness.recovery.context import Recovered, RecoveryContext
+from harness.recovery.context import NotRecovered, Recovered, RecoveryContext, StepResult
 from harness.recovery.failover import promote, replay_delayed, switch
 from harness.recovery.restore import pitr, restore_backup
 from harness.recovery.steps import restart, run_sql, wait
 from harness.scenario.model import RecoveryStep
 
-STEPS: dict[str, Callable[[RecoveryContext, Any], Recovered | None]] = {
+STEPS: dict[str, Callable[[RecoveryContext, Any], StepResult]] = {
     "restart": restart,
     "wait": wait,
     "sql": run_sql,
@@ -23,10 +23,12 @@ STEPS: dict[str, Callable[[RecoveryContext, Any], Recovered | None]] = {
 }
 
 
-def run_recovery(ctx: RecoveryContext, steps: list[RecoveryStep]) -> Recovered | None:
+def run_recovery(ctx: RecoveryContext, steps: list[RecoveryStep]) -> StepResult:
     """The first step that recovers wins; every attempt is in ``ctx.records``."""
+    failures: list[str] = []
     for step in steps:
-        recovered = STEPS[step.step](ctx, step)
-        if recovered is not None:
-            return recovered
-    return None
+        result = STEPS[step.step](ctx, step)
+        if isinstance(result, Recovered):
+            return result
+        failures.append(f"{step.step}: {result.why}")
+    return NotRecovered("; ".join(failures) or "no recovery steps")

@@ -3,64 +3,37 @@ recovery; the newest backup that passes verification first, falling back to olde
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import time
-from collections.abc import Callable
 
 from harness.backups.agent import STORES_ROOT
 from harness.backups.catalog import BackupRecord, Verification
 from harness.backups.verify import verify_stored
 from harness.engines.base import RecoveryTarget
 from harness.engines.collaborators import archive_of, physical_of
-from harness.errors import HarnessError, InfrastructureError
-from harness.recovery.context import Landing, Recovered, RecoveryContext, first_line
-from harness.scenario.model import PitrStep, PitrTarget, RestoreBackupStep
-from harness.server.node import Node, provision, run_helper
+from harness.errors import HarnessError, first_line
+from harness.recovery.context import (
+    Landing,
+    NotRecovered,
+    Recovered,
+    RecoveryContext,
+    StepOutcome,
+    StepResult,
+)
+from harness.recovery.targets import recovery_target
+from harness.scenario.model import PitrStep, RestoreBackupStep
+from harness.server.node import provision, run_helper
+
+# A restored server passes its verified read and write within this.
+RESTORED_VERIFY_TIMEOUT_S = 30.0
 
 
-class _StepFailed(Exception):
-    """A step's own command failed; recorded, then the pipeline moves on."""
+class _StepFailed(HarnessError):
+    """A step's own command failed (with the server's account); recorded, then the pipeline
+    moves on."""
 
     def __init__(self, message: str, log_lines: list[str] | None = None) -> None:
         super().__init__(message)
         self.log_lines = log_lines or []
-
-
-def recovery_target(
-    target: PitrTarget,
-    *,
-    incident_wall: float,
-    resolution_s: float = 1e-6,
-    fault_position: tuple[str, float] | None = None,
-) -> tuple[RecoveryTarget, float | None]:
-    """The engine-level target and, for time targets, its wall time (epoch seconds).
-
-    A time target is rounded down to the engine's resolution (MariaDB's binlog stamps whole
-    seconds): recovery then loses up to that much more, which the RPO counts, but never
-    replays past the target. The landing is judged against the rounded time.
-
-    A fault-position target is the primary's log position read just before the incident
-    (``fault_position``: the position and the wall time it was read), judged against that time.
-    """
-    if target.fault_position:
-        if fault_position is None:
-            raise InfrastructureError("the primary's log position before the fault was not read")
-        position, read_wall = fault_position
-        return RecoveryTarget(position=position), read_wall
-    if target.before_fault:
-        wall = incident_wall + target.offset_s
-    elif target.time is not None:
-        parsed = dt.datetime.fromisoformat(target.time)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        wall = parsed.timestamp() + target.offset_s
-    else:
-        return RecoveryTarget(lsn=target.lsn, name=target.name), None
-    if resolution_s >= 1e-3:
-        wall = math.floor(wall / resolution_s) * resolution_s
-    iso = dt.datetime.fromtimestamp(wall, dt.UTC).isoformat(sep=" ")
-    return RecoveryTarget(time=iso), wall
 
 
 def _candidates(
@@ -73,44 +46,60 @@ def _candidates(
     return ordered if fallback else ordered[:1]
 
 
-def _verified(ctx: RecoveryContext, record: BackupRecord) -> bool:
+def verified_backup(ctx: RecoveryContext, record: BackupRecord) -> bool:
+    """Verify a stored backup (recorded as a verify_backup step); True if it may be restored."""
     assert ctx.agent is not None
     started, wall = time.monotonic(), time.time()
     ctx.announce(f"verifying backup {record.name}")
     verify_stored(ctx.agent, ctx.engine, record)
     if record.verification < Verification.CHECKSUM_MATCHES:
         ctx.record(
-            "verify_backup", "rejected", started, wall, record.verification_failure, record.name
+            "verify_backup",
+            StepOutcome.REJECTED,
+            started,
+            wall,
+            record.verification_failure,
+            record.name,
         )
         return False
-    ctx.record("verify_backup", "ok", started, wall, ", ".join(record.checks), record.name)
+    ctx.record(
+        "verify_backup", StepOutcome.OK, started, wall, ", ".join(record.checks), record.name
+    )
     return True
 
 
-def restore_backup(ctx: RecoveryContext, step: RestoreBackupStep) -> Recovered | None:
+def _why_not(failures: list[str]) -> NotRecovered:
+    return NotRecovered("; ".join(failures) or "no backup to restore")
+
+
+def restore_backup(ctx: RecoveryContext, step: RestoreBackupStep) -> StepResult:
     """Restore the newest backup that passes verification into a fresh server; fall back."""
     if ctx.agent is None:
-        ctx.record("restore_backup", "failed", time.monotonic(), time.time(), "no backup store")
-        return None
+        ctx.record(
+            "restore_backup", StepOutcome.FAILED, time.monotonic(), time.time(), "no backup store"
+        )
+        return NotRecovered("no backup store")
+    failures: list[str] = []
     for record in _candidates(ctx, step.backup, method=None, fallback=step.fallback_to_older):
-        if not _verified(ctx, record):
+        if not verified_backup(ctx, record):
+            failures.append(f"{record.name} rejected: {record.verification_failure}")
             continue
         started, wall = time.monotonic(), time.time()
         ctx.announce(f"restoring {record.name} into a fresh server")
         try:
             if record.method == "physical":
-                recovered = _physical(ctx, record, target=None, timeout_s=step.timeout_s)
+                recovered = restore_physical(ctx, record, target=None, timeout_s=step.timeout_s)
             else:
-                recovered = _logical(ctx, record, timeout_s=step.timeout_s)
-        except (HarnessError, _StepFailed) as exc:
+                recovered = restore_logical(ctx, record, timeout_s=step.timeout_s)
+        except HarnessError as exc:
             lines = exc.log_lines if isinstance(exc, _StepFailed) else []
-            ctx.record(
-                "restore_backup", "failed", started, wall, first_line(exc), record.name, lines
-            )
+            why = first_line(exc, limit=300)
+            ctx.record("restore_backup", StepOutcome.FAILED, started, wall, why, record.name, lines)
+            failures.append(f"{record.name}: {why}")
             continue
         ctx.record(
             "restore_backup",
-            "ok",
+            StepOutcome.OK,
             started,
             wall,
             f"restored into {recovered.node.name}",
@@ -121,14 +110,14 @@ def restore_backup(ctx: RecoveryContext, step: RestoreBackupStep) -> Recovered |
         )
         recovered.step = "restore_backup"
         return recovered
-    return None
+    return _why_not(failures)
 
 
-def pitr(ctx: RecoveryContext, step: PitrStep) -> Recovered | None:
+def pitr(ctx: RecoveryContext, step: PitrStep) -> StepResult:
     """Restore a physical backup and replay archived WAL up to the target, then promote."""
     if ctx.agent is None:
-        ctx.record("pitr", "failed", time.monotonic(), time.time(), "no backup store")
-        return None
+        ctx.record("pitr", StepOutcome.FAILED, time.monotonic(), time.time(), "no backup store")
+        return NotRecovered("no backup store")
     try:
         target, target_wall = recovery_target(
             step.target,
@@ -137,25 +126,30 @@ def pitr(ctx: RecoveryContext, step: PitrStep) -> Recovered | None:
             fault_position=ctx.fault_position,
         )
     except HarnessError as exc:
-        ctx.record("pitr", "failed", time.monotonic(), time.time(), first_line(exc))
-        return None
+        why = first_line(exc, limit=300)
+        ctx.record("pitr", StepOutcome.FAILED, time.monotonic(), time.time(), why)
+        return NotRecovered(why)
+    failures: list[str] = []
     for record in _candidates(ctx, step.backup, method="physical", fallback=True):
-        if not _verified(ctx, record):
+        if not verified_backup(ctx, record):
+            failures.append(f"{record.name} rejected: {record.verification_failure}")
             continue
         started, wall = time.monotonic(), time.time()
         ctx.announce(f"point-in-time recovery from {record.name} to {target.describe()}")
         try:
-            recovered = _physical(ctx, record, target=target, timeout_s=step.timeout_s)
-        except (HarnessError, _StepFailed) as exc:
+            recovered = restore_physical(ctx, record, target=target, timeout_s=step.timeout_s)
+        except HarnessError as exc:
             lines = exc.log_lines if isinstance(exc, _StepFailed) else []
-            ctx.record("pitr", "failed", started, wall, first_line(exc), record.name, lines)
+            why = first_line(exc, limit=300)
+            ctx.record("pitr", StepOutcome.FAILED, started, wall, why, record.name, lines)
+            failures.append(f"{record.name}: {why}")
             continue
         lines = recovered.log_lines or ctx.recovery_log(recovered.node)
         recovered.landing = Landing(target, target_wall, step.tolerance_s, lines)
         recovered.step = "pitr"
         ctx.record(
             "pitr",
-            "ok",
+            StepOutcome.OK,
             started,
             wall,
             f"recovered {recovered.node.name} to {target.describe()}",
@@ -163,10 +157,11 @@ def pitr(ctx: RecoveryContext, step: PitrStep) -> Recovered | None:
             lines,
         )
         return recovered
-    return None
+    return _why_not(failures)
 
 
-def _logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: float) -> Recovered:
+def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: float) -> Recovered:
+    """Load a dump into a fresh server; the server is removed if that fails."""
     assert ctx.agent is not None
     node = provision(ctx.lab, ctx.engine, image=ctx.image, name=ctx.next_name())
     try:
@@ -178,14 +173,14 @@ def _logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: float) ->
         if not result.ok:
             raise _StepFailed(f"restore exited {result.exit_code}: {result.tail(300)}")
         restored = time.monotonic()
-        verified = ctx.wait_verified(node, timeout_s=30)
+        verified = ctx.wait_verified(node, timeout_s=RESTORED_VERIFY_TIMEOUT_S)
     except BaseException:
         ctx.lab.remove(node.container_id)
         raise
     return Recovered(node, restored, verified, restored_from=record)
 
 
-def _physical(
+def restore_physical(
     ctx: RecoveryContext, record: BackupRecord, *, target: RecoveryTarget | None, timeout_s: float
 ) -> Recovered:
     """Copy a base backup into a new data volume, start a server on it, let it recover.
@@ -253,7 +248,7 @@ def _physical(
                     f"log replay exited {replayed.exit_code}: {replayed.tail(300)}", replay_lines
                 )
             restored = time.monotonic()
-        verified = ctx.wait_verified(node, timeout_s=30)
+        verified = ctx.wait_verified(node, timeout_s=RESTORED_VERIFY_TIMEOUT_S)
     except _StepFailed:
         ctx.lab.remove(node.container_id)
         raise
@@ -261,32 +256,5 @@ def _physical(
         # Keep the server's own account of the failure before its container goes.
         lines = ctx.recovery_log(node)
         ctx.lab.remove(node.container_id)
-        raise _StepFailed(first_line(exc), lines) from exc
+        raise _StepFailed(first_line(exc, limit=300), lines) from exc
     return Recovered(node, restored, verified, restored_from=record, log_lines=replay_lines[-12:])
-
-
-def restore_test(
-    ctx: RecoveryContext, record: BackupRecord, *, matches_reference: Callable[[Node], bool]
-) -> str:
-    """Restore ``record`` into a scratch server and compare it with the reference.
-
-    Returns "" when the restored data matches, otherwise why not; the scratch server is
-    removed either way. On success the backup reaches the restore-tested level.
-    """
-    if not _verified(ctx, record):
-        return f"backup {record.name} failed verification: {record.verification_failure}"
-    try:
-        if record.method == "physical":
-            restored = _physical(ctx, record, target=None, timeout_s=300)
-        else:
-            restored = _logical(ctx, record, timeout_s=300)
-    except (HarnessError, _StepFailed) as exc:
-        return f"restore test of {record.name} failed: {first_line(exc)}"
-    try:
-        if not matches_reference(restored.node):
-            return f"restore test of {record.name}: restored data does not match the reference"
-    finally:
-        ctx.lab.remove(restored.node.container_id)
-    record.verification = Verification.RESTORE_TESTED
-    record.checks.append("restore_tested")
-    return ""

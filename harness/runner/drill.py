@@ -20,7 +20,7 @@ from typing import Any
 
 from harness.engines import get_engine
 from harness.engines.base import Engine
-from harness.errors import HarnessError
+from harness.errors import HarnessError, first_line
 from harness.lab.docker_client import docker_client
 from harness.lab.images import resolve_image
 from harness.lab.lab import Lab
@@ -110,8 +110,7 @@ class Drill:
             self._execute()
             verdict, checks, reasons = judge(self.scenario, self.state)
         except HarnessError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            status, error = "failed", f"failed while {self.action} ({first})"
+            status, error = "failed", f"failed while {self.action} ({first_line(exc)})"
             reasons = [error]
             self.error_detail = str(exc)[-4000:]
             log.error("%s: %s", self.scenario.name, error)

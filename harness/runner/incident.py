@@ -180,9 +180,7 @@ def _record_fault(stage: Stage, workers: Workers, ledger: Ledger, injected: _Inj
     effect = injected.fault.took_effect(injected.fctx)
     if injected.injection_s >= 0.5:
         effect = Effect(
-            effect.took_effect,
-            f"{effect.evidence} (injection took {injected.injection_s:.1f} s)",
-            effect.blocked,
+            effect.kind, f"{effect.evidence} (injection took {injected.injection_s:.1f} s)"
         )
     ledger.faults.append(
         FaultOutcome(
@@ -190,9 +188,8 @@ def _record_fault(stage: Stage, workers: Workers, ledger: Ledger, injected: _Inj
             injected.where,
             injected.at_wall,
             injected.at_mono - workers.t0,
-            effect.took_effect,
+            effect.kind,
             effect.evidence,
-            effect.blocked,
         )
     )
     if spec is not stage.scenario.incident:
@@ -216,6 +213,7 @@ def _detect(stage: Stage, node: Node) -> float | None:
             what="the probe to notice the outage",
             timeout_s=rec.detect_timeout_s,
             interval_s=rec.probe_interval_s,
+            retry_on=(),
         )
     except HarnessError as exc:
         log.warning("outage not detected: %s", exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.measurement.verdict import Outcome, Verdict, decide
+from harness.recovery.context import StepOutcome
 from harness.runner.state import RunState
 from harness.scenario.model import Scenario
 
@@ -17,7 +18,7 @@ def outcome(state: RunState) -> Outcome:
     rejected = frozenset(
         r.backup
         for r in (ledger.recovery.records if ledger.recovery else [])
-        if r.outcome == "rejected" and r.backup
+        if r.outcome is StepOutcome.REJECTED and r.backup
     )
     return Outcome(
         faults_took_effect=all(f.took_effect or f.blocked for f in ledger.faults),

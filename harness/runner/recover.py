@@ -52,4 +52,5 @@ def drive_recovery(
         incident_wall=incident_wall,
         fault_position=fault_position,
     )
-    return run_recovery(ctx, stage.scenario.recovery.steps)
+    result = run_recovery(ctx, stage.scenario.recovery.steps)
+    return result if isinstance(result, Recovered) else None

@@ -111,7 +111,7 @@ def _backup(
                 f"backup:{backup.name}",
                 at_wall,
                 at_mono - workers.t0,
-                effect.took_effect,
+                effect.kind,
                 effect.evidence,
             )
         )

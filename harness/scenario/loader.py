@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from harness.errors import Problem, ScenarioError
+from harness.errors import Problem, ScenarioError, first_line
 from harness.scenario.model import ALL_FIELD_NAMES, Scenario
 
 Loc = tuple[str | int, ...]
@@ -80,7 +80,7 @@ class _Located:
         try:
             return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, AttributeError) as exc:
-            problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+            problem = getattr(exc, "problem", None) or first_line(exc)
             self.problems.append(self._problem(node, loc, f"cannot read value: {problem}"))
             self.unreadable.add(loc)
             return None

@@ -8,7 +8,7 @@ are reported together with their line numbers.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -128,7 +128,6 @@ class Backup(Model):
 class RmRfDatadir(Model):
     """The data directory wiped under a running server (`rm -rf DATADIR/*`)."""
 
-    causes_outage: ClassVar[bool] = True
     fault: Literal["rm_rf_datadir"]
     at_s: Seconds
     target: Name = "primary"
@@ -138,7 +137,6 @@ class RmRfDatadir(Model):
 class Kill(Model):
     """SIGKILL of the database server process."""
 
-    causes_outage: ClassVar[bool] = True
     fault: Literal["kill"]
     at_s: Seconds
     target: Name = "primary"
@@ -147,7 +145,6 @@ class Kill(Model):
 class Pause(Model):
     """The server frozen (cgroup freezer) for exactly ``duration_s``, then thawed."""
 
-    causes_outage: ClassVar[bool] = True
     fault: Literal["pause"]
     at_s: Seconds
     target: Name = "primary"
@@ -157,7 +154,6 @@ class Pause(Model):
 class DeleteWrites(Model):
     """A logical error: ``count`` acknowledged writer rows deleted (newest, or from the middle)."""
 
-    causes_outage: ClassVar[bool] = False
     fault: Literal["delete_writes"]
     at_s: Seconds
     target: Name = "primary"
@@ -168,7 +164,6 @@ class DeleteWrites(Model):
 class WalGap(Model):
     """A WAL segment removed from (or damaged in) the archive, after the newest physical backup."""
 
-    causes_outage: ClassVar[bool] = False
     fault: Literal["wal_gap"]
     at_s: Seconds
     target: Name = "primary"
@@ -178,7 +173,6 @@ class WalGap(Model):
 class ReplicationBreak(Model):
     """A standby falls behind for good: it is stopped while the primary recycles WAL it needs."""
 
-    causes_outage: ClassVar[bool] = False
     fault: Literal["replication_break"]
     at_s: Seconds
     target: Name
@@ -198,7 +192,6 @@ def sql_for(sql: EngineSql, engine: str) -> list[str]:
 class BadMigration(Model):
     """A migration run on the primary (and applied at once by streaming replicas)."""
 
-    causes_outage: ClassVar[bool] = False
     fault: Literal["bad_migration"]
     at_s: Seconds
     target: Name = "primary"
@@ -209,7 +202,6 @@ class BadMigration(Model):
 class CorruptBackup(Model):
     """Bytes changed inside a stored backup."""
 
-    causes_outage: ClassVar[bool] = False
     fault: Literal["corrupt_backup"]
     at_s: Seconds
     backup: Name
@@ -219,7 +211,6 @@ class CorruptBackup(Model):
 class BackupStoreFull(Model):
     """A size-limited store filled to the brim, so the next backups fail."""
 
-    causes_outage: ClassVar[bool] = False
     fault: Literal["backup_store_full"]
     at_s: Seconds
     store: Name
@@ -240,15 +231,10 @@ class Decommission(Model):
     target: Name = "primary"
     gate: MigrationGate | None = None
 
-    @property
-    def causes_outage(self) -> bool:
-        return self.target == "primary"
-
 
 class MigrationCutover(Model):
     """A migration's cutover: the copy (a replica) is promoted, but part of it never arrived."""
 
-    causes_outage: ClassVar[bool] = False
     fault: Literal["migration_cutover"]
     at_s: Seconds
     target: Name
@@ -260,7 +246,6 @@ class MigrationCutover(Model):
 class Ransomware(Model):
     """Data files and every backup reachable from the database host encrypted."""
 
-    causes_outage: ClassVar[bool] = True
     fault: Literal["ransomware"]
     at_s: Seconds
     target: Name = "primary"

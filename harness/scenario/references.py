@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from harness.capabilities import CAPABILITIES, engine_names
+from harness.faults import node_fault
 from harness.scenario.model import (
     BackupStoreFull,
     BadMigration,
@@ -102,7 +103,7 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
         procedures = [(("strategies", i), x.steps, x.expect) for i, x in enumerate(s.strategies)]
     else:
         procedures = [(("recovery",), s.recovery.steps, s.expect)]
-        if incident is not None and incident.causes_outage and not s.recovery.steps:
+        if incident is not None and node_fault(incident).causes_outage and not s.recovery.steps:
             yield (
                 ("recovery", "steps"),
                 "the incident causes an outage but no recovery steps are given",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -12,6 +11,9 @@ from testcontainers.core.container import DockerContainer
 from harness.engines.base import Endpoint, Engine
 from harness.errors import ServerExited
 from harness.lab.lab import ExecResult, Lab
+
+# A helper's script (copying a base backup, cloning a replica) is done well within this.
+HELPER_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def run_helper(
     mounts: dict[str, str],
     script: str,
     env: dict[str, str] | None = None,
-    timeout_s: float = 300,
+    timeout_s: float = HELPER_TIMEOUT_S,
 ) -> ExecResult:
     """Run ``script`` (bash) in a short-lived helper container with ``mounts``, then remove it.
 
@@ -107,10 +109,8 @@ def helper(lab: Lab, *, image: str, name: str, mounts: dict[str, str]) -> Iterat
         lab.remove(container_id)
 
 
-def wait_running_or_exited(lab: Lab, node: Node, *, settle_s: float = 0.0) -> None:
+def wait_running_or_exited(lab: Lab, node: Node) -> None:
     """Raise with the server's last log lines if its container has exited."""
-    if settle_s:
-        time.sleep(settle_s)
     state = lab.state(node.container_id)
     if not state.get("Running"):
         raise ServerExited(

@@ -16,7 +16,7 @@ from typing import Any
 from harness.backups.agent import BackupAgent
 from harness.engines.base import Engine
 from harness.engines.collaborators import archive_of, replication_of
-from harness.errors import InfrastructureError, ServerExited
+from harness.errors import HarnessError, InfrastructureError, ServerExited
 from harness.lab.lab import Lab
 from harness.polling import poll_until
 from harness.scenario.model import Replica, Scenario
@@ -156,6 +156,7 @@ def add_replica(
         what=f"replica {replica.name} to start streaming",
         timeout_s=timeout_s,
         interval_s=REPLICA_POLL_S,
+        retry_on=(HarnessError, *engine.driver_errors()),
         stop_on=(ServerExited,),
     )
     topology.replicas[replica.name] = node

@@ -15,7 +15,7 @@ from harness.backups.catalog import BackupRecord
 from harness.clock import clock_facts
 from harness.dataset import Fingerprint
 from harness.errors import InputError
-from harness.faults.base import FaultOutcome
+from harness.faults.base import FaultEffect, FaultOutcome
 from harness.measurement.monitor import LagMonitor
 from harness.measurement.verdict import Check
 from harness.record import (
@@ -26,7 +26,7 @@ from harness.record import (
     RecoveryStepEntry,
     Source,
 )
-from harness.recovery.context import StepRecord
+from harness.recovery.context import StepOutcome, StepRecord
 from harness.report.journal import (
     JOURNAL_VERSION,
     read_journal,
@@ -186,10 +186,10 @@ def test_the_record_has_a_field_for_everything_the_runner_journals() -> None:
     assert set(model.Expect.model_fields) == names(Expect)
     assert set(model.Objectives.model_fields) | {"met", "missed"} == names(Objectives)
     assert set(model.Source.model_fields) == names(Source)
-    step = StepRecord("pitr", "ok", 0.0, 1.0, "landed", log_lines=["LOG: done"])
+    step = StepRecord("pitr", StepOutcome.OK, 0.0, 1.0, "landed", log_lines=["LOG: done"])
     backup = BackupRecord("b", "logical", "s", "/p", 0.0, 1.0, 0.0, 1.0, 0, 9, "x", 9, 0.5, 3)
     check = Check("recovered", expected=True, actual=True, met=True)
-    fault = FaultOutcome("kill", "primary", 1.0, 0.5, took_effect=True, evidence="gone")
+    fault = FaultOutcome("kill", "primary", 1.0, 0.5, FaultEffect.TOOK_EFFECT, "gone")
     data = sample() | {
         "faults": [fault.as_dict()],
         "backups": [backup.as_dict()],

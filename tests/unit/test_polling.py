@@ -31,20 +31,25 @@ def scripted(*outcomes: object) -> tuple[Callable[[], object], list[int]]:
 
 def test_returns_the_first_value_that_is_not_none() -> None:
     probe, calls = scripted(None, None, "ready", "later")
-    assert poll_until(probe, what="x", timeout_s=5, interval_s=TICK_S) == "ready"
+    assert poll_until(probe, what="x", timeout_s=5, interval_s=TICK_S, retry_on=()) == "ready"
     assert len(calls) == 3
 
 
 @pytest.mark.parametrize("falsy", [0, False, "", []])
 def test_a_falsy_value_is_still_a_result(falsy: object) -> None:
     probe, calls = scripted(None, falsy)
-    assert poll_until(probe, what="x", timeout_s=5, interval_s=TICK_S) == falsy
+    assert poll_until(probe, what="x", timeout_s=5, interval_s=TICK_S, retry_on=()) == falsy
     assert len(calls) == 2
 
 
 def test_exceptions_mean_not_yet() -> None:
     probe, calls = scripted(ConnectionError("refused"), OSError("reset"), None, 42)
-    assert poll_until(probe, what="x", timeout_s=5, interval_s=TICK_S) == 42
+    assert (
+        poll_until(
+            probe, what="x", timeout_s=5, interval_s=TICK_S, retry_on=(ConnectionError, OSError)
+        )
+        == 42
+    )
     assert len(calls) == 4
 
 
@@ -58,7 +63,14 @@ def test_deadline_raises_command_timeout_with_the_last_error() -> None:
 
     started = time.monotonic()
     with pytest.raises(CommandTimeout) as caught:
-        poll_until(probe, what="the probe table", timeout_s=0.05, interval_s=0.005, hint="check it")
+        poll_until(
+            probe,
+            what="the probe table",
+            timeout_s=0.05,
+            interval_s=0.005,
+            hint="check it",
+            retry_on=(ValueError,),
+        )
     elapsed = time.monotonic() - started
     error = caught.value
     assert isinstance(error, InfrastructureError)
@@ -76,7 +88,7 @@ def test_deadline_raises_command_timeout_with_the_last_error() -> None:
 def test_deadline_without_errors_has_no_last_output() -> None:
     probe, calls = scripted(None)
     with pytest.raises(CommandTimeout) as caught:
-        poll_until(probe, what="nothing", timeout_s=0.02, interval_s=TICK_S)
+        poll_until(probe, what="nothing", timeout_s=0.02, interval_s=TICK_S, retry_on=())
     assert caught.value.last_output == ""
     assert "last output" not in str(caught.value)
     assert len(calls) >= 2
@@ -85,13 +97,13 @@ def test_deadline_without_errors_has_no_last_output() -> None:
 def test_the_last_error_is_quoted_even_after_a_later_none() -> None:
     probe, _ = scripted(RuntimeError("first"), RuntimeError("second"), None)
     with pytest.raises(CommandTimeout) as caught:
-        poll_until(probe, what="x", timeout_s=0.02, interval_s=TICK_S)
+        poll_until(probe, what="x", timeout_s=0.02, interval_s=TICK_S, retry_on=(RuntimeError,))
     assert caught.value.last_output == "RuntimeError: second"
 
 
 def test_zero_timeout_still_probes_once() -> None:
     probe, calls = scripted("at once")
-    assert poll_until(probe, what="x", timeout_s=0, interval_s=1) == "at once"
+    assert poll_until(probe, what="x", timeout_s=0, interval_s=1, retry_on=()) == "at once"
     assert len(calls) == 1
 
 
@@ -99,5 +111,26 @@ def test_does_not_sleep_past_the_deadline() -> None:
     probe, _ = scripted(None)
     started = time.monotonic()
     with pytest.raises(CommandTimeout):
-        poll_until(probe, what="x", timeout_s=0.05, interval_s=10)
+        poll_until(probe, what="x", timeout_s=0.05, interval_s=10, retry_on=())
     assert time.monotonic() - started < 1
+
+
+def test_an_error_it_was_not_told_to_retry_ends_the_wait() -> None:
+    probe, calls = scripted(TypeError("a bug, not a slow server"), "never reached")
+    with pytest.raises(TypeError):
+        poll_until(probe, what="x", timeout_s=5, interval_s=TICK_S, retry_on=(ConnectionError,))
+    assert len(calls) == 1
+
+
+def test_stop_on_wins_over_retry_on() -> None:
+    probe, calls = scripted(ConnectionAbortedError("gone"), "never reached")
+    with pytest.raises(ConnectionAbortedError):
+        poll_until(
+            probe,
+            what="x",
+            timeout_s=5,
+            interval_s=TICK_S,
+            retry_on=(OSError,),
+            stop_on=(ConnectionAbortedError,),
+        )
+    assert len(calls) == 1

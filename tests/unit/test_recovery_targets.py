@@ -8,7 +8,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.recovery.restore import recovery_target
+from harness.recovery.targets import recovery_target
 from harness.scenario.model import PitrTarget
 
 

@@ -17,7 +17,14 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import ExecWaitStrategy
 
 from harness.dataset import DatasetSpec, Fingerprint, table_name, tsv_chunks
-from harness.engines.base import PROBE_TABLE, WRITES_TABLE, Credentials, DumpJob, Endpoint
+from harness.engines.base import (
+    PROBE_TABLE,
+    WRITES_TABLE,
+    Credentials,
+    DumpJob,
+    Endpoint,
+    ProbeFailed,
+)
 from harness.engines.postgres.archive import PostgresArchive
 from harness.engines.postgres.physical import PostgresPhysical
 from harness.engines.postgres.replication import PostgresReplication
@@ -226,7 +233,7 @@ class PostgresEngine:
         conn.execute(f"SELECT 1 FROM {table_name(1)} LIMIT 1").fetchone()
         row = conn.execute(f"INSERT INTO {PROBE_TABLE} DEFAULT VALUES RETURNING id").fetchone()
         if row is None:
-            raise RuntimeError("probe write returned no row")
+            raise ProbeFailed("probe write returned no row")
         conn.execute(f"SELECT 1 FROM {PROBE_TABLE} WHERE id = %s", (row[0],)).fetchone()
 
     def in_recovery(self, conn: psycopg.Connection[Any]) -> bool:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.engines.base import RecoveryTarget
 from harness.engines.postgres.archive import recovery_settings
+from harness.errors import InfrastructureError
 
 if TYPE_CHECKING:
     import psycopg
@@ -51,7 +52,7 @@ class PostgresReplication:
     def promote(self, conn: psycopg.Connection[Any], *, timeout_s: float) -> None:
         row = conn.execute("SELECT pg_promote(true, %s)", (max(1, int(timeout_s)),)).fetchone()
         if not row or not row[0]:
-            raise RuntimeError("pg_promote() did not complete")
+            raise InfrastructureError("pg_promote() did not complete")
 
     def delayed_replay_script(self, target: RecoveryTarget) -> None:
         """Nothing: the standby finds its own stopping point in the WAL it replays."""
