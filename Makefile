@@ -1,7 +1,7 @@
 # recovery-drill - set-up and run targets (GNU make).
 #
 #   make setup   venv + Docker Engine + local engine images (idempotent)
-#   make test    setup + browser, then ruff, mypy and the whole pytest suite
+#   make test    setup + browser, then ruff, mypy, the import layers and the whole pytest suite
 #   make browser headless Chromium for the HTML report test (Debian package, idempotent)
 #   make unit    unit tests only (no Docker needed)
 #   make drill   setup, then run scenarios/quickstart.yaml
@@ -86,6 +86,7 @@ endef
 test: setup browser
 	$(VENV)/bin/ruff check harness tests bench
 	$(VENV)/bin/mypy harness bench
+	$(VENV)/bin/lint-imports
 	$(call run_pytest,)
 
 unit: venv

@@ -16,8 +16,8 @@ from bench.common import REPO
 from harness.lab.docker_client import docker_client
 from harness.lab.lab import RUN_LABEL
 from harness.runner import Drill, DrillResult
-from harness.scenario import load_scenario
 from harness.scenario.model import DeleteWrites
+from harness.validation import load_scenario
 
 CALIBRATION = REPO / "scenarios" / "calibration"
 

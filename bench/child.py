@@ -30,7 +30,7 @@ from harness.backups.agent import BackupAgent
 from harness.engines.postgres import PostgresEngine
 from harness.lab.lab import Lab
 from harness.runner import Drill
-from harness.scenario import load_scenario
+from harness.validation import load_scenario
 
 RESULT_PREFIX = "BENCH-RESULT "
 

@@ -479,7 +479,7 @@ def list_scenarios(
     folder: Annotated[Path, typer.Argument(help="Folder of scenario files.")] = Path("scenarios"),
 ) -> None:
     """List scenarios with their summary, engines and expected outcome."""
-    from harness.scenario import load_scenarios
+    from harness.validation import load_scenarios
 
     files = sorted(folder.rglob("*.yaml"))
     try:

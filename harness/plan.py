@@ -25,15 +25,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
-from harness.engines import engine_names
+from harness.capabilities import engine_names
 from harness.errors import Problem, ScenarioError
-from harness.scenario.loader import (
-    _Located,
-    format_loc,
-    load_scenario,
-    read_yaml,
-    scenario_from,
-)
+from harness.scenario.loader import _Located, format_loc, read_yaml
 from harness.scenario.model import (
     Model,
     Name,
@@ -44,6 +38,7 @@ from harness.scenario.model import (
     UniqueNames,
     WriteCount,
 )
+from harness.validation import load_scenario, scenario_from
 
 PLAN_KEY = "drills"
 

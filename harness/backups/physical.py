@@ -16,9 +16,9 @@ from harness.backups.catalog import BackupRecord
 from harness.engines.base import Engine
 from harness.engines.collaborators import physical_of
 from harness.errors import InfrastructureError, InputError
+from harness.lab.helpers import helper
 from harness.lab.lab import ExecResult
 from harness.scenario.model import Backup
-from harness.server.node import helper
 
 MANIFEST = "backup_manifest"
 # Taking, inspecting (du and sha256 of the manifest) and verifying a base backup.

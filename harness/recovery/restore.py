@@ -11,6 +11,7 @@ from harness.backups.verify import verify_stored
 from harness.engines.base import RecoveryTarget
 from harness.engines.collaborators import archive_of, physical_of
 from harness.errors import HarnessError, first_line
+from harness.lab.helpers import run_helper
 from harness.recovery.context import (
     Landing,
     NotRecovered,
@@ -21,7 +22,7 @@ from harness.recovery.context import (
 )
 from harness.recovery.targets import recovery_target
 from harness.scenario.model import PitrStep, RestoreBackupStep
-from harness.server.node import provision, run_helper
+from harness.server.node import provision
 
 # A restored server passes its verified read and write within this.
 RESTORED_VERIFY_TIMEOUT_S = 30.0

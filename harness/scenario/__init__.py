@@ -1,6 +1,6 @@
-"""Scenario files: YAML in, typed and cross-checked model out."""
+"""Scenario files: YAML in, a typed model out (engines and faults add their checks in
+harness.validation, which is what loads a scenario file)."""
 
-from harness.scenario.loader import load_scenario, load_scenarios
 from harness.scenario.model import Scenario
 
-__all__ = ["Scenario", "load_scenario", "load_scenarios"]
+__all__ = ["Scenario"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -303,36 +304,22 @@ def validate(model: type[M], data: Any, located: _Located) -> M | None:
         return None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate one scenario file; raise ScenarioError listing every problem."""
-    data, located = read_yaml(Path(path))
-    return scenario_from(data, located)
+Check = Callable[[Scenario], Iterator[tuple[Loc, str]]]
 
 
-def scenario_from(data: Any, located: _Located) -> Scenario:
-    """Validate data already read by read_yaml as a scenario (one parse per file)."""
+def validated(data: Any, located: _Located, *, extra_checks: Sequence[Check] = ()) -> Scenario:
+    """Validate data already read by read_yaml as a scenario: the model, the references
+    inside the file, then ``extra_checks`` (harness.validation's, which know engines and
+    faults); raise ScenarioError listing every problem."""
     from harness.scenario.references import check_references
 
     # Validate even after YAML-level problems (a duplicate key), so every problem is reported.
     scenario = validate(Scenario, data, located) if isinstance(data, dict) else None
     if scenario is not None:
-        for loc, message in check_references(scenario):
-            line, shown = located.locate(loc)
-            located.problems.append(Problem(located.file, line, format_loc(shown), message))
+        for check in (check_references, *extra_checks):
+            for loc, message in check(scenario):
+                line, shown = located.locate(loc)
+                located.problems.append(Problem(located.file, line, format_loc(shown), message))
     if located.problems or scenario is None:
         raise ScenarioError(located.problems)
     return scenario
-
-
-def load_scenarios(paths: list[Path]) -> list[tuple[Path, Scenario]]:
-    """Load several files, collecting the problems of all of them before raising."""
-    loaded: list[tuple[Path, Scenario]] = []
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            loaded.append((path, load_scenario(path)))
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ScenarioError(problems)
-    return loaded

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
-from harness.capabilities import CAPABILITIES, engine_names
-from harness.faults import node_fault
 from harness.scenario.model import (
     BackupStoreFull,
     BadMigration,
@@ -31,7 +29,7 @@ from harness.scenario.model import (
 Loc = tuple[str | int, ...]
 
 
-def _one_of(value: str, known: Sequence[str], what: str) -> str:
+def one_of(value: str, known: Sequence[str], what: str) -> str:
     listing = ", ".join(known) if known else "none defined"
     return f"unknown {what} {value!r} (known: {listing})"
 
@@ -43,22 +41,10 @@ def _duplicates(names: list[str], key: str, what: str) -> Iterator[tuple[Loc, st
 
 
 def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
-    """Yield (location, message) for every dangling or duplicated name in ``s``."""
-    engines = engine_names()
-    needed = _capabilities_needed(s)
-    for i, engine in enumerate(s.engines):
-        if engine not in engines:
-            yield ("engines", i), _one_of(engine, engines, "engine")
-            continue
-        lacking = sorted(needed - CAPABILITIES.get(engine, frozenset()))
-        if lacking:
-            yield (
-                ("engines", i),
-                (
-                    f"engine {engine!r} cannot drill {', '.join(lacking)} (yet); "
-                    "remove it from engines or the feature from the scenario"
-                ),
-            )
+    """Yield (location, message) for every dangling or duplicated name in ``s``.
+
+    Checks that need to know the engines or the faults (harness.validation) come on top.
+    """
     for engine in s.images:
         if engine not in s.engines:
             yield ("images", engine), f"image given for engine {engine!r}, which is not in engines"
@@ -79,7 +65,7 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
 
     for i, backup in enumerate(s.backups):
         if backup.store not in stores:
-            yield ("backups", i, "store"), _one_of(backup.store, stores, "store")
+            yield ("backups", i, "store"), one_of(backup.store, stores, "store")
 
     yield from _faults(s, backups, stores, nodes)
 
@@ -103,35 +89,11 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
         procedures = [(("strategies", i), x.steps, x.expect) for i, x in enumerate(s.strategies)]
     else:
         procedures = [(("recovery",), s.recovery.steps, s.expect)]
-        if incident is not None and node_fault(incident).causes_outage and not s.recovery.steps:
-            yield (
-                ("recovery", "steps"),
-                "the incident causes an outage but no recovery steps are given",
-            )
     for loc, steps, expect in procedures:
         yield from _steps(s, loc, steps, backups)
         yield from _expect(
             (*loc, "expect") if loc[0] == "strategies" else ("expect",), expect, backups
         )
-
-
-def _capabilities_needed(s: Scenario) -> set[str]:
-    steps = [step for x in s.strategies for step in x.steps] + list(s.recovery.steps)
-    needed: set[str] = set()
-    if any(b.method == "physical" for b in s.backups):
-        needed.add("physical_backup")
-    if s.topology.wal_archive is not None:
-        needed.add("wal_archive")
-    if s.topology.replicas:
-        needed.add("replicas")
-    if any(isinstance(step, PitrStep) for step in steps):
-        needed.add("pitr")
-    targets = [step.target for step in steps if isinstance(step, (PitrStep, ReplayDelayedStep))]
-    if any(t.lsn is not None for t in targets):
-        needed.add("lsn_target")
-    if any(t.name is not None for t in targets):
-        needed.add("restore_point")
-    return needed
 
 
 def _stores(s: Scenario, stores: list[str]) -> Iterator[tuple[Loc, str]]:
@@ -148,7 +110,7 @@ def _stores(s: Scenario, stores: list[str]) -> Iterator[tuple[Loc, str]]:
     archive = s.topology.wal_archive
     if archive is not None:
         if archive not in stores:
-            yield ("topology", "wal_archive"), _one_of(archive, stores, "store")
+            yield ("topology", "wal_archive"), one_of(archive, stores, "store")
         elif next(st for st in s.stores if st.name == archive).kind == "tmpfs":
             yield (
                 ("topology", "wal_archive"),
@@ -169,13 +131,13 @@ def _faults(
             for name in fault.targets:
                 faulted_backups[name] += 1
                 if name not in backups:
-                    yield ("timeline", i, "backup"), _one_of(name, backups, "backup")
+                    yield ("timeline", i, "backup"), one_of(name, backups, "backup")
                 elif faulted_backups[name] > 1:
                     yield ("timeline", i, "backup"), f"backup {name!r} is already faulted"
             continue
         if isinstance(fault, CorruptBackup):
             if fault.backup not in backups:
-                yield ("timeline", i, "backup"), _one_of(fault.backup, backups, "backup")
+                yield ("timeline", i, "backup"), one_of(fault.backup, backups, "backup")
             elif s.backup(fault.backup).at_s >= fault.at_s:
                 yield (
                     ("timeline", i, "at_s"),
@@ -184,12 +146,12 @@ def _faults(
             continue
         if isinstance(fault, BackupStoreFull):
             if fault.store not in stores:
-                yield ("timeline", i, "store"), _one_of(fault.store, stores, "store")
+                yield ("timeline", i, "store"), one_of(fault.store, stores, "store")
             elif next(st for st in s.stores if st.name == fault.store).kind != "tmpfs":
                 yield ("timeline", i, "store"), "backup_store_full needs a tmpfs store with size_mb"
             continue
         if fault.target not in nodes:
-            yield ("timeline", i, "target"), _one_of(fault.target, nodes, "node")
+            yield ("timeline", i, "target"), one_of(fault.target, nodes, "node")
         if (
             isinstance(fault, RmRfDatadir)
             and fault.path is not None
@@ -203,7 +165,7 @@ def _faults(
         if isinstance(fault, Decommission) and fault.gate and fault.gate.compare_with not in nodes:
             yield (
                 ("timeline", i, "gate", "compare_with"),
-                _one_of(fault.gate.compare_with, nodes, "node"),
+                one_of(fault.gate.compare_with, nodes, "node"),
             )
 
 
@@ -227,7 +189,7 @@ def _steps(
             elif step.backup != "latest_verified" and step.backup not in backups:
                 yield (
                     (*here, "backup"),
-                    _one_of(step.backup, ["latest_verified", *backups], "backup"),
+                    one_of(step.backup, ["latest_verified", *backups], "backup"),
                 )
         elif isinstance(step, PitrStep):
             if not physical:
@@ -235,7 +197,7 @@ def _steps(
             elif step.backup != "latest_verified" and step.backup not in physical:
                 yield (
                     (*here, "backup"),
-                    _one_of(step.backup, ["latest_verified", *physical], "physical backup"),
+                    one_of(step.backup, ["latest_verified", *physical], "physical backup"),
                 )
             if s.topology.wal_archive is None:
                 yield here, "pitr needs topology.wal_archive"
@@ -243,10 +205,10 @@ def _steps(
         elif isinstance(step, SqlStep):
             yield from _engine_sql(s, (*here, "statements"), step.statements)
         elif isinstance(step, SwitchStep) and step.server not in s.nodes():
-            yield (*here, "server"), _one_of(step.server, s.nodes(), "node")
+            yield (*here, "server"), one_of(step.server, s.nodes(), "node")
         elif isinstance(step, PromoteStep | ReplayDelayedStep):
             if step.replica not in replicas:
-                yield (*here, "replica"), _one_of(step.replica, list(replicas), "replica")
+                yield (*here, "replica"), one_of(step.replica, list(replicas), "replica")
             elif isinstance(step, ReplayDelayedStep):
                 if replicas[step.replica].apply_delay_s <= 0:
                     yield (*here, "replica"), f"replica {step.replica!r} has no apply_delay_s"
@@ -272,7 +234,7 @@ def _engine_sql(s: Scenario, loc: Loc, sql: EngineSql) -> Iterator[tuple[Loc, st
 
 def _expect(loc: Loc, expect: Expect, backups: list[str]) -> Iterator[tuple[Loc, str]]:
     if expect.restored_from is not None and expect.restored_from not in backups:
-        yield (*loc, "restored_from"), _one_of(expect.restored_from, backups, "backup")
+        yield (*loc, "restored_from"), one_of(expect.restored_from, backups, "backup")
     for i, name in enumerate(expect.rejected_backups):
         if name not in backups:
-            yield (*loc, "rejected_backups", i), _one_of(name, backups, "backup")
+            yield (*loc, "rejected_backups", i), one_of(name, backups, "backup")

@@ -17,10 +17,11 @@ from harness.backups.agent import BackupAgent
 from harness.engines.base import Engine
 from harness.engines.collaborators import archive_of, replication_of
 from harness.errors import HarnessError, InfrastructureError, ServerExited
+from harness.lab.helpers import run_helper
 from harness.lab.lab import Lab
 from harness.polling import poll_until
 from harness.scenario.model import Replica, Scenario
-from harness.server.node import Node, provision, run_helper, wait_running_or_exited
+from harness.server.node import Node, provision, wait_running_or_exited
 
 # A preparation script in the agent or the fresh primary (directories, grants, the shipper).
 PREPARE_TIMEOUT_S = 30

@@ -28,8 +28,8 @@ from harness.lab.lab import RUN_LABEL
 from harness.measurement.measure import WriteRecord, WriteStatus, measure_rpo
 from harness.measurement.verdict import Verdict
 from harness.runner import Drill, DrillResult
-from harness.scenario import load_scenario
 from harness.scenario.model import DeleteWrites, Pause, Scenario
+from harness.validation import load_scenario
 
 from .conftest import SCENARIOS
 

@@ -12,7 +12,7 @@ import pytest
 
 from harness.measurement.verdict import Verdict
 from harness.runner import Drill, DrillResult
-from harness.scenario import load_scenario
+from harness.validation import load_scenario
 
 from .conftest import SCENARIOS
 

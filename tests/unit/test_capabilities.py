@@ -10,7 +10,7 @@ import pytest
 
 from harness.capabilities import CAPABILITIES, engine_names
 from harness.errors import ScenarioError
-from harness.scenario import load_scenario
+from harness.validation import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO = """\
@@ -101,7 +101,7 @@ def test_validating_a_scenario_imports_no_database_driver(tmp_path: Path) -> Non
     path = tmp_path / "s.yaml"
     path.write_text(SCENARIO.replace("[postgres, mysql]", "[postgres, mariadb]"))
     code = (
-        "import sys; from harness.scenario import load_scenario; "
+        "import sys; from harness.validation import load_scenario; "
         f"load_scenario({str(path)!r}); "
         "drivers = ('psycopg', 'pymysql', 'pyodbc'); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in drivers))"

@@ -16,7 +16,8 @@ from pydantic.fields import FieldInfo
 
 from harness import plan
 from harness.errors import ScenarioError
-from harness.scenario import load_scenario, model
+from harness.scenario import model
+from harness.validation import load_scenario
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "scenarios" / "quickstart.yaml"
 

@@ -8,7 +8,7 @@ import pytest
 
 from harness.errors import ScenarioError
 from harness.plan import is_plan_file, load_inputs, load_plan
-from harness.scenario import load_scenario
+from harness.validation import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 DRILLS = REPO / "drills"

@@ -12,7 +12,8 @@ import pytest
 
 from harness.engines import engine_names
 from harness.errors import InputError, Problem, ScenarioError
-from harness.scenario import Scenario, load_scenario, load_scenarios
+from harness.scenario import Scenario
+from harness.validation import load_scenario, load_scenarios
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "scenarios").rglob("*.yaml"))
