@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from harness.clock import iso_utc
+from harness.record import BackupEntry
 
 
 class Verification(IntEnum):
@@ -46,25 +47,26 @@ class BackupRecord:
     log_tail: str = ""
     checks: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "method": self.method,
-            "store": self.store,
-            "path": self.path,
-            "size_bytes": self.size_bytes,
-            "sha256": self.sha256,
-            "source_bytes": self.source_bytes,
-            "started_at": iso_utc(self.started_wall),
-            "ended_at": iso_utc(self.ended_wall),
-            "duration_s": round(self.ended_mono - self.started_mono, 4),
-            "exit_code": self.exit_code,
-            "last_acked_seq_at_start": self.last_acked_seq,
-            "verification": self.verification.label,
-            "verification_failure": self.verification_failure,
-            "checks": list(self.checks),
-            "log_tail": self.log_tail,
-        }
+    def entry(self) -> BackupEntry:
+        """This backup as the drill record holds it."""
+        return BackupEntry(
+            name=self.name,
+            method=self.method,
+            store=self.store,
+            path=self.path,
+            size_bytes=self.size_bytes,
+            sha256=self.sha256,
+            source_bytes=self.source_bytes,
+            started_at=iso_utc(self.started_wall),
+            ended_at=iso_utc(self.ended_wall),
+            duration_s=round(self.ended_mono - self.started_mono, 4),
+            exit_code=self.exit_code,
+            last_acked_seq_at_start=self.last_acked_seq,
+            verification=self.verification.label,
+            verification_failure=self.verification_failure,
+            checks=tuple(self.checks),
+            log_tail=self.log_tail,
+        )
 
 
 class Catalog:

@@ -12,6 +12,7 @@ from harness.backups.logical import dump_job, take_logical_backup
 from harness.backups.physical import take_physical_backup
 from harness.backups.verify import verify_stored
 from harness.engines.base import DumpJob, Engine
+from harness.record import Alert
 from harness.scenario.model import Backup
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,9 @@ class BackupAlert:
     backup: str
     reason: str
 
-    def as_dict(self) -> dict[str, object]:
-        return {"at_s": self.at_s, "backup": self.backup, "reason": self.reason}
+    def entry(self) -> Alert:
+        """This alert as the drill record holds it."""
+        return Alert(at_s=self.at_s, backup=self.backup, reason=self.reason)
 
 
 def take_scheduled_backup(

@@ -12,6 +12,7 @@ from harness.backups.catalog import Catalog
 from harness.clock import iso_utc
 from harness.engines.base import Engine
 from harness.lab.lab import Lab
+from harness.record import FaultEntry
 from harness.recovery.gate import GateResult
 from harness.scenario import model
 from harness.server.node import Target
@@ -87,16 +88,17 @@ class FaultOutcome:
     def blocked(self) -> bool:
         return self.effect is FaultEffect.BLOCKED
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "blocked_by_gate": self.blocked,
-            "type": self.type,
-            "target": self.target,
-            "at": iso_utc(self.at),
-            "at_s": round(self.at_s, 4),
-            "took_effect": self.took_effect,
-            "evidence": self.evidence,
-        }
+    def entry(self) -> FaultEntry:
+        """This fault as the drill record holds it."""
+        return FaultEntry(
+            blocked_by_gate=self.blocked,
+            type=self.type,
+            target=self.target,
+            at=iso_utc(self.at),
+            at_s=round(self.at_s, 4),
+            took_effect=self.took_effect,
+            evidence=self.evidence,
+        )
 
 
 class NodeFault(Protocol):

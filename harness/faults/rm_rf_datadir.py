@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
 from harness.engines.base import Engine
+from harness.errors import InfrastructureError
 from harness.faults.base import Effect, FaultContext
 from harness.lab.lab import Lab
 from harness.scenario import model
@@ -53,13 +55,19 @@ class RmRfDatadir:
         lab, engine, target = ctx.lab, ctx.engine, ctx.target
         path = self._path(engine)
         marker = f"{engine.datadir.rstrip('/')}/{engine.datadir_marker}"
-        result = lab.exec(
-            target.container_id,
-            ["sh", "-c", f"test -e {shlex.quote(marker)} && echo present || echo gone"],
-            timeout_s=INSPECT_TIMEOUT_S,
-            action="inspect the data directory of",
-        )
-        after = self._count(lab, target, path)
+        try:
+            result = lab.exec(
+                target.container_id,
+                ["sh", "-c", f"test -e {shlex.quote(marker)} && echo present || echo gone"],
+                timeout_s=INSPECT_TIMEOUT_S,
+                action="inspect the data directory of",
+            )
+            after = self._count(lab, target, path)
+        except InfrastructureError:
+            state = lab.state(target.container_id)
+            if state.get("Running"):
+                raise
+            return self._exited(lab, engine, target, state)
         gone = result.stdout.strip() == "gone"
         evidence = (
             f"{path}: {self._before} entries before, {after} after; "
@@ -67,6 +75,18 @@ class RmRfDatadir:
         )
         if self._before <= 0:
             evidence = f"{path} did not exist or was empty before the wipe; " + evidence
+        return Effect.of(took_effect=gone and self._before > 0, evidence=evidence)
+
+    def _exited(self, lab: Lab, engine: Engine, target: Target, state: dict[str, Any]) -> Effect:
+        """The server died of the wipe before it was looked at: no exec is possible in a
+        stopped container, but its files can still be read through the engine."""
+        marker = f"{engine.datadir.rstrip('/')}/{engine.datadir_marker}"
+        gone = not lab.path_exists(target.container_id, marker)
+        evidence = (
+            f"{self._path(engine)}: {self._before} entries before; the server exited "
+            f"(code {state.get('ExitCode')}); {engine.datadir_marker} "
+            f"{'gone' if gone else 'still present'}"
+        )
         return Effect.of(took_effect=gone and self._before > 0, evidence=evidence)
 
     def revert(self, ctx: FaultContext) -> None:

@@ -258,6 +258,20 @@ class Lab:
         """The container's State block from the engine (read-only)."""
         return dict(self._get(container_id).attrs.get("State", {}))
 
+    def path_exists(self, container_id: str, path: str) -> bool:
+        """Whether ``path`` exists in a container of this run, running or stopped (read-only:
+        the engine's archive API works where an exec cannot)."""
+        container = self.guard(container_id, action="inspect a file of")
+        try:
+            stream, _ = container.get_archive(path)
+            for _chunk in stream:  # drain the (small) archive so the connection is reusable
+                pass
+        except docker.errors.NotFound:
+            return False
+        except docker.errors.APIError as exc:
+            raise InfrastructureError(f"could not read {path} in {container.name}: {exc}") from exc
+        return True
+
     def host_port(self, container_id: str, port: int) -> int:
         """The 127.0.0.1 port a container port is published on now (it changes on restart)."""
         container = self._get(container_id)

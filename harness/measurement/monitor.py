@@ -12,6 +12,7 @@ from typing import Any
 from harness.engines.base import Engine
 from harness.engines.collaborators import archive_of, replication_of
 from harness.errors import first_line
+from harness.record import Lag
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,8 @@ class LagMonitor:
         while not self._stop.wait(self.interval_s):
             self.sample()
 
-    def summary(self) -> dict[str, Any]:
-        """Maxima and the samples themselves, for the journal."""
+    def summary(self) -> Lag:
+        """Maxima and the samples themselves, for the drill record."""
         archive_lags = [
             s["archive"]["lag_bytes"]
             for s in self.samples
@@ -92,12 +93,12 @@ class LagMonitor:
                 lag = status.get("replay_lag_bytes")
                 if lag is not None:
                     replica_lags[name] = max(replica_lags.get(name, 0), int(lag))
-        return {
-            "interval_s": self.interval_s,
-            "max_archive_lag_bytes": max(archive_lags, default=None),
-            "max_replay_lag_bytes": replica_lags,
-            "archive_failures": max(
+        return Lag(
+            interval_s=self.interval_s,
+            max_archive_lag_bytes=max(archive_lags, default=None),
+            max_replay_lag_bytes=replica_lags,
+            archive_failures=max(
                 (s["archive"]["failed_count"] for s in self.samples if s.get("archive")), default=0
             ),
-            "samples": self.samples,
-        }
+            samples=tuple(self.samples),
+        )

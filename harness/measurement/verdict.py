@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from harness.measurement.measure import Landing, RpoResult, RtoResult
+from harness.record import Expectation
 from harness.scenario.model import Expect, Objectives
 
 
@@ -29,13 +30,9 @@ class Check:
     actual: object
     met: bool
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "what": self.what,
-            "expected": self.expected,
-            "actual": self.actual,
-            "met": self.met,
-        }
+    def entry(self) -> Expectation:
+        """This check as the drill record holds it."""
+        return Expectation(what=self.what, expected=self.expected, actual=self.actual, met=self.met)
 
 
 @dataclass(frozen=True)

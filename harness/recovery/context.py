@@ -16,6 +16,7 @@ from harness.engines.base import Engine, RecoveryTarget
 from harness.errors import HarnessError, ServerExited
 from harness.lab.lab import Lab
 from harness.polling import poll_until
+from harness.record import RecoveryStepEntry
 from harness.server.health import probe
 from harness.server.node import Node, wait_running_or_exited
 
@@ -43,18 +44,17 @@ class StepRecord:
     started_mono: float = 0.0
     log_lines: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "step": self.step,
-            "outcome": self.outcome.value,
-            "started_at": iso_utc(self.started_wall),
-            "duration_s": round(self.duration_s, 4),
-            "backup": self.backup,
-            "detail": self.detail,
-        }
-        if self.log_lines:
-            out["server_log"] = self.log_lines
-        return out
+    def entry(self) -> RecoveryStepEntry:
+        """This attempt as the drill record holds it."""
+        return RecoveryStepEntry(
+            step=self.step,
+            outcome=self.outcome.value,
+            started_at=iso_utc(self.started_wall),
+            duration_s=round(self.duration_s, 4),
+            backup=self.backup,
+            detail=self.detail,
+            server_log=tuple(self.log_lines),
+        )
 
 
 @dataclass

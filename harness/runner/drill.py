@@ -1,7 +1,7 @@
 """The drill's lifecycle: the current-action breadcrumb, the status, the error capture and the
 clean-up in ``finally``.
 
-Any failure is recorded as "failed while <action> (<first line of the error>)". Faults are
+Any failure is recorded as "failed while <action>: <first line of the error>". Faults are
 reverted and the lab (every container, network and volume of the run) is removed in
 ``finally``, also on Ctrl-C.
 """
@@ -25,13 +25,13 @@ from harness.lab.docker_client import docker_client
 from harness.lab.images import resolve_image
 from harness.lab.lab import Lab
 from harness.measurement.acks import write_acks
-from harness.measurement.verdict import Verdict
+from harness.measurement.verdict import Check, Verdict
 from harness.progress import NullProgress, Progress
-from harness.record import DrillRecord
-from harness.report.journal import record_from_dict, record_to_dict, write_journal
-from harness.runner.journal_dict import JournalFacts, journal_dict
+from harness.record import DrillRecord, DrillStatus
+from harness.report.journal import record_to_dict, write_journal
 from harness.runner.judge import judge
 from harness.runner.phases import run_phases
+from harness.runner.record_builder import RunFacts, build_record
 from harness.runner.state import RunState
 from harness.scenario.model import Scenario
 
@@ -102,25 +102,25 @@ class Drill:
         """Run the drill; never raises HarnessError (it becomes verdict ``error``)."""
         title = f"{self.scenario.name}{f' [{self.strategy}]' if self.strategy else ''}"
         self.progress.begin(f"{title} on {self.engine_name}")
-        self._save("started")
-        status, verdict, error = "done", Verdict.ERROR, ""
+        self._save(DrillStatus.STARTED)
+        status, verdict, error = DrillStatus.DONE, Verdict.ERROR, ""
         reasons: list[str] = []
-        checks: list[Any] = []
+        checks: list[Check] = []
         try:
             self._execute()
             verdict, checks, reasons = judge(self.scenario, self.state)
         except HarnessError as exc:
-            status, error = "failed", f"failed while {self.action} ({first_line(exc)})"
+            status, error = DrillStatus.FAILED, f"failed while {self.action}: {first_line(exc)}"
             reasons = [error]
             self.error_detail = str(exc)[-4000:]
             log.error("%s: %s", self.scenario.name, error)
         except Exception as exc:  # a bug, not an outcome: record it, clean up, report exit 3
-            status = "failed"
-            error = f"internal error while {self.action} ({type(exc).__name__}: {exc})"
+            status = DrillStatus.FAILED
+            error = f"internal error while {self.action}: {type(exc).__name__}: {exc}"
             reasons = [error]
             log.exception("%s: %s", self.scenario.name, error)
         except KeyboardInterrupt:
-            status, error = "interrupted", f"interrupted while {self.action}"
+            status, error = DrillStatus.INTERRUPTED, f"interrupted while {self.action}"
             self._save(status, verdict=Verdict.ERROR, reasons=[error], error=error)
             raise
         finally:
@@ -170,14 +170,14 @@ class Drill:
 
     def _save(
         self,
-        status: str,
+        status: DrillStatus,
         *,
         verdict: Verdict | None = None,
         reasons: list[str] | None = None,
-        checks: list[Any] | None = None,
+        checks: list[Check] | None = None,
         error: str = "",
     ) -> DrillRecord:
-        facts = JournalFacts(
+        facts = RunFacts(
             run_id=self.run_id,
             status=status,
             action=self.action,
@@ -188,14 +188,14 @@ class Drill:
             started_wall=self._started_wall,
             started_mono=self._started_mono,
             verdict=verdict,
-            reasons=reasons or [],
-            checks=checks or [],
+            reasons=tuple(reasons or ()),
+            checks=tuple(checks or ()),
             error=error,
             error_detail=self.error_detail,
         )
-        record = record_from_dict(journal_dict(self.scenario, self.state, facts))
+        record = build_record(self.scenario, self.state, facts)
         write_journal(self.journal_path, record)
         workers = self.state.workers
-        if status != "started" and workers is not None:
+        if status is not DrillStatus.STARTED and workers is not None:
             write_acks(self.run_dir / "acks.jsonl", workers.writer.records())
         return record

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from harness.measurement.verdict import Outcome, Verdict, decide
+from harness.measurement.verdict import Check, Outcome, Verdict, decide
 from harness.recovery.context import StepOutcome
 from harness.runner.state import RunState
 from harness.scenario.model import Scenario
@@ -37,7 +35,6 @@ def outcome(state: RunState) -> Outcome:
     )
 
 
-def judge(scenario: Scenario, state: RunState) -> tuple[Verdict, list[Any], list[str]]:
-    """The verdict, the checks made (as journal dicts) and the reasons."""
-    verdict, checks, reasons = decide(scenario.expect, scenario.objectives, outcome(state))
-    return verdict, [c.as_dict() for c in checks], reasons
+def judge(scenario: Scenario, state: RunState) -> tuple[Verdict, list[Check], list[str]]:
+    """The verdict, the checks made and the reasons."""
+    return decide(scenario.expect, scenario.objectives, outcome(state))

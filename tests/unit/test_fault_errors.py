@@ -134,3 +134,44 @@ def test_a_bug_in_exec_is_raised_as_itself() -> None:
     broken = FakeContainer(error=TypeError("unexpected keyword"))
     with pytest.raises(TypeError, match="unexpected keyword"):
         lab_with(broken).exec("c0ffee", ["true"], timeout_s=5)
+
+
+class WipedLab:
+    """A lab whose server exited after the wipe: exec fails (409), the files are readable."""
+
+    def __init__(self, *, running: bool, marker_present: bool) -> None:
+        self.running, self.marker_present = running, marker_present
+
+    def exec(self, *args: object, **kwargs: object) -> None:
+        raise InfrastructureError("could not exec sh: 409 Conflict: container is not running")
+
+    def state(self, container_id: str) -> dict[str, Any]:
+        return {"Running": self.running, "ExitCode": 0 if self.running else 2}
+
+    def path_exists(self, container_id: str, path: str) -> bool:
+        assert path.endswith("global/pg_control")
+        return self.marker_present
+
+
+class FakeEngine:
+    datadir = "/var/lib/postgresql/data"
+    datadir_marker = "global/pg_control"
+
+
+def wiped(lab: WipedLab) -> Any:
+    fault: Any = node_fault(model.RmRfDatadir(fault="rm_rf_datadir", at_s=1))
+    fault._before = 25  # entries counted before the wipe
+    ctx = FaultContext(lab=cast(Any, lab), engine=cast(Any, FakeEngine()), target=TARGET)
+    return fault.took_effect(ctx)
+
+
+@pytest.mark.parametrize(("present", "kind"), [(False, "TOOK_EFFECT"), (True, "NO_EFFECT")])
+def test_a_wipe_that_killed_the_server_is_judged_from_its_files(present: bool, kind: str) -> None:
+    effect = wiped(WipedLab(running=False, marker_present=present))
+    assert effect.kind is FaultEffect[kind]
+    assert "the server exited (code 2)" in effect.evidence
+
+
+def test_an_exec_failure_on_a_running_server_stays_an_infrastructure_error() -> None:
+    with pytest.raises(InfrastructureError, match="409"):
+        wiped(WipedLab(running=True, marker_present=False))

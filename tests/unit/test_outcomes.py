@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, cast
 
 import pytest
@@ -24,10 +25,11 @@ from harness.scenario.model import RestartStep, WaitStep
 def test_fault_journal_entry_keeps_its_booleans(
     effect: FaultEffect, took_effect: bool, blocked: bool
 ) -> None:
-    entry = FaultOutcome("kill", "primary", 0.0, 1.23456, effect, "evidence").as_dict()
-    assert entry["took_effect"] is took_effect
-    assert entry["blocked_by_gate"] is blocked
-    assert set(entry) == {
+    entry = FaultOutcome("kill", "primary", 0.0, 1.23456, effect, "evidence").entry()
+    assert entry.took_effect is took_effect
+    assert entry.blocked_by_gate is blocked
+    assert entry.at_s == 1.2346
+    assert {f.name for f in dataclasses.fields(entry)} == {
         "blocked_by_gate",
         "type",
         "target",
@@ -46,7 +48,7 @@ def test_effect_of_a_check() -> None:
 @pytest.mark.parametrize("outcome", list(StepOutcome))
 def test_step_record_journals_the_outcome_string(outcome: StepOutcome) -> None:
     record = StepRecord("restore_backup", outcome, 0.0, 1.0, "detail", "nightly")
-    assert record.as_dict()["outcome"] == outcome.value
+    assert record.entry().outcome == outcome.value
     assert outcome.value in {"ok", "failed", "rejected"}
 
 

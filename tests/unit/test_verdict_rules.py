@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from harness.measurement.measure import Landing
 from harness.measurement.verdict import Check, Outcome, Verdict, decide, objectives_met
+from harness.record import Expectation
 from harness.scenario.model import Expect, Objectives
 from tests.unit.test_verdict import GOOD, OBJECTIVES, rpo, rto
 
@@ -325,14 +326,11 @@ def test_a_missing_rejection_is_reported_by_name() -> None:
     assert reasons == ["backup weekly rejected by verification: expected True, got False"]
 
 
-# -- the journal form of a check -----------------------------------------------------------
+# -- the record form of a check -----------------------------------------------------------
 
 
-def test_a_check_as_a_dict_keeps_every_field_under_its_name() -> None:
+def test_a_check_as_a_record_entry_keeps_every_field_under_its_name() -> None:
     c = Check("restored_from", "nightly", "weekly", False)
-    assert c.as_dict() == {
-        "what": "restored_from",
-        "expected": "nightly",
-        "actual": "weekly",
-        "met": False,
-    }
+    assert c.entry() == Expectation(
+        what="restored_from", expected="nightly", actual="weekly", met=False
+    )
