@@ -12,6 +12,7 @@ from harness.scenario.model import (
     Decommission,
     EngineSql,
     Expect,
+    MigrationCutover,
     PitrStep,
     PitrTarget,
     PromoteStep,
@@ -128,12 +129,16 @@ def _faults(
         if isinstance(fault, SilentEmptyBackup):
             if not fault.targets:
                 yield ("timeline", i), "silent_empty_backup needs backup or backups"
-            for name in fault.targets:
+            named: list[tuple[Loc, str]] = (
+                [(("timeline", i, "backup"), fault.backup)] if (fault.backup) else []
+            )
+            named += [(("timeline", i, "backups", j), n) for j, n in enumerate(fault.backups)]
+            for where, name in named:
                 faulted_backups[name] += 1
                 if name not in backups:
-                    yield ("timeline", i, "backup"), one_of(name, backups, "backup")
+                    yield where, one_of(name, backups, "backup")
                 elif faulted_backups[name] > 1:
-                    yield ("timeline", i, "backup"), f"backup {name!r} is already faulted"
+                    yield where, f"backup {name!r} is already faulted"
             continue
         if isinstance(fault, CorruptBackup):
             if fault.backup not in backups:
@@ -162,10 +167,11 @@ def _faults(
             yield ("timeline", i), "wal_gap needs topology.wal_archive"
         if fault.fault in ("replication_break", "migration_cutover") and fault.target == "primary":
             yield ("timeline", i, "target"), f"{fault.fault} targets a replica"
-        if isinstance(fault, Decommission) and fault.gate and fault.gate.compare_with not in nodes:
+        gate = fault.gate if isinstance(fault, Decommission | MigrationCutover) else None
+        if gate is not None and gate.compare_with not in nodes:
             yield (
                 ("timeline", i, "gate", "compare_with"),
-                one_of(fault.gate.compare_with, nodes, "node"),
+                one_of(gate.compare_with, nodes, "node"),
             )
 
 

@@ -25,7 +25,7 @@ from harness.plan import load_inputs
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("RECOVERY_DRILL_FUZZ_EXAMPLES", "25"))
-REFERENCE_KEYS = ("store", "backup", "replica", "server")
+REFERENCE_KEYS = ("store", "backup", "replica", "server", "compare_with")
 
 
 @dataclass(frozen=True)
