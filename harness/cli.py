@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from harness.errors import (
     HarnessError,
@@ -105,10 +106,14 @@ def validate(
     except ScenarioError as exc:
         _fail(EXIT_INPUT, str(exc))
     for path, scenario in inputs.scenarios:
-        out.print(f"{path}: ok ({scenario.name}: {', '.join(scenario.engines)})", highlight=False)
+        out.print(
+            f"{path}: ok ({scenario.name}: {', '.join(scenario.engines)})",
+            markup=False,
+            highlight=False,
+        )
     for plan in inputs.plans:
         drills = ", ".join(f"{d.scenario.name} on {d.engine}" for d in plan.drills)
-        out.print(f"{plan.path}: ok (plan {plan.name}: {drills})", highlight=False)
+        out.print(f"{plan.path}: ok (plan {plan.name}: {drills})", markup=False, highlight=False)
 
 
 def _open_history(location: str, *, must_exist: bool = False) -> History:
@@ -454,9 +459,9 @@ def _print_summary(results: list[DrillResult]) -> None:
         m = r.record.measured
         verified = m.data_verified
         table.add_row(
-            r.scenario + (f" / {r.strategy}" if r.strategy else ""),
-            r.engine,
-            f"[{styles[r.verdict.value]}]{r.verdict.value}[/]",
+            Text(r.scenario + (f" / {r.strategy}" if r.strategy else "")),
+            Text(r.engine),
+            Text(r.verdict.value, style=styles[r.verdict.value]),
             _fmt(m.rto_s, " s"),
             _fmt(m.rpo_s, " s"),
             _fmt(m.acked_writes),
@@ -464,7 +469,7 @@ def _print_summary(results: list[DrillResult]) -> None:
             _fmt(m.holes),
             "-" if verified is None else ("verified" if verified else "MISMATCH"),
             _fmt(m.seed_rows_lost),
-            str(r.journal_path),
+            Text(str(r.journal_path)),
         )
         for reason in r.record.reasons:
             label = r.scenario + (f" / {r.strategy}" if r.strategy else "")
@@ -498,8 +503,11 @@ def list_scenarios(
             + ("" if e.data_verified else ", data not verified")
             for name, e in expects
         )
+        # Text cells: a file name or a summary is shown as written, never read as markup.
         table.add_row(
-            s.name, str(path.relative_to(folder)), ", ".join(s.engines), expected, s.summary
+            *(Text(v) for v in (s.name, str(path.relative_to(folder)), ", ".join(s.engines))),
+            Text(expected),
+            Text(s.summary),
         )
     out.print(table)
 
