@@ -9,7 +9,7 @@ import pytest
 
 from harness.errors import ScenarioError
 from harness.plan import load_inputs
-from harness.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES
+from harness.scenario.reader import MAX_DEPTH, MAX_FILE_BYTES
 from harness.validation import load_scenario
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "scenarios" / "quickstart.yaml"
