@@ -3,7 +3,10 @@
 Each drill's ground truth comes from outside the code under test: the Docker engine's own
 pause/unpause events for an outage, the scenario's design (a fault timed between two writes of
 a slow writer, a backup taken while no write is in flight) and the raw acknowledgment log for
-a loss. The RPO/RTO figures in the journal are then compared with that truth.
+a loss. The RPO/RTO figures in the journal are then compared with that truth, on every engine
+the scenarios list (PostgreSQL and MariaDB) with the same assertions and tolerances, and the
+journal's loss is also compared exactly with the one truth.py recomputes from acks.jsonl and
+the rows the test itself read back.
 
 Clocks: durations are on the monotonic clock (resolution in the journal's ``clock`` block);
 the journal and acks.jsonl give wall times as ISO 8601 with milliseconds, so a figure
@@ -32,8 +35,12 @@ from harness.scenario.model import DeleteWrites, Pause, Scenario
 from harness.validation import load_scenario
 
 from .conftest import SCENARIOS
+from .truth import recomputed, run_tapped, tap_of
 
 CALIBRATION = SCENARIOS / "calibration"
+# Every engine the calibration scenarios list; test_calibration_runs_on_every_listed_engine
+# keeps the two in step.
+ENGINES = ("postgres", "mariadb")
 # Two wall readings truncated to whole milliseconds differ from the truth by less than 1 ms
 # each; latency_s is rounded to 10 us.
 ISO_TOLERANCE_S = 0.002
@@ -52,14 +59,32 @@ def scenario(name: str) -> tuple[Path, Scenario]:
     return path, load_scenario(path)
 
 
-def run(name: str, out: Path, *, prepare: Callable[[Drill], None] | None = None) -> DrillResult:
+def run(
+    name: str, out: Path, *, engine: str, prepare: Callable[[Drill], None] | None = None
+) -> DrillResult:
     path, model = scenario(name)
-    drill = Drill(model, source=path, engine="postgres", out_dir=out)
+    assert engine in model.engines, f"{name} does not list {engine}: {model.engines}"
+    drill = Drill(model, source=path, engine=engine, out_dir=out)
     if prepare is not None:
         prepare(drill)
-    result = drill.run()
+    result = run_tapped(drill)
     assert result.verdict is Verdict.PASS, result.journal["reasons"]
+    assert result.journal["engine"] == engine
     return result
+
+
+def test_calibration_runs_on_every_listed_engine() -> None:
+    """Each calibration scenario lists exactly the engines this module calibrates."""
+    names = sorted(p.stem for p in CALIBRATION.glob("*.yaml"))
+    assert names == [
+        "delete-middle",
+        "delete-newest",
+        "kill-unknown",
+        "pause-outage",
+        "restore-known-gap",
+    ]
+    for name in names:
+        assert sorted(scenario(name)[1].engines) == sorted(ENGINES), name
 
 
 def acks(result: DrillResult) -> list[Ack]:
@@ -135,10 +160,15 @@ def docker_freeze(client: docker.DockerClient, journal: dict[str, Any]) -> tuple
     return moments["pause"], moments["unpause"]
 
 
-@pytest.fixture(scope="module")
-def outage(tmp_path_factory: pytest.TempPathFactory, client: docker.DockerClient) -> Outage:
-    """One pause drill shared by the outage tests (a drill costs about 10 s)."""
-    result = run("pause-outage", tmp_path_factory.mktemp("pause"))
+@pytest.fixture(scope="module", params=ENGINES)
+def outage(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    client: docker.DockerClient,
+) -> Outage:
+    """One pause drill per engine shared by the outage tests (a drill costs about 10 s)."""
+    engine = request.param
+    result = run("pause-outage", tmp_path_factory.mktemp(f"pause-{engine}"), engine=engine)
     _, model = scenario("pause-outage")
     pause = model.server_faults[0]
     assert isinstance(pause, Pause)
@@ -147,7 +177,8 @@ def outage(tmp_path_factory: pytest.TempPathFactory, client: docker.DockerClient
         result.journal, frozen_at, thawed_at, model.recovery.probe_interval_s, pause.duration_s
     )
     print(
-        f"calibration: outage_s={found.truth_s:.4f}, rto_s={result.journal['measured']['rto_s']}, "
+        f"calibration: engine={engine}, outage_s={found.truth_s:.4f}, "
+        f"rto_s={result.journal['measured']['rto_s']}, "
         f"rto_error_ms={found.error_s * 1000:.1f}"
     )
     return found
@@ -159,6 +190,7 @@ def test_outage_of_known_length_is_recorded_with_its_clock(
     j = outage.journal
     note(
         record_property,
+        engine=j["engine"],
         outage_s=round(outage.truth_s, 4),
         rto_s=j["measured"]["rto_s"],
         rto_error_ms=round(outage.error_s * 1000, 1),
@@ -202,11 +234,12 @@ def delete_count(name: str) -> int:
     return fault.count
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_loss_of_the_newest_k_writes_is_exactly_k_and_a_tail(
-    tmp_path: Path, record_property: Callable[[str, object], None]
+    tmp_path: Path, record_property: Callable[[str, object], None], engine: str
 ) -> None:
     k = delete_count("delete-newest")
-    result = run("delete-newest", tmp_path)
+    result = run("delete-newest", tmp_path, engine=engine)
     j, m = result.journal, result.journal["measured"]
     fault_at = wall(j["faults"][0]["at"])
     ok = {a["seq"]: a for a in acks(result) if a["status"] == "ok"}
@@ -225,6 +258,7 @@ def test_loss_of_the_newest_k_writes_is_exactly_k_and_a_tail(
     rpo_truth = fault_at - acked_at(survivor)
     note(
         record_property,
+        engine=engine,
         lost_writes=m["lost_writes"],
         expected=k,
         rpo_s=m["rpo_s"],
@@ -238,20 +272,23 @@ def test_loss_of_the_newest_k_writes_is_exactly_k_and_a_tail(
     assert abs(m["rpo_s"] - rpo_truth) <= ISO_TOLERANCE_S
     # The window the scenario designed: K writes 200 ms apart plus half an interval.
     assert k * 0.2 - 0.05 <= m["rpo_s"] <= k * 0.2 + 0.25
+    truth = recomputed(result)
+    assert truth.lost == expected and not truth.holes
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_loss_of_k_writes_from_the_middle_is_reported_as_k_holes(
-    tmp_path: Path, record_property: Callable[[str, object], None]
+    tmp_path: Path, record_property: Callable[[str, object], None], engine: str
 ) -> None:
     k = delete_count("delete-middle")
-    result = run("delete-middle", tmp_path)
+    result = run("delete-middle", tmp_path, engine=engine)
     j, m = result.journal, result.journal["measured"]
     fault_at = wall(j["faults"][0]["at"])
     ok = {a["seq"]: a for a in acks(result) if a["status"] == "ok"}
     before = sorted(s for s, a in ok.items() if issued(a) < fault_at)
 
     lost = expand(m["lost_seq_ranges"])
-    note(record_property, lost_writes=m["lost_writes"], holes=m["holes"], expected=k)
+    note(record_property, engine=engine, lost_writes=m["lost_writes"], holes=m["holes"], expected=k)
     assert m["lost_writes"] == k and len(lost) == k
     # One block of K consecutive acknowledged writes, with survivors on both sides.
     assert m["lost_seq_ranges"] == [[min(lost), max(lost)]]
@@ -272,12 +309,15 @@ def test_loss_of_k_writes_from_the_middle_is_reported_as_k_holes(
     survivor = ok[m["last_surviving_seq"]]
     # Never negative: a write still in flight when the fault began has no window before it.
     assert abs(m["rpo_s"] - max(0.0, fault_at - acked_at(survivor))) <= ISO_TOLERANCE_S
+    truth = recomputed(result)
+    assert len(truth.lost) == k and truth.holes == truth.lost == lost
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_restore_from_a_backup_loses_exactly_the_writes_after_it(
-    tmp_path: Path, record_property: Callable[[str, object], None]
+    tmp_path: Path, record_property: Callable[[str, object], None], engine: str
 ) -> None:
-    result = run("restore-known-gap", tmp_path)
+    result = run("restore-known-gap", tmp_path, engine=engine)
     j, m = result.journal, result.journal["measured"]
     backup = j["backups"][0]
     started, ended = wall(backup["started_at"]), wall(backup["ended_at"])
@@ -302,6 +342,7 @@ def test_restore_from_a_backup_loses_exactly_the_writes_after_it(
     rpo_truth = fault_at - acked_at(newest_in_dump)
     note(
         record_property,
+        engine=engine,
         lost_writes=m["lost_writes"],
         expected=len(after_dump_on_primary),
         rpo_s=m["rpo_s"],
@@ -314,6 +355,8 @@ def test_restore_from_a_backup_loses_exactly_the_writes_after_it(
     assert m["holes"] == 0 and m["unexpected"] == 0
     assert m["last_surviving_seq"] == max(in_dump)
     assert abs(m["rpo_s"] - rpo_truth) <= ISO_TOLERANCE_S
+    truth = recomputed(result)
+    assert truth.lost == after_dump_on_primary and truth.last_surviving_seq == max(in_dump)
 
 
 # -- writes whose outcome is unknown ------------------------------------------------------------
@@ -333,21 +376,31 @@ def records_from(log: list[Ack]) -> list[WriteRecord]:
     ]
 
 
-# A write that takes this long on the server, so that a kill lands in the middle of it.
-SLOW_WRITE_SQL = (
-    "CREATE FUNCTION calibration_slow_write() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$",
-    f"CREATE TRIGGER calibration_slow_write BEFORE INSERT ON {WRITES_TABLE} "
-    "FOR EACH ROW EXECUTE FUNCTION calibration_slow_write()",
-)
+# A write that takes this long on the server, so that a kill lands in the middle of it: the
+# same 300 ms BEFORE INSERT trigger in each engine's dialect.
+SLOW_WRITE_SQL = {
+    "postgres": (
+        "CREATE FUNCTION calibration_slow_write() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$",
+        f"CREATE TRIGGER calibration_slow_write BEFORE INSERT ON {WRITES_TABLE} "
+        "FOR EACH ROW EXECUTE FUNCTION calibration_slow_write()",
+    ),
+    "mariadb": (
+        f"CREATE TRIGGER calibration_slow_write BEFORE INSERT ON {WRITES_TABLE} "
+        "FOR EACH ROW SET @calibration_slept = SLEEP(0.3)",
+    ),
+}
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_writes_with_unknown_outcome_are_never_counted_as_lost(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     record_property: Callable[[str, object], None],
+    engine: str,
 ) -> None:
     surviving: set[int] = set()
+    slow_write_sql = SLOW_WRITE_SQL[engine]
 
     def instrument(drill: Drill) -> None:
         """Slow writes down on the server; remember which writes survived recovery."""
@@ -356,8 +409,12 @@ def test_writes_with_unknown_outcome_are_never_counted_as_lost(
 
         def slow_prepare(conn: Any) -> None:
             prepare(conn)
-            for sql in SLOW_WRITE_SQL:
-                conn.execute(sql)
+            cur = conn.cursor()  # DB-API: psycopg and PyMySQL alike
+            try:
+                for sql in slow_write_sql:
+                    cur.execute(sql)
+            finally:
+                cur.close()
 
         def recorded_write_seqs(conn: Any) -> set[int]:
             found = write_seqs(conn)
@@ -367,7 +424,7 @@ def test_writes_with_unknown_outcome_are_never_counted_as_lost(
         monkeypatch.setattr(engine, "prepare", slow_prepare)
         monkeypatch.setattr(engine, "write_seqs", recorded_write_seqs)
 
-    result = run("kill-unknown", tmp_path, prepare=instrument)
+    result = run("kill-unknown", tmp_path, engine=engine, prepare=instrument)
     j, m = result.journal, result.journal["measured"]
     log = acks(result)
     fault_at = wall(j["faults"][0]["at"])
@@ -377,6 +434,7 @@ def test_writes_with_unknown_outcome_are_never_counted_as_lost(
     in_flight = {a["seq"] for a in log if issued(a) < fault_at and a["status"] != "ok"}
     note(
         record_property,
+        engine=engine,
         unknown_writes=len(unknown),
         unknown_present=len(unknown & surviving),
         lost_writes=m["lost_writes"],
@@ -387,8 +445,12 @@ def test_writes_with_unknown_outcome_are_never_counted_as_lost(
     assert m["unknown_writes"] == 1
     assert not unknown & surviving, "the write killed mid-trigger cannot have committed"
     # Crash recovery keeps every acknowledged (committed, fsynced) write.
+    assert acked, "no write was acknowledged: the subset check below would prove nothing"
     assert acked <= surviving
     assert m["lost_writes"] == 0 and m["lost_seq_ranges"] == [] and m["unexpected"] == 0
+    truth = recomputed(result)
+    assert not truth.lost and not truth.unexpected and truth.rpo_s == 0
+    assert tap_of(result).survivors == surviving, "two reads of the same rows differ"
 
     # Whether an unknown write applied or not must not move the count: flip it both ways.
     records = records_from(log)

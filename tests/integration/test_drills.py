@@ -1,4 +1,7 @@
-"""Whole drills against real PostgreSQL containers, checked against the acknowledgment log."""
+"""Whole drills against real PostgreSQL containers, checked against the acknowledgment log.
+
+Every loss figure in the journal is compared exactly with the one recomputed by truth.py from
+acks.jsonl and the rows the test itself read from the recovered database."""
 
 from __future__ import annotations
 
@@ -12,11 +15,13 @@ from harness.runner import Drill, DrillResult
 from harness.validation import load_scenario
 
 from .conftest import SCENARIOS
+from .truth import acked, check_loss, read_acks, run_tapped, tap_of
 
 
 def run(name: str, out: Path) -> DrillResult:
     path = SCENARIOS / f"{name}.yaml"
-    return Drill(load_scenario(path), source=path, engine="postgres", out_dir=out).run()
+    drill = Drill(load_scenario(path), source=path, engine="postgres", out_dir=out)
+    return run_tapped(drill)
 
 
 def acks(result: DrillResult) -> list[dict[str, Any]]:
@@ -75,6 +80,11 @@ def test_quickstart_loses_exactly_the_writes_after_the_backup(tmp_path: Path) ->
     assert not (definitely_kept & lost)
     assert m["lost_writes"] == len(lost)
     assert m["holes"] == 0 and m["unexpected"] == 0
+    # Recomputed from the log and the rows read back: the same loss, write for write.
+    log, kept = read_acks(result.journal_path.parent), tap_of(result).survivors
+    truth = check_loss(j, log, kept)
+    assert definitely_kept <= kept and not (definitely_lost & kept)
+    assert truth.lost and not truth.holes and not truth.unexpected
     # RPO window: the fault came ~3 s after the backup (scenario: backup at 2 s, fault at 5 s).
     assert 2.0 < m["rpo_s"] < 4.5
     p = j["phases"]
@@ -109,6 +119,8 @@ def test_empty_backup_is_rejected_and_recovery_falls_back(tmp_path: Path) -> Non
         if a["status"] == "ok" and n1_ended < when(a["issued_at"]) < n2_ended
     }
     assert between and between <= lost
+    truth = check_loss(j, read_acks(result.journal_path.parent), tap_of(result).survivors)
+    assert truth.lost == lost and not truth.holes
 
 
 def test_kill_and_restart_loses_no_acknowledged_write(tmp_path: Path) -> None:
@@ -118,6 +130,12 @@ def test_kill_and_restart_loses_no_acknowledged_write(tmp_path: Path) -> None:
     m = j["measured"]
     assert m["lost_writes"] == 0 and m["rpo_s"] == 0
     assert m["acked_writes"] > 50
+    # Every acknowledged write was read back from the restarted server.
+    log, kept = read_acks(result.journal_path.parent), tap_of(result).survivors
+    assert acked(log) <= kept
+    assert m["acked_writes"] == len(acked(log))
+    truth = check_loss(j, log, kept)
+    assert not truth.lost and not truth.unexpected and truth.rpo_s == 0
     assert j["faults"][0]["took_effect"] is True
     assert "exit code 137" in j["faults"][0]["evidence"]
     assert [r["step"] for r in j["recovery"]] == ["restart"]
@@ -130,3 +148,6 @@ def test_a_fault_that_does_not_take_effect_is_inconclusive(tmp_path: Path) -> No
     assert j["faults"][0]["took_effect"] is False
     assert "did not exist" in j["faults"][0]["evidence"]
     assert j["recovery"] == []
+    # Nothing was measured: no figure stands for a loss that was never looked for.
+    assert tap_of(result).reads == []
+    assert j["measured"]["lost_writes"] is None and j["measured"]["rpo_s"] is None

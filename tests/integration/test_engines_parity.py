@@ -17,6 +17,7 @@ from harness.runner import Drill, DrillResult
 from harness.validation import load_scenario
 
 from .conftest import SCENARIOS
+from .truth import acked, read_acks, recomputed, run_tapped, tap_of
 
 # The verdict each scenario reaches on PostgreSQL (asserted in test_drills.py).
 VERDICTS = {
@@ -34,7 +35,7 @@ FREE_FORM_ITEMS = {"lag.samples[]"}
 
 def run(name: str, engine: str, out: Path) -> DrillResult:
     path = SCENARIOS / f"{name}.yaml"
-    return Drill(load_scenario(path), source=path, engine=engine, out_dir=out).run()
+    return run_tapped(Drill(load_scenario(path), source=path, engine=engine, out_dir=out))
 
 
 def fields(value: Any, path: str = "") -> set[str]:
@@ -72,6 +73,9 @@ def test_quickstart_journals_have_the_same_fields_on_both_engines(
     assert j["faults"][0]["took_effect"] is True
     assert "ibdata1 gone" in j["faults"][0]["evidence"]
     assert j["measured"]["lost_writes"] > 0 and j["measured"]["holes"] == 0
+    # The loss recomputed from acks.jsonl and the rows read back, as on PostgreSQL.
+    t = recomputed(result)
+    assert t.lost and not t.holes and not t.unexpected
 
 
 @pytest.mark.parametrize("name", ["empty-backup", "kill-restart", "wrong-path-wipe"])
@@ -94,9 +98,12 @@ def test_scenario_reaches_the_postgres_verdict_on_mariadb(
         assert "Access denied" in backups["nightly-2"]["log_tail"]
         assert backups["nightly-1"]["verification"] == "restore_tested"
         assert j["measured"]["restored_from"] == "nightly-1"
+    if name in ("empty-backup", "kill-restart"):
+        recomputed(result)
     if name == "kill-restart":
         m = j["measured"]
         assert m["lost_writes"] == 0 and m["rpo_s"] == 0 and m["acked_writes"] > 50
+        assert acked(read_acks(result.journal_path.parent)) <= tap_of(result).survivors
         assert "exit code 137" in j["faults"][0]["evidence"]
     if name == "wrong-path-wipe":
         assert j["faults"][0]["took_effect"] is False

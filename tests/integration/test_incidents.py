@@ -1,5 +1,8 @@
 """The incident library against real PostgreSQL: each replay meets its expected verdict, with
-the figures that make its lesson (what was lost, what was rejected, what the gate blocked)."""
+the figures that make its lesson (what was lost, what was rejected, what the gate blocked).
+
+Every loss figure in the journal is compared exactly with the one recomputed by truth.py from
+acks.jsonl and the rows the test itself read from the recovered database."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from harness.runner import Drill, DrillResult
 from harness.validation import load_scenario
 
 from .conftest import SCENARIOS
+from .truth import acked, check_loss, read_acks, recomputed, run_tapped, tap_of
 
 INCIDENTS = SCENARIOS / "incidents"
 
@@ -23,9 +27,8 @@ def run(
     name: str, out: Path, *, strategy: str | None = None, engine: str = "postgres"
 ) -> DrillResult:
     path = INCIDENTS / f"{name}.yaml"
-    return Drill(
-        load_scenario(path), source=path, engine=engine, out_dir=out, strategy=strategy
-    ).run()
+    drill = Drill(load_scenario(path), source=path, engine=engine, out_dir=out, strategy=strategy)
+    return run_tapped(drill)
 
 
 def acks(result: DrillResult) -> list[dict[str, Any]]:
@@ -57,8 +60,11 @@ def test_gitlab_2017_loses_exactly_the_writes_after_the_snapshot(tmp_path: Path)
     }
     before = {a["seq"] for a in ok if when(a["issued_at"]) < when(snapshot["started_at"])}
     assert after and after <= lost
+    assert before, "no write acknowledged before the snapshot: the check below would be empty"
     assert not (before & lost)
     assert j["measured"]["lost_writes"] == len(lost) and j["measured"]["holes"] == 0
+    t = recomputed(result)
+    assert t.lost == lost and after <= t.lost and not (before & t.lost)
 
 
 def test_gitlab_2017_twin_recovers_with_an_rpo_of_seconds(tmp_path: Path) -> None:
@@ -68,6 +74,8 @@ def test_gitlab_2017_twin_recovers_with_an_rpo_of_seconds(tmp_path: Path) -> Non
     assert j["measured"]["restored_from"] == "base"
     assert j["measured"]["rpo_s"] < 3 and j["measured"]["data_verified"] is True
     assert [a["backup"] for a in j["alerts"]] == ["nightly-1"]
+    t = recomputed(result)
+    assert t.lost and t.rpo_s < 3
 
 
 @pytest.mark.parametrize(
@@ -102,9 +110,11 @@ def _check_survivor(
     refused = {r["backup"] for r in j["recovery"] if r["outcome"] == "rejected"}
     assert refused == rejected
     assert bool(j["alerts"]) is alerted
-    assert all(f["took_effect"] for f in j["faults"])
+    assert j["faults"] and all(f["took_effect"] for f in j["faults"])
+    t = recomputed(result)
     if name == "toy-story-2-1998":
         assert j["objectives"]["met"] is False and j["measured"]["rpo_s"] > 4
+        assert t.rpo_s > 4
 
 
 @pytest.mark.parametrize("engine", ["postgres", "mariadb"])
@@ -118,6 +128,11 @@ def test_ransomware_without_an_offsite_copy_is_reported_unrecoverable(
     m = j["measured"]
     assert m["lost_writes"] == m["acked_writes"] > 0
     assert m["seed_rows_lost"] == 2 * 3000
+    # Nothing came back, so nothing survived: every acknowledged write in the log is lost.
+    assert tap_of(result).reads == [], "an unrecoverable drill has no database to read"
+    log = read_acks(result.journal_path.parent)
+    t = check_loss(j, log, frozenset())
+    assert t.lost == acked(log) and not t.holes and t.last_surviving_seq is None
     evidence = next(f for f in j["faults"] if f["type"] == "ransomware")["evidence"]
     assert "0 left readable" in evidence
 
@@ -131,6 +146,7 @@ def test_myspace_2019_counts_the_permanent_loss_exactly(tmp_path: Path) -> None:
     assert m["seed_rows_lost"] == 600
     assert m["data_verified"] is False and m["recovered_by"] == "switch"
     assert next(f for f in j["faults"] if f["type"] == "decommission")["took_effect"] is True
+    recomputed(result)
 
 
 def test_myspace_2019_twin_gate_blocks_the_decommission_and_nothing_is_lost(tmp_path: Path) -> None:
@@ -143,6 +159,9 @@ def test_myspace_2019_twin_gate_blocks_the_decommission_and_nothing_is_lost(tmp_
     m = j["measured"]
     assert m["lost_writes"] == 0 and m["seed_rows_lost"] == 0 and m["data_verified"] is True
     assert j["outcome"] == "blocked by gate"
+    log = read_acks(result.journal_path.parent)
+    t = recomputed(result)
+    assert not t.lost and acked(log) <= tap_of(result).survivors
 
 
 def test_a_replica_is_not_a_backup(tmp_path: Path) -> None:
@@ -151,8 +170,10 @@ def test_a_replica_is_not_a_backup(tmp_path: Path) -> None:
         s.name: run("replica-is-not-a-backup", tmp_path, strategy=s.name)
         for s in scenario.strategies
     }
+    assert set(results) == {"failover", "delayed-replica", "pitr"}, sorted(results)
     for name, result in results.items():
         assert result.verdict is Verdict.PASS, (name, result.journal["reasons"])
+        recomputed(result)
     assert results["failover"].journal["measured"]["seed_rows_lost"] == 3000
     for name in ("delayed-replica", "pitr"):
         assert results[name].journal["measured"]["data_verified"] is True

@@ -1,7 +1,9 @@
 """MariaDB recovery paths beyond dumps, against real servers: mariadb-backup physical backups,
 the binlog archive and point-in-time recovery through mariadb-binlog, GTID replicas (plain and
 delayed) and their promotion, and the faults that break them. The same scenario files as on
-PostgreSQL (test_postgres_depth.py); each drill is checked on the figures it measured."""
+PostgreSQL (test_postgres_depth.py); each drill is checked on the figures it measured, and
+every loss and PITR landing in its journal is compared exactly with the one recomputed by
+truth.py from acks.jsonl and the rows the test itself read from the recovered database."""
 
 from __future__ import annotations
 
@@ -17,6 +19,16 @@ from harness.validation import load_scenario
 
 from .conftest import SCENARIOS
 from .test_engines_parity import fields
+from .truth import (
+    CLOCK_TOLERANCE_S,
+    check_stale_promotion,
+    first_write_to,
+    read_acks,
+    recomputed,
+    run_tapped,
+    tap_of,
+    wall,
+)
 
 DEPTH = SCENARIOS / "depth"
 
@@ -24,9 +36,8 @@ DEPTH = SCENARIOS / "depth"
 def run(
     path: Path, out: Path, *, strategy: str | None = None, engine: str = "mariadb"
 ) -> DrillResult:
-    return Drill(
-        load_scenario(path), source=path, engine=engine, out_dir=out, strategy=strategy
-    ).run()
+    drill = Drill(load_scenario(path), source=path, engine=engine, out_dir=out, strategy=strategy)
+    return run_tapped(drill)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +80,10 @@ def test_pitr_replays_archived_binlogs_to_the_whole_second_before_the_fault(
     assert 0 < j["measured"]["rpo_s"] < 2.0
     assert j["measured"]["data_verified"] is True
     assert j["lag"]["max_archive_lag_bytes"] is not None
+    # Recomputed on both engines: exactly the writes issued after the (rounded) target are lost.
+    t = recomputed(result, exact_pitr=True)
+    assert t.lost and not t.holes and not t.unexpected and t.rpo_s < 2.0
+    recomputed(postgres_pitr, exact_pitr=True)
 
 
 def test_a_missing_binlog_fails_pitr_and_the_dump_is_restored(tmp_path: Path) -> None:
@@ -82,6 +97,8 @@ def test_a_missing_binlog_fails_pitr_and_the_dump_is_restored(tmp_path: Path) ->
     assert "recovery ended before the target" in failed["detail"]
     assert f"binlog {missing} is missing from the archive" in failed["detail"], failed
     assert j["measured"]["restored_from"] == "dump"
+    t = recomputed(result)
+    assert t.lost and not t.holes
 
 
 def test_failover_promotes_the_gtid_replica_without_loss(tmp_path: Path) -> None:
@@ -92,6 +109,17 @@ def test_failover_promotes_the_gtid_replica_without_loss(tmp_path: Path) -> None
     m = j["measured"]
     assert m["lost_writes"] == 0 and m["data_verified"] is True
     assert 0 < m["rto_s"] < 5
+    # Recovery ends before the clients move: the first write to the promoted standby bounds it.
+    fault_at = wall(next(f for f in j["faults"] if f["type"] == "kill")["at"])
+    assert (
+        m["rto_s"]
+        <= first_write_to(read_acks(result.journal_path.parent), "standby")
+        - fault_at
+        + CLOCK_TOLERANCE_S
+    )
+    log = read_acks(result.journal_path.parent)
+    t = recomputed(result)
+    assert not t.lost and {a.seq for a in log if a.ok} <= tap_of(result).survivors
 
 
 def test_delayed_replica_stops_at_the_last_transaction_before_the_fault(tmp_path: Path) -> None:
@@ -106,6 +134,7 @@ def test_delayed_replica_stops_at_the_last_transaction_before_the_fault(tmp_path
     assert landing["overshoot_writes"] == 0 and landing["undershoot_writes"] == 0, landing
     # The dropped table is back: the replica never applied the DROP.
     assert j["measured"]["data_verified"] is True and j["measured"]["seed_rows_lost"] == 0
+    recomputed(result, exact_pitr=True)
 
 
 def test_a_purged_binlog_breaks_the_replica_and_its_promotion_loses_the_gap(
@@ -119,6 +148,9 @@ def test_a_purged_binlog_breaks_the_replica_and_its_promotion_loses_the_gap(
     # The standby stopped at the break: the writes after it are lost when it is promoted.
     assert j["measured"]["lost_writes"] > 0
     assert result.verdict is Verdict.PASS, j["reasons"]
+    check_stale_promotion(
+        read_acks(result.journal_path.parent), recomputed(result), broke_at=wall(broke["at"])
+    )
 
 
 def test_replica_is_not_a_backup_on_mariadb(tmp_path: Path) -> None:
@@ -126,6 +158,7 @@ def test_replica_is_not_a_backup_on_mariadb(tmp_path: Path) -> None:
     results = {name: run(path, tmp_path / name, strategy=name) for name in ("failover", "pitr")}
     for name, result in results.items():
         assert result.verdict is Verdict.PASS, (name, result.journal["reasons"])
+        recomputed(result)
     # The streaming replica applied the DROP at once; PITR got the table back.
     assert results["failover"].journal["measured"]["seed_rows_lost"] == 3000
     assert results["pitr"].journal["measured"]["seed_rows_lost"] == 0
@@ -144,6 +177,8 @@ def test_delayed_replica_replays_its_relay_log_with_the_primary_gone(tmp_path: P
     assert j["measured"]["seed_rows_lost"] == 0 and j["measured"]["data_verified"] is True
     # Everything acknowledged from the (rounded) target on is lost, nothing before it.
     assert j["measured"]["lost_writes"] > 0
+    t = recomputed(result, exact_pitr=True)
+    assert t.lost and not t.holes
 
 
 def test_pitr_to_the_binlog_position_before_the_fault_is_exact(tmp_path: Path) -> None:
@@ -158,3 +193,5 @@ def test_pitr_to_the_binlog_position_before_the_fault_is_exact(tmp_path: Path) -
     assert "to position mysql-bin." in detail, detail
     assert any("recovery stopping at binlog position" in line for line in pitr["server_log"])
     assert j["measured"]["data_verified"] is True and j["measured"]["seed_rows_lost"] == 0
+    t = recomputed(result, exact_pitr=True)
+    assert t.lost and not t.holes

@@ -1,5 +1,7 @@
 """PostgreSQL recovery paths beyond dumps, against real servers: PITR, failover, delayed
-replicas, and the faults that break them. Each drill is checked on the figures it measured."""
+replicas, and the faults that break them. Each drill is checked on the figures it measured,
+and every loss and PITR landing in its journal is compared exactly with the one recomputed by
+truth.py from acks.jsonl and the rows the test itself read from the recovered database."""
 
 from __future__ import annotations
 
@@ -13,14 +15,24 @@ from harness.runner import Drill, DrillResult
 from harness.validation import load_scenario
 
 from .conftest import SCENARIOS
+from .truth import (
+    CLOCK_TOLERANCE_S,
+    check_stale_promotion,
+    first_write_to,
+    read_acks,
+    recomputed,
+    run_tapped,
+    wall,
+)
 
 HERE = Path(__file__).parent / "scenarios"
 
 
 def run(path: Path, out: Path, *, strategy: str | None = None) -> DrillResult:
-    return Drill(
+    drill = Drill(
         load_scenario(path), source=path, engine="postgres", out_dir=out, strategy=strategy
-    ).run()
+    )
+    return run_tapped(drill)
 
 
 def fault(journal: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -42,6 +54,9 @@ def test_pitr_lands_within_one_second_of_its_target(tmp_path: Path) -> None:
     assert j["lag"]["max_archive_lag_bytes"] is not None
     # Writes acknowledged after the migration, while the bad primary kept serving, are lost.
     assert j["measured"]["lost_writes"] > 0 and j["measured"]["data_verified"] is True
+    # Recomputed: exactly the writes issued after the target are lost, none before it.
+    t = recomputed(result, exact_pitr=True)
+    assert t.lost and not t.holes and not t.unexpected
 
 
 def test_pitr_target_before_the_backup_is_flagged_not_passed(tmp_path: Path) -> None:
@@ -65,6 +80,15 @@ def test_failover_rto_is_measured(tmp_path: Path) -> None:
     assert 0 < m["rto_s"] < 15
     assert abs(p["detect_s"] + p["restore_s"] + p["verify_s"] - m["rto_s"]) < 0.01
     assert m["recovered_by"] == "promote"
+    # Recovery ends before the clients move: the first write to the promoted standby bounds it.
+    fault_at = wall(fault(j, "kill")["at"])
+    assert (
+        m["rto_s"]
+        <= first_write_to(read_acks(result.journal_path.parent), "standby")
+        - fault_at
+        + CLOCK_TOLERANCE_S
+    )
+    recomputed(result)
 
 
 def test_wal_gap_stops_pitr_and_recovery_falls_back(tmp_path: Path) -> None:
@@ -79,6 +103,8 @@ def test_wal_gap_stops_pitr_and_recovery_falls_back(tmp_path: Path) -> None:
         for line in pitr["server_log"]
     )
     assert j["measured"]["restored_from"] == "dump"
+    t = recomputed(result)
+    assert t.lost and not t.holes
 
 
 def test_a_fault_that_cannot_take_effect_makes_the_drill_inconclusive(tmp_path: Path) -> None:
@@ -105,9 +131,11 @@ def test_each_fault_takes_effect_and_the_drill_meets_its_expectation(
     assert result.verdict is Verdict.PASS, j["reasons"]
     f = fault(j, kind)
     assert f["took_effect"] is True and evidence in f["evidence"], f
+    t = recomputed(result, exact_pitr=scenario == "delayed-replica")
     if scenario == "replication-break":
         # Promoting the stale standby loses what was written after replication broke.
         assert j["measured"]["lost_writes"] > 50 and j["objectives"]["met"] is False
+        check_stale_promotion(read_acks(result.journal_path.parent), t, broke_at=wall(f["at"]))
     if scenario == "delayed-replica":
         assert j["measured"]["data_verified"] is True
         assert j["measured"]["pitr"]["within_tolerance"] is True
@@ -117,8 +145,10 @@ def test_bad_migration_strategies_are_compared_on_the_same_failure(tmp_path: Pat
     path = SCENARIOS / "incidents" / "bad-migration.yaml"
     scenario = load_scenario(path)
     results = {s.name: run(path, tmp_path, strategy=s.name) for s in scenario.strategies}
+    assert len(results) == 6, sorted(results)
     for name, result in results.items():
         assert result.verdict is Verdict.PASS, (name, result.journal["reasons"])
+        recomputed(result)
     m = {name: r.journal["measured"] for name, r in results.items()}
     # The replica applied the migration at once: the dropped table's rows are gone there.
     assert m["promote-replica"]["seed_rows_lost"] == 3000
