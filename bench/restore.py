@@ -63,10 +63,13 @@ class RestoreResult:
 
 
 def _restore_by_hand(b: BenchLab, agent: BackupAgent, script: str) -> float:
-    env = [arg for k, v in b.engine.tool_env().items() for arg in ("-e", f"{k}={v}")]
+    # `docker exec -e NAME` takes the value from docker's own environment: not from argv.
+    env = b.engine.tool_env()
+    names = [arg for name in env for arg in ("-e", name)]
     result = run(
-        ["docker", "exec", *env, agent.container_id, "bash", "-c", script],
+        ["docker", "exec", *names, agent.container_id, "bash", "-c", script],
         timeout_s=TOOL_TIMEOUT_S,
+        env=env,
     )
     if result.exit_code != 0:
         raise InfrastructureError(f"restore by hand exited {result.exit_code}: {result.stderr}")
@@ -114,7 +117,9 @@ def bench_restore(*, size_mb: int, repeats: int) -> RestoreResult:
         c = engine.credentials
         job = DumpJob(source_host=source.name, path=path, password=c.password, database=c.database)
         dumped = agent.run(
-            engine.dump_command(job), timeout_s=TOOL_TIMEOUT_S, env=engine.tool_env()
+            engine.dump_command(job),
+            timeout_s=TOOL_TIMEOUT_S,
+            env=engine.tool_env(password=job.password),
         )
         if not dumped.ok:
             raise InfrastructureError(f"pg_dump exited {dumped.exit_code}: {dumped.tail()}")

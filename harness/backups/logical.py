@@ -32,7 +32,9 @@ def take_logical_backup(
 ) -> BackupRecord:
     """Run ``job`` in the agent and catalogue what it produced (whatever its exit code)."""
     started_wall, started = time.time(), time.monotonic()
-    result = agent.run(engine.dump_command(job), timeout_s=timeout_s, env=engine.tool_env())
+    # The job's password (a stale one under silent_empty_backup) goes in the environment.
+    env = engine.tool_env(password=job.password)
+    result = agent.run(engine.dump_command(job), timeout_s=timeout_s, env=env)
     ended_wall, ended = time.time(), time.monotonic()
     facts = agent.facts(job.path)
     return BackupRecord(

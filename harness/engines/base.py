@@ -76,7 +76,8 @@ class DumpJob:
     """One logical backup as the backup agent runs it.
 
     ``password`` and ``database`` differ from the real ones only when a fault has broken the
-    job; ``pipefail`` False reproduces the shell pipeline whose failure goes unnoticed.
+    job; ``pipefail`` False reproduces the shell pipeline whose failure goes unnoticed. The
+    password reaches the job through its environment (``Engine.tool_env``), never its argv.
     """
 
     source_host: str
@@ -168,10 +169,13 @@ class Engine(Protocol):
         """Run statements in one transaction."""
 
     def dump_command(self, job: DumpJob) -> str:
-        """Shell pipeline (bash) that writes a gzip-compressed logical backup to job.path."""
+        """Shell pipeline (bash) that writes a gzip-compressed logical backup to job.path; run
+        with ``tool_env(password=job.password)``, it holds no password itself."""
 
     def restore_command(self, *, path: str, target_host: str) -> str:
         """Shell pipeline (bash) that restores job.path into the server at target_host."""
 
-    def tool_env(self) -> dict[str, str]:
-        """Environment for the engine's command-line tools (credentials)."""
+    def tool_env(self, *, password: str | None = None) -> dict[str, str]:
+        """Environment for the engine's command-line tools: the credentials (``password``
+        instead of the real one for a broken job). Credentials go to commands this way only,
+        never in their argv (harness.secrets masks these values in command errors)."""

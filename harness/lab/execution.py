@@ -13,6 +13,7 @@ import requests
 from docker.models.containers import Container
 
 from harness.errors import CommandTimeout, InfrastructureError
+from harness.secrets import redact, secret_values
 
 # How long past a command's own deadline the host waits for `docker exec` to answer: the
 # in-container `timeout` should have ended it by then, unless the container is frozen.
@@ -57,9 +58,13 @@ def exec_in(
     The command is killed inside the container at the deadline (coreutils ``timeout``), and
     the host stops waiting shortly after it whatever the container does (a frozen one never
     answers): the exec then goes on in a daemon thread until the engine ends it.
+
+    The values of ``env``'s secret variables (passwords) are masked in the result's output and
+    in every error (harness.secrets): credentials go in ``env``, never in ``argv``.
     """
     wrapped = ["timeout", "--signal=KILL", str(math.ceil(timeout_s)), *argv]
-    what = f"`{' '.join(argv)[:200]}` in {container.name}"
+    secrets = secret_values(env)
+    what = f"`{redact(' '.join(argv), secrets)[:200]}` in {container.name}"
     answer: dict[str, Any] = {}
 
     def run() -> None:
@@ -80,7 +85,7 @@ def exec_in(
     error = answer.get("error")
     if isinstance(error, docker.errors.DockerException | requests.RequestException):
         raise InfrastructureError(
-            f"could not exec {argv[0]} in {container.name}: {error}"
+            f"could not exec {argv[0]} in {container.name}: {redact(str(error), secrets)}"
         ) from error
     if error is not None:
         raise error
@@ -89,8 +94,8 @@ def exec_in(
     result = ExecResult(
         argv=tuple(argv),
         exit_code=int(exit_code if exit_code is not None else -1),
-        stdout=(stdout_b or b"").decode(errors="replace"),
-        stderr=(stderr_b or b"").decode(errors="replace"),
+        stdout=redact((stdout_b or b"").decode(errors="replace"), secrets),
+        stderr=redact((stderr_b or b"").decode(errors="replace"), secrets),
         duration_s=duration,
     )
     if result.exit_code in (124, 137) and duration >= timeout_s - 0.5:

@@ -168,7 +168,7 @@ def test_dump_fails_loudly_with_pipefail_and_restores(
             node.container_id,
             ["bash", "-c", f"{engine.dump_command(job)} && stat -c %s {job.path}"],
             timeout_s=60,
-            env=engine.tool_env(),
+            env=engine.tool_env(password=job.password),
         )
         for name, job in runs.items()
     }

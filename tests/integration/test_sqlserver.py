@@ -188,15 +188,17 @@ def test_logical_dump_fails_loudly_with_pipefail_and_restores(
     engine.seed(conn, DatasetSpec(tables=1, rows_per_table=2000, seed=3))
     c = engine.credentials
 
-    def run(script: str) -> Any:
-        return session_lab.exec(
-            node.container_id, ["bash", "-c", script], timeout_s=120, env=engine.tool_env()
-        )
+    def run(script: str, password: str | None = None) -> Any:
+        env = engine.tool_env(password=password)
+        return session_lab.exec(node.container_id, ["bash", "-c", script], timeout_s=120, env=env)
+
+    def dump(job: DumpJob) -> Any:
+        return run(engine.dump_command(job), password=job.password)
 
     good = DumpJob("localhost", "/tmp/good.tar.gz", c.password, c.database)
-    assert run(engine.dump_command(good)).ok
-    assert not run(engine.dump_command(DumpJob("localhost", "/tmp/a.gz", "nope", c.database))).ok
-    assert not run(engine.dump_command(DumpJob("localhost", "/tmp/b.gz", c.password, "nope"))).ok
+    assert dump(good).ok
+    assert not dump(DumpJob("localhost", "/tmp/a.gz", "nope", c.database)).ok
+    assert not dump(DumpJob("localhost", "/tmp/b.gz", c.password, "nope")).ok
     for (table,) in run_batch(conn, "SELECT name FROM sys.tables WHERE is_ms_shipped = 0")[0]:
         run_batch(conn, f"DROP TABLE [{table}]")
     restored = run(engine.restore_command(path=good.path, target_host="localhost"))

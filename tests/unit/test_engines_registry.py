@@ -135,11 +135,13 @@ def test_mariadb_dump_hides_failure_only_without_pipefail() -> None:
     job = DumpJob(source_host="primary", path="/stores/s/a.dump.gz", password="pw", database="db")
     strict = engine.dump_command(job)
     assert strict.startswith("set -o pipefail; ")
-    assert "MYSQL_PWD=pw mariadb-dump --single-transaction" in strict
+    assert "; mariadb-dump --single-transaction" in strict
     assert strict.endswith("| gzip -1 > /stores/s/a.dump.gz")
     loose = engine.dump_command(DumpJob("primary", "/x.gz", "pw", "db", pipefail=False))
     assert "pipefail" not in loose
+    assert "pw" not in strict.replace(engine.flavor.dump, "") and "pw" not in loose
     assert engine.tool_env() == {"MYSQL_PWD": engine.credentials.password}
+    assert engine.tool_env(password="stale") == {"MYSQL_PWD": "stale"}
     assert " mariadb --batch " in engine.restore_command(path="/x.gz", target_host="restored-1")
 
 
@@ -258,7 +260,7 @@ def test_sqlserver_connects_with_autocommit_and_the_newest_odbc_driver(
     ((dsn, kwargs),) = calls
     assert kwargs["autocommit"] is True
     assert "DRIVER={ODBC Driver 18 for SQL Server};SERVER=tcp:127.0.0.1,14330;" in dsn
-    assert "DATABASE=drill;" in dsn and "TrustServerCertificate=yes" in dsn
+    assert "DATABASE={drill};UID={sa};" in dsn and "TrustServerCertificate=yes" in dsn
     assert conn.timeout > 0
 
 

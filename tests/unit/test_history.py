@@ -237,11 +237,11 @@ def test_unsupported_history_locations_are_input_errors(location: str) -> None:
 
 
 def test_sqlite_urls_and_redacted_postgres_urls(tmp_path: Path) -> None:
-    from harness.report.history.db import _redacted
+    from harness.secrets import redact_url
 
     db = connect(f"sqlite:///{tmp_path}/u.sqlite")
     assert db.where == f"{tmp_path}/u.sqlite"
     db.close()
-    assert _redacted("postgresql://drill:s3cret@127.0.0.1:5432/h") == (
+    assert redact_url("postgresql://drill:s3cret@127.0.0.1:5432/h") == (
         "postgresql://drill:***@127.0.0.1:5432/h"
     )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.engines.base import RecoveryTarget
 from harness.engines.mariadb.container import PORT
-from harness.engines.mariadb.shell import exports, script
+from harness.engines.mariadb.shell import env_ref, exports, script
 
 if TYPE_CHECKING:
     from pymysql.connections import Connection
@@ -51,9 +51,10 @@ class MariaDBArchive:
         """Install the binlog shipper in the primary and start it, detached from the exec."""
         e = self.engine
         dest = f"{self.mount}/{self.subdir}"
-        env = exports(
-            MYSQL_PWD=e.root_password, CLIENT=e.flavor.client, DATADIR=e.datadir, ARCHIVE=dest
-        )
+        # The root password from the server container's own environment, not from argv.
+        root_password = env_ref(f"{e.flavor.env_prefix}_ROOT_PASSWORD")
+        env = exports(CLIENT=e.flavor.client, DATADIR=e.datadir, ARCHIVE=dest)
+        env += f"; export MYSQL_PWD={root_password}"
         return (
             f"set -e; mkdir -p {dest} && cat > {SHIPPER} <<'SHIPPER'\n"
             f"{script('mariadb-binlog-shipper.sh')}SHIPPER\n"
@@ -73,7 +74,8 @@ class MariaDBArchive:
         recovery: RecoveryTarget | None,
     ) -> str:
         """Pipe the archived binlogs from the backup's position into target_host, up to the
-        target (scripts/mariadb-replay-binlogs.sh)."""
+        target (scripts/mariadb-replay-binlogs.sh); MYSQL_PWD comes from the helper's
+        environment (tool_env)."""
         wanted, stop_at = "", ""
         if recovery is not None:
             if recovery.time is not None:
@@ -93,7 +95,6 @@ class MariaDBArchive:
             TARGET_HOST=target_host,
             PORT=str(PORT),
             DB_USER=e.credentials.user,
-            MYSQL_PWD=e.credentials.password,
             CLIENT=e.flavor.client,
             WANT=wanted,
             STOP_AT=stop_at,

@@ -41,7 +41,7 @@ class MariaDBContainer(DockerContainer):
             # A server on a prepared data directory: the caller judges readiness.
             return
         ready = (
-            f"MYSQL_PWD={shlex.quote(c.password)} {flavor.client} --protocol=tcp -h 127.0.0.1 "
+            f'MYSQL_PWD="${prefix}_PASSWORD" {flavor.client} --protocol=tcp -h 127.0.0.1 '
             f"-P {PORT} -u {shlex.quote(c.user)} -e 'SELECT 1' {shlex.quote(c.database)}"
         )
         self.waiting_for(

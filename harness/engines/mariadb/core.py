@@ -18,6 +18,7 @@ from harness.engines.base import PROBE_TABLE, Credentials, DumpJob, Endpoint, Pr
 from harness.engines.mariadb.container import PORT, MariaDBContainer
 from harness.engines.mariadb.data import MariaDBData
 from harness.engines.mariadb.flavor import MARIADB, Flavor, flavor_for_image, flavor_for_version
+from harness.engines.mariadb.shell import env_ref, sql_literal
 
 if TYPE_CHECKING:
     from pymysql.connections import Connection
@@ -64,9 +65,13 @@ class MariaDBCore(MariaDBData):
         "[ERROR]",
     )
 
+    # The accounts every server of a drill gets (the image's *_PASSWORD variables).
+    default_credentials = Credentials(user="drill", password="drill-secret", database="drill")
+    default_root_password = "drill-root-secret"
+
     def __init__(self) -> None:
-        self.credentials = Credentials(user="drill", password="drill-secret", database="drill")
-        self.root_password = "drill-root-secret"
+        self.credentials = self.default_credentials
+        self.root_password = self.default_root_password
         self.flavor = self.default_flavor
         # Replication needs a server id per server of the run.
         self._server_ids = itertools.count(1)
@@ -87,22 +92,26 @@ class MariaDBCore(MariaDBData):
         return [*SERVER_ARGS, *BINLOG_ARGS, f"--server-id={next(self._server_ids)}"]
 
     def root_client(self) -> str:
-        """The command-line client logged in as root over the local socket."""
-        return f"MYSQL_PWD={shlex.quote(self.root_password)} {self.flavor.client} -uroot"
+        """The command-line client logged in as root over the local socket (in a server
+        container: the password is the image's own variable, expanded there)."""
+        password = env_ref(f"{self.flavor.env_prefix}_ROOT_PASSWORD")
+        return f"MYSQL_PWD={password} {self.flavor.client} -uroot"
 
     def local_client(self) -> str:
-        """The command-line client of the drill account, over TCP to the local server."""
+        """The command-line client of the drill account, over TCP to the local server (in a
+        server container: the password is the image's own variable, expanded there)."""
         c = self.credentials
+        password = env_ref(f"{self.flavor.env_prefix}_PASSWORD")
         return (
-            f"MYSQL_PWD={shlex.quote(c.password)} {self.flavor.client} --protocol=tcp "
+            f"MYSQL_PWD={password} {self.flavor.client} --protocol=tcp "
             f"-h 127.0.0.1 -P {PORT} -u {shlex.quote(c.user)} -N -B"
         )
 
     def after_start_script(self) -> str:
         """Shell (root, in a fresh primary): give the drill account the server-wide privileges
         replication, backups and promotion need (PostgreSQL's drill user is a superuser too)."""
-        user = self.credentials.user
-        return f"set -e; {self.root_client()} -e \"GRANT ALL PRIVILEGES ON *.* TO '{user}'@'%'\""
+        grant = f"GRANT ALL PRIVILEGES ON *.* TO {sql_literal(self.credentials.user)}@'%'"
+        return f"set -e; {self.root_client()} -e {shlex.quote(grant)}"
 
     def connect(self, endpoint: Endpoint, *, timeout_s: float) -> Connection:
         import pymysql
@@ -186,8 +195,8 @@ class MariaDBCore(MariaDBData):
         """A configured replica (promotion removes the configuration with RESET SLAVE ALL)."""
         return self.slave_status(conn) is not None
 
-    def tool_env(self) -> dict[str, str]:
-        return {"MYSQL_PWD": self.credentials.password}
+    def tool_env(self, *, password: str | None = None) -> dict[str, str]:
+        return {"MYSQL_PWD": self.credentials.password if password is None else password}
 
     def _tool_login(self, host: str) -> str:
         user = shlex.quote(self.credentials.user)
@@ -197,7 +206,7 @@ class MariaDBCore(MariaDBData):
         head = "set -o pipefail; " if job.pipefail else ""
         options = " ".join(("--single-transaction", "--no-tablespaces", *self.flavor.dump_options))
         return (
-            f"{head}MYSQL_PWD={shlex.quote(job.password)} {self.flavor.dump} {options} "
+            f"{head}{self.flavor.dump} {options} "
             f"{self._tool_login(job.source_host)} {shlex.quote(job.database)} "
             f"| gzip -1 > {shlex.quote(job.path)}"
         )

@@ -10,13 +10,14 @@ may be gone.
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 import time
 from typing import TYPE_CHECKING, Any
 
 from harness.engines.base import RecoveryTarget
 from harness.engines.mariadb.container import PORT
 from harness.engines.mariadb.physical import BINLOG_INFO
-from harness.engines.mariadb.shell import exports, script, wait_for
+from harness.engines.mariadb.shell import env_ref, exports, script, sql_literal, wait_for
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
@@ -62,16 +63,8 @@ class MariaDBReplication:
     def start_script(self, *, source_host: str, apply_delay_s: float, name: str) -> str:
         """Follow source_host by GTID from the clone's position; wait until the I/O thread runs."""
         e = self.engine
-        c = e.credentials
         client = e.local_client()
         status = f"{client} --column-names -E -e 'SHOW SLAVE STATUS'"
-        change = (
-            "SET GLOBAL gtid_slave_pos = '$gtid'; "
-            f"CHANGE MASTER TO MASTER_HOST = '{source_host}', MASTER_PORT = {PORT}, "
-            f"MASTER_USER = '{c.user}', MASTER_PASSWORD = '{c.password}', "
-            f"MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, "
-            f"MASTER_DELAY = {round(apply_delay_s)}; START SLAVE"
-        )
         server_up = wait_for(
             f"{client} -e 'SELECT 1' >/dev/null 2>&1",
             timeout_s=SERVER_UP_TIMEOUT_S,
@@ -82,11 +75,14 @@ class MariaDBReplication:
             timeout_s=IO_THREAD_TIMEOUT_S,
             interval_s=SHELL_POLL_S,
         )
+        # The replica's own *_PASSWORD variable, escaped for a string literal in the container.
+        password = env_ref(f"{e.flavor.env_prefix}_PASSWORD")
         return (
             f"set -e; {server_up} || {{ echo 'server not accepting connections within "
             f"{SERVER_UP_TIMEOUT_S} s' >&2; exit 1; }}; "
             f"gtid=$(cut -f3 {e.datadir}/{BINLOG_INFO}); "
-            f'{client} -e "{change}"; '
+            f"pw={password}; " + r"pw=${pw//\\/\\\\}; pw=${pw//\'/\'\'}; "
+            f"{client} -e {change_master_sql(self, source_host, apply_delay_s)}; "
             f"{following} && exit 0; "
             f"{status} | grep -E 'Running|Error' >&2; exit 1"
         )
@@ -144,10 +140,11 @@ class MariaDBReplication:
             DATADIR=e.datadir,
             PORT=str(PORT),
             DB_USER=e.credentials.user,
-            MYSQL_PWD=e.credentials.password,
             CLIENT=e.flavor.client,
         )
-        return f"{env}\n{script('mariadb-replay-relay-log.sh')}"
+        # The password from the replica container's own environment, not from argv.
+        password = env_ref(f"{e.flavor.env_prefix}_PASSWORD")
+        return f"{env}; export MYSQL_PWD={password}\n{script('mariadb-replay-relay-log.sh')}"
 
     def retarget(self, conn: Connection, target: RecoveryTarget) -> bool:
         """The relay log is applied (delayed_replay_script): forget the primary, accept writes."""
@@ -181,6 +178,23 @@ class MariaDBReplication:
             row = cur.fetchone()
             if row:
                 cur.execute("PURGE BINARY LOGS TO %s", (str(row[0]),))
+
+
+def change_master_sql(
+    replication: MariaDBReplication, source_host: str, apply_delay_s: float
+) -> str:
+    """The shell word of the replica's CHANGE MASTER: host and user quoted as SQL literals in
+    Python, the GTID (``$gtid``) and the escaped password (``$pw``) expanded by the shell."""
+    user = replication.engine.credentials.user
+    sql = [
+        "SET GLOBAL gtid_slave_pos = '",
+        "'; CHANGE MASTER TO "
+        f"MASTER_HOST = {sql_literal(source_host)}, MASTER_PORT = {PORT}, "
+        f"MASTER_USER = {sql_literal(user)}, MASTER_PASSWORD = '",
+        "', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, "
+        f"MASTER_DELAY = {round(apply_delay_s)}; START SLAVE",
+    ]
+    return f'{shlex.quote(sql[0])}"$gtid"{shlex.quote(sql[1])}"$pw"{shlex.quote(sql[2])}'
 
 
 def _forget_primary(conn: Connection) -> None:

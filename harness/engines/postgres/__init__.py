@@ -52,13 +52,13 @@ class _PostgresContainer(PostgresContainer):
     """
 
     def _connect(self) -> None:
-        password = self.password.replace("'", "'\"'\"'")
+        # The password comes from the container's own environment, never from argv.
         ExecWaitStrategy(
             [
                 "sh",
                 "-c",
-                f"PGPASSWORD='{password}' psql --username {self.username} "
-                f"--dbname {self.dbname} --host 127.0.0.1 -c 'select 1'",
+                f'PGPASSWORD="$POSTGRES_PASSWORD" psql --username {shlex.quote(self.username)} '
+                f"--dbname {shlex.quote(self.dbname)} --host 127.0.0.1 -c 'select 1'",
             ]
         ).with_poll_interval(READY_POLL_S).wait_until_ready(self)
 
@@ -88,8 +88,11 @@ class PostgresEngine:
         "FATAL",
     )
 
+    # The account every server of a drill gets (the image's POSTGRES_* variables).
+    default_credentials = Credentials(user="drill", password="drill-secret", database="drill")
+
     def __init__(self) -> None:
-        self.credentials = Credentials(user="drill", password="drill-secret", database="drill")
+        self.credentials = self.default_credentials
         self.physical = PostgresPhysical(self)
         self.archive = PostgresArchive(self)
         self.replication = PostgresReplication(self)
@@ -246,13 +249,15 @@ class PostgresEngine:
             for statement in statements:
                 conn.execute(statement.encode())
 
-    def tool_env(self) -> dict[str, str]:
-        return {"PGUSER": self.credentials.user, "PGPASSWORD": self.credentials.password}
+    def tool_env(self, *, password: str | None = None) -> dict[str, str]:
+        password = self.credentials.password if password is None else password
+        return {"PGUSER": self.credentials.user, "PGPASSWORD": password}
 
     def dump_command(self, job: DumpJob) -> str:
+        # The password is in the environment (tool_env(password=job.password)), not here.
         head = "set -o pipefail; " if job.pipefail else ""
         return (
-            f"{head}PGPASSWORD={shlex.quote(job.password)} pg_dump --format=custom --compress=0 "
+            f"{head}pg_dump --format=custom --compress=0 "
             f"-h {shlex.quote(job.source_host)} -d {shlex.quote(job.database)} "
             f"| gzip -1 > {shlex.quote(job.path)}"
         )

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from harness.engines.base import RecoveryTarget
+from harness.errors import InputError
 
 if TYPE_CHECKING:
     import psycopg
 
     from harness.engines.postgres import PostgresEngine
 
+# A configuration parameter's name (settings are written by name into postgresql.auto.conf).
+GUC_NAME = re.compile(r"[a-z_][a-z0-9_.]*")
 # A WAL segment file name: timeline, log and segment numbers, 8 hex digits each.
 SEGMENT_NAME_LENGTH = 24
 
@@ -99,6 +103,30 @@ class PostgresArchive:
         """A named restore point (a recovery target by name); its LSN."""
         row = conn.execute("SELECT pg_create_restore_point(%s)::text", (name,)).fetchone()
         return str(row[0]) if row else ""
+
+
+def conf_value(value: str) -> str:
+    """``value`` as a quoted string of postgresql.conf / postgresql.auto.conf.
+
+    The file's lexer takes a quoted string without raw line breaks, and its de-escaping turns
+    ``\\`` into a backslash, ``''`` into a quote and ``\\n`` / ``\\r`` into line breaks: so
+    backslashes are doubled, quotes doubled and line breaks written as escapes. NUL has no
+    spelling at all and is refused (InputError).
+    """
+    if "\0" in value:
+        raise InputError(f"a configuration value cannot contain NUL: {value!r}")
+    escaped = (
+        value.replace("\\", "\\\\").replace("'", "''").replace("\n", "\\n").replace("\r", "\\r")
+    )
+    return f"'{escaped}'"
+
+
+def conf_lines(settings: dict[str, str]) -> str:
+    """``key = 'value'`` lines for postgresql.auto.conf, every value quoted (conf_value)."""
+    for key in settings:
+        if not GUC_NAME.fullmatch(key):
+            raise InputError(f"not a configuration parameter name: {key!r}")
+    return "\n".join(f"{key} = {conf_value(value)}" for key, value in settings.items())
 
 
 def recovery_settings(archive: PostgresArchive, target: RecoveryTarget | None) -> dict[str, str]:

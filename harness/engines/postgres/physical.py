@@ -6,7 +6,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from harness.engines.base import RecoveryTarget
-from harness.engines.postgres.archive import recovery_settings
+from harness.engines.postgres.archive import conf_lines, recovery_settings
 
 if TYPE_CHECKING:
     from harness.engines.postgres import PostgresEngine
@@ -42,10 +42,11 @@ class PostgresPhysical:
         The server replays archived WAL itself (restore_command); without an archive the
         copy fails, and recovery ends at the end of the backup's own WAL.
         """
-        settings = recovery_settings(self.engine.archive, recovery)
-        conf = "\n".join(f"{k} = '{v}'" for k, v in settings.items())
+        # Values quoted for the config file, then the whole text for the shell.
+        conf = conf_lines(recovery_settings(self.engine.archive, recovery))
+        to = shlex.quote(target)
         return (
-            f"set -e; cp -a {shlex.quote(source)}/. {target}/; rm -f {target}/postmaster.pid; "
-            f"printf '%s\\n' {shlex.quote(conf)} >> {target}/postgresql.auto.conf; "
-            f"touch {target}/recovery.signal; chown -R postgres: {target}; chmod 700 {target}"
+            f"set -e; cp -a {shlex.quote(source)}/. {to}/; rm -f {to}/postmaster.pid; "
+            f"printf '%s\\n' {shlex.quote(conf)} >> {to}/postgresql.auto.conf; "
+            f"touch {to}/recovery.signal; chown -R postgres: {to}; chmod 700 {to}"
         )

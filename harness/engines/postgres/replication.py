@@ -12,11 +12,29 @@ from harness.errors import InfrastructureError
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg import sql
 
     from harness.engines.postgres import PostgresEngine
 
 # WAL written per churn round: 20 000 rows of 400 bytes, then a segment switch.
 CHURN_ROWS = 20_000
+
+
+def conninfo_value(value: str) -> str:
+    """A libpq connection-string value: single-quoted, backslashes and quotes escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def retarget_statements(settings: dict[str, str]) -> list[sql.Composed]:
+    """``ALTER SYSTEM SET recovery_target_* = 'value'`` with the name and the value quoted by
+    psycopg (ALTER SYSTEM takes no bind parameters)."""
+    from psycopg import sql
+
+    return [
+        sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(key), sql.Literal(value))
+        for key, value in settings.items()
+        if key.startswith("recovery_target")
+    ]
 
 
 class PostgresReplication:
@@ -33,17 +51,18 @@ class PostgresReplication:
     def clone_script(
         self, *, source_host: str, target: str, apply_delay_s: float, name: str
     ) -> str:
+        conninfo = f"host={conninfo_value(source_host)} application_name={conninfo_value(name)}"
         script = (
-            "set -e; pg_basebackup "
-            f"-d {shlex.quote(f'host={source_host} application_name={name}')} "
-            f"-D {target} -X stream -R --checkpoint=fast --no-password"
+            f"set -e; pg_basebackup -d {shlex.quote(conninfo)} "
+            f"-D {shlex.quote(target)} -X stream -R --checkpoint=fast --no-password"
         )
         if apply_delay_s > 0:
             script += (
                 f"; echo \"recovery_min_apply_delay = '{int(apply_delay_s * 1000)}ms'\" "
-                f">> {target}/postgresql.auto.conf"
+                f">> {shlex.quote(target)}/postgresql.auto.conf"
             )
-        return script + f"; chown -R postgres: {target}; chmod 700 {target}"
+        to = shlex.quote(target)
+        return script + f"; chown -R postgres: {to}; chmod 700 {to}"
 
     def start_script(self, *, source_host: str, apply_delay_s: float, name: str) -> None:
         """Nothing: pg_basebackup -R wrote primary_conninfo and standby.signal."""
@@ -61,9 +80,8 @@ class PostgresReplication:
     def retarget(self, conn: psycopg.Connection[Any], target: RecoveryTarget) -> bool:
         """Turn a (delayed) standby into one that stops at ``target`` and promotes on restart."""
         conn.execute("ALTER SYSTEM SET recovery_min_apply_delay = 0")
-        for key, value in recovery_settings(self.engine.archive, target).items():
-            if key.startswith("recovery_target"):
-                conn.execute(f"ALTER SYSTEM SET {key} = '{value}'")
+        for statement in retarget_statements(recovery_settings(self.engine.archive, target)):
+            conn.execute(statement)
         return True
 
     def status(self, conn: psycopg.Connection[Any]) -> dict[str, Any]:

@@ -80,10 +80,13 @@ class SqlServerEngine(NativeBackups, DumpTools):
     # -- connections and errors -----------------------------------------------------------------
     def connection_string(self, endpoint: Endpoint, *, driver: str, database: str) -> str:
         c = self.credentials
-        password = "{" + c.password.replace("}", "}}") + "}"
+
+        def braced(value: str) -> str:  # an ODBC attribute value, quoted as {...}
+            return "{" + value.replace("}", "}}") + "}"
+
         return (
             f"DRIVER={{{driver}}};SERVER=tcp:{endpoint.host},{endpoint.port};"
-            f"DATABASE={database};UID={c.user};PWD={password};"
+            f"DATABASE={braced(database)};UID={braced(c.user)};PWD={braced(c.password)};"
             "Encrypt=yes;TrustServerCertificate=yes"
         )
 

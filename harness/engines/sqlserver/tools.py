@@ -50,8 +50,8 @@ class DumpTools:
 
     credentials: Credentials
 
-    def tool_env(self) -> dict[str, str]:
-        return {"SQLCMDPASSWORD": self.credentials.password}
+    def tool_env(self, *, password: str | None = None) -> dict[str, str]:
+        return {"SQLCMDPASSWORD": self.credentials.password if password is None else password}
 
     def _login(self, host: str) -> str:
         return f"-S {shlex.quote(f'{host},{PORT}')} -U {shlex.quote(self.credentials.user)}"
@@ -60,13 +60,14 @@ class DumpTools:
         """Schema script plus one native-format bcp file per table, tarred and gzipped.
 
         The archive is built in a subshell that stops at the first failure; without pipefail
-        that failure is hidden behind gzip, exactly as with pg_dump.
+        that failure is hidden behind gzip, exactly as with pg_dump. SQLCMDPASSWORD comes from
+        the environment (tool_env(password=job.password)); bcp reads it as ``-P``.
         """
         head = "set -o pipefail; " if job.pipefail else ""
         login, db = self._login(job.source_host), shlex.quote(job.database)
         sqlcmd = f'"$T/sqlcmd" -C -b {login} -d {db} -h -1'
         return (
-            f"{head}{TOOLS}; export SQLCMDPASSWORD={shlex.quote(job.password)}; "
+            f"{head}{TOOLS}; "
             '( set -e; d="$(mktemp -d)"; '
             f'{sqlcmd} -y 0 -Q {shlex.quote(SCHEMA_SQL)} -o "$d/schema.sql"; '
             f'{sqlcmd} -W -Q {shlex.quote(TABLES_SQL)} -o "$d/tables"; '

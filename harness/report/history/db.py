@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harness.errors import InfrastructureError, InputError
+from harness.secrets import redact, redact_url, url_secrets
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +95,14 @@ class PostgresDatabase:
         import psycopg
 
         self._errors: tuple[type[BaseException], ...] = (psycopg.Error,)
-        self.where = _redacted(url)
+        self.where = redact_url(url)
+        self._secrets = url_secrets(url)
         try:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             raise InfrastructureError(
-                f"cannot connect to history database {self.where}: {str(exc).strip()}"
+                f"cannot connect to history database {self.where}: "
+                f"{redact(str(exc).strip(), self._secrets)}"
             ) from exc
 
     @contextmanager
@@ -135,22 +138,13 @@ class PostgresDatabase:
         try:
             yield
         except self._errors as exc:
-            raise InfrastructureError(f"history database {self.where}: {str(exc).strip()}") from exc
+            message = redact(str(exc).strip(), self._secrets)
+            raise InfrastructureError(f"history database {self.where}: {message}") from exc
 
 
 def _pg(sql: str) -> str:
     # The history SQL never contains a literal '%' or '?', so this swap is exact.
     return sql.replace("?", "%s")
-
-
-def _redacted(url: str) -> str:
-    """The URL without its password, for messages."""
-    scheme, sep, rest = url.partition("://")
-    creds, at, host = rest.rpartition("@")
-    if not at:
-        return url
-    user = creds.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{host}"
 
 
 @contextmanager
@@ -170,7 +164,7 @@ def connect(location: str | Path) -> Database:
         text = text.removeprefix("sqlite:///")
     elif "://" in text:
         raise InputError(
-            f"history {_redacted(text)!r}: expected a file path, sqlite:///PATH or a "
+            f"history {redact_url(text)!r}: expected a file path, sqlite:///PATH or a "
             "postgresql:// URL"
         )
     if not text:
