@@ -35,7 +35,12 @@ from harness.measurement.verdict import Verdict
 from harness.report.history.store import DEFAULT_HISTORY as DEFAULT_HISTORY_PATH
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from docker import DockerClient
+
     from harness.plan import PlannedDrill
+    from harness.record import DrillRecord
     from harness.report.history import History
     from harness.runner import DrillResult
 
@@ -215,6 +220,7 @@ def run(
     results: list[DrillResult] = []
     codes: list[int] = []
     progress = make_progress(err, quiet=quiet)
+    reaper = _reaper(store)
     try:
         # A scenario with strategies runs once per strategy, each from the same starting state.
         runs = [(d, s.name) for d in planned for s in d.scenario.strategies] + [
@@ -231,6 +237,7 @@ def run(
                 image=images.get(drill_plan.engine),
                 progress=progress,
                 strategy=strategy,
+                reaper=reaper,
             )
             result = drill.run()
             results.append(result)
@@ -514,17 +521,106 @@ def list_scenarios(
 
 @app.command()
 def cleanup(
-    run_id: Annotated[str | None, typer.Option("--run", help="Only this run's resources.")] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run",
+            help="Only this run: removed when its owner process is gone (or not named); "
+            "a live run, or one of another host, only with --force.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="With --run: remove that run even if its owner process is alive."
+        ),
+    ] = False,
+    history: Annotated[
+        str, typer.Option("--history", envvar="RECOVERY_DRILL_HISTORY", help=HISTORY_HELP)
+    ] = DEFAULT_HISTORY,
 ) -> None:
-    """Remove what interrupted runs left (only resources labelled by recovery-drill)."""
+    """Reap what killed runs left: remove the resources (labelled by recovery-drill) of runs
+    whose owner process is gone, and mark their journals `killed` in the run folder and the
+    history. Resources of a live run, of another host's run and of a run that names no owner
+    are left alone, each with the reason printed."""
     from harness.lab.docker_client import docker_client
-    from harness.lab.lab import remove_resources
+    from harness.report.history import History
 
+    if run_id is not None and not run_id.strip():
+        _fail(EXIT_INPUT, "--run '': expected a run id (its folder name under --out of `run`)")
+    if force and run_id is None:
+        _fail(EXIT_INPUT, "--force needs --run ID: it removes one named run, never every run")
     try:
-        removed = remove_resources(docker_client(), run_id=run_id)
+        client = docker_client()
     except HarnessError as exc:
         _fail(EXIT_INFRA, str(exc))
-    out.print(f"removed {removed} resources")
+    stores: list[History] = []
+
+    def record(killed: DrillRecord) -> None:
+        if not stores:  # opened only when there is a killed run to record
+            stores.append(History.open(history))
+        stores[0].record(killed)
+
+    try:
+        code = _reap(client, record=record, run_id=run_id, force=force, console=out)
+    finally:
+        for store in stores:
+            store.close()
+    raise typer.Exit(code)
+
+
+def _reap(
+    client: DockerClient,
+    *,
+    record: Callable[[DrillRecord], None],
+    run_id: str | None = None,
+    force: bool = False,
+    console: Console,
+    only_reaped: bool = False,
+) -> int:
+    """Reap dead runs (see ``cleanup``) and say what was done (and, unless ``only_reaped``,
+    what was left alone and why); exit 3 when a removal or a history record failed."""
+    from harness.runner.reap import reap_killed
+
+    failures: list[str] = []
+
+    def recorded(killed: DrillRecord) -> None:
+        try:
+            record(killed)
+        except HarnessError as exc:
+            failures.append(f"could not record killed run {killed.run_id} in the history: {exc}")
+
+    def say(text: str) -> None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    try:
+        reaping, runs = reap_killed(client, run_id=run_id, force=force, record=recorded)
+    except HarnessError as exc:
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        return EXIT_INFRA
+    for reaped in runs:
+        found, owner = reaped.found, reaped.found.owner
+        whose = f"owner process {owner.pid} on {owner.host}" if owner else "no owner named"
+        say(f"reaped run {found.run_id} ({whose}: {found.liveness}): {reaped.note}")
+    if not only_reaped:
+        for found, why in reaping.left:
+            say(f"left alone run {found.run_id} ({found.resources} resources): {why}")
+        say(f"removed {reaping.removed} resources")
+    for failure in failures:
+        err.print(failure, markup=False, highlight=False, soft_wrap=True)
+    return EXIT_INFRA if failures else EXIT_OK
+
+
+def _reaper(store: History) -> Callable[[DockerClient], object]:
+    """Before the first drill of a run: reap what killed runs left (printing only the reaped)."""
+    reaped: list[bool] = []
+
+    def reap(client: DockerClient) -> None:
+        if not reaped:
+            reaped.append(True)
+            _reap(client, record=store.record, console=err, only_reaped=True)
+
+    return reap
 
 
 def main() -> None:

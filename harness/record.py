@@ -19,12 +19,17 @@ JsonValue = Any  # an expectation's expected and actual values: whatever JSON ho
 
 
 class DrillStatus(StrEnum):
-    """Where a drill run is in its lifecycle (Barman's STARTED -> DONE / FAILED)."""
+    """Where a drill run is in its lifecycle (Barman's STARTED -> DONE / FAILED).
+
+    KILLED is set by the reaper, not the run: its process died (SIGKILL, a crash, a reboot)
+    while the journal still said STARTED.
+    """
 
     STARTED = "started"
     DONE = "done"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+    KILLED = "killed"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,6 +9,7 @@ half-way through a start (or Ctrl-C) leaves nothing behind.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -19,7 +20,9 @@ from testcontainers.core.container import DockerContainer
 from harness.errors import CommandTimeout, ContainerGone, InfrastructureError, SafetyError
 from harness.lab.docker_client import docker_client
 from harness.lab.execution import ExecResult, exec_in
-from harness.lab.labels import OWNER, OWNER_LABEL, ROLE_LABEL, RUN_LABEL
+from harness.lab.labels import JOURNAL_LABEL, OWNER, OWNER_LABEL, ROLE_LABEL, RUN_LABEL
+from harness.lab.mounts import uncovered_image_volumes
+from harness.lab.owner import this_process
 from harness.lab.sweep import remove_resources, sigint_deferred
 
 # After Ctrl-C, when to sweep again for a create request the engine finished late.
@@ -33,13 +36,23 @@ class Lab:
     # without touching concurrent runs of other processes).
     opened_run_ids: set[str] = set()  # noqa: RUF012
 
-    def __init__(self, run_id: str, *, client: docker.DockerClient | None = None) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        *,
+        client: docker.DockerClient | None = None,
+        journal: Path | None = None,
+    ) -> None:
+        """``journal`` (labelled on every resource) lets a later reaper mark a killed run."""
         self.run_id = run_id
+        self.journal = journal
         Lab.opened_run_ids.add(run_id)
         self.client = client or docker_client()
         self.network_name = f"rd-{run_id}"
         self._network: Any = None
         self._closed = False
+        # Volumes made for a container's image VOLUME paths, removed with the container.
+        self._image_volumes: dict[str, list[str]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Lab:
@@ -63,8 +76,12 @@ class Lab:
                 remove_resources(self.client, run_id=self.run_id)
 
     def labels(self, role: str) -> dict[str, str]:
-        """The labels that mark a resource as this run's."""
-        return {OWNER_LABEL: OWNER, RUN_LABEL: self.run_id, ROLE_LABEL: role}
+        """The labels that mark a resource as this run's, and as this process's."""
+        labels = {OWNER_LABEL: OWNER, RUN_LABEL: self.run_id, ROLE_LABEL: role}
+        labels.update(this_process().labels())
+        if self.journal is not None:
+            labels[JOURNAL_LABEL] = str(self.journal.resolve())
+        return labels
 
     def close(self) -> None:
         """Remove every container, network and volume labelled with this run id."""
@@ -92,6 +109,10 @@ class Lab:
         network.name = self.network_name
         container.with_network(network).with_network_aliases(alias)
         container.with_name(f"rd-{self.run_id}-{alias}")
+        paths = uncovered_image_volumes(self.client, container)
+        made = [self.volume(f"{alias}-vol{i}", role="image-volume") for i in range(len(paths))]
+        for volume, path in zip(made, paths, strict=True):
+            container.with_volume_mapping(volume, path, mode="rw")
         for port in list(container.ports):
             # Publish on loopback only: the lab is never reachable from another host.
             container.ports[port] = ("127.0.0.1", None)  # type: ignore[assignment]
@@ -113,6 +134,7 @@ class Lab:
                 last_output=logs,
                 hint="see the container log above; is the image built for this engine?",
             ) from exc
+        self._image_volumes[container.get_wrapped_container().id] = made
         return container
 
     # -- guarded access ------------------------------------------------------------------------
@@ -205,6 +227,8 @@ class Lab:
         except docker.errors.APIError as exc:
             if exc.status_code != 409:  # 409: its removal is already under way
                 raise InfrastructureError(f"could not remove {container.name}: {exc}") from exc
+        for volume in self._image_volumes.pop(container.id, []):
+            self.remove_volume(volume)
 
     def logs(self, container_id: str, *, lines: int = 200) -> str:
         """The last lines a container of this run logged (read-only; "" once it is removed)."""

@@ -1,9 +1,9 @@
 """The journal: one drill record as a JSON document, written atomically as the run progresses.
 
 This module alone turns a ``DrillRecord`` into JSON and back. Its status moves STARTED -> DONE,
-FAILED or INTERRUPTED (``error`` saying "failed while <action>: <first line>"), so a crash leaves a
-journal that says how far the run got. Version 2 added ``action``; older journals read with
-the defaults of the keys they lack.
+FAILED or INTERRUPTED (``error`` saying "failed while <action>: <first line>"), so a crash
+leaves a journal that says how far the run got; the reaper turns a dead run's STARTED into
+KILLED. Version 2 added ``action``; older journals read with the defaults of the keys they lack.
 """
 
 from __future__ import annotations

@@ -13,10 +13,13 @@ import datetime as dt
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+import docker
 
 from harness.engines import get_engine
 from harness.engines.base import Engine
@@ -75,8 +78,11 @@ class Drill:
         image: str | None = None,
         progress: Progress | None = None,
         strategy: str | None = None,
+        reaper: Callable[[docker.DockerClient], object] | None = None,
     ) -> None:
+        """``reaper``, given the Docker client first, reaps what killed runs left."""
         self.strategy = strategy
+        self.reaper = reaper
         self.scenario = scenario.for_strategy(strategy) if strategy else scenario
         self.source = source
         self.engine_name = engine
@@ -93,10 +99,13 @@ class Drill:
         self._started_mono = time.monotonic()
 
     def _do(self, action: str) -> None:
-        """Set the breadcrumb: what the drill is doing now."""
+        """Set the breadcrumb: what the drill is doing now; the journal says so at once."""
+        changed = action != self.action
         self.action = action
         self.progress.phase(action)
         log.debug("%s: %s", self.run_id, action)
+        if changed:  # one atomic write (about a millisecond): a killed run's journal is current
+            self._save(DrillStatus.STARTED)
 
     def run(self) -> DrillResult:
         """Run the drill; never raises HarnessError (it becomes verdict ``error``)."""
@@ -140,6 +149,9 @@ class Drill:
         engine, st = self.engine, self.state
         self._do("connecting to the Docker engine")
         client = docker_client()
+        if self.reaper is not None:
+            self._do("reaping what killed runs left")
+            self.reaper(client)
         self._do("resolving the engine image")
         st.image = image = resolve_image(
             client,
@@ -148,7 +160,7 @@ class Drill:
             default=engine.default_image,
             local_build=engine.local_image,
         )
-        with Lab(self.run_id, client=client) as lab:
+        with Lab(self.run_id, client=client, journal=self.journal_path) as lab:
             try:
                 run_phases(
                     self.scenario,
