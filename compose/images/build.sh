@@ -36,7 +36,7 @@ WANT=()
 for arg in "$@"; do
     case "$arg" in
         --rebuild) REBUILD=1 ;;
-        -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         base|postgres|mariadb|s3) WANT+=("$arg") ;;
         *) echo "build.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
