@@ -10,7 +10,7 @@ both commands (credentials only in the environment, masked in anything they prin
     MYSQL_PWD / PGPASSWORD                     the database password (the engine's variable)
     BACKUP_NAME                                the backup job's name
     BACKUP_PATH                                volume store: the file to write / read
-    BACKUP_KEY S3_ENDPOINT_URL S3_BUCKET S3_PREFIX AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+    BACKUP_OBJECT S3_ENDPOINT_URL S3_BUCKET S3_PREFIX AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
     AWS_DEFAULT_REGION                         S3 store: the object to write / read
     BACKUP_VERSION_ID                          restore on a versioned store: the version to read
 """
@@ -42,7 +42,7 @@ def command_env(agent: BackupAgent, engine: Engine, backup: Backup, *, host: str
     }
     store = agent.s3.get(backup.store)
     if store is not None:
-        env |= {**store.env(), "BACKUP_KEY": store.key(f"{backup.name}.backup")}
+        env |= {**store.env(), "BACKUP_OBJECT": store.key(f"{backup.name}.backup")}
     else:
         env["BACKUP_PATH"] = BackupAgent.path(backup.store, f"{backup.name}.backup")
     return env
@@ -120,7 +120,7 @@ def restore_env(
     env = command_env(agent, engine, backup, host=target)
     if path.startswith("s3://"):
         key, version = parse_url(path)
-        env["BACKUP_KEY"] = key
+        env["BACKUP_OBJECT"] = key
         if version:
             env["BACKUP_VERSION_ID"] = version
     else:
