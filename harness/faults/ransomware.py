@@ -72,9 +72,18 @@ class Ransomware:
             )
             for o in page.get("Contents", [])
         ]
+        destroyed = refused = overwritten = 0
         for key in keys:
-            s3.put_object(Bucket=store.bucket, Key=key, Body=b"encrypted by ransomware")
-        destroyed = refused = 0
+            try:
+                s3.put_object(
+                    Bucket=store.bucket,
+                    Key=key,
+                    Body=b"encrypted by ransomware",
+                    ChecksumAlgorithm="SHA256",
+                )
+                overwritten += 1
+            except botocore.exceptions.ClientError:
+                refused += 1
         for page in s3.get_paginator("list_object_versions").paginate(
             Bucket=store.bucket, Prefix=prefix
         ):
@@ -91,8 +100,8 @@ class Ransomware:
                     refused += 1
         self.s3_destroyed += destroyed
         return (
-            f"S3 store {store.name}: {len(keys)} objects overwritten, {destroyed} versions "
-            f"deleted, {refused} deletes refused (Object Lock)"
+            f"S3 store {store.name}: {overwritten} of {len(keys)} objects overwritten, "
+            f"{destroyed} versions deleted, {refused} writes refused (Object Lock)"
         )
 
     def took_effect(self, ctx: FaultContext) -> Effect:

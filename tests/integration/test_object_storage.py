@@ -1,0 +1,140 @@
+"""Object storage (issue 13) against a real S3 server in the lab (moto's server, image
+recovery-drill/s3:moto) and real MariaDB: a team's dump-to-S3 command drilled, an empty upload
+caught with recovery falling back to the previous object, the Object Lock copy surviving
+ransomware while the unlocked one does not, and no S3 credential anywhere afterwards."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from harness.cli import app
+from harness.lab.s3 import S3_IMAGE, S3Credentials
+from harness.measurement.verdict import Verdict
+from harness.report.history import History
+from harness.runner import Drill, DrillResult
+from harness.validation import load_scenario
+
+from .conftest import SCENARIOS
+from .truth import recomputed, run_tapped
+
+ACCESS_KEY = "AKIARDS3UNITTEST7Q2W"
+SECRET_KEY = "S3Secret-9c41e7_unit-do-not-leak"
+
+
+@pytest.fixture(autouse=True)
+def s3_image(client) -> None:  # type: ignore[no-untyped-def]
+    import docker.errors
+
+    try:
+        client.images.get(S3_IMAGE)
+    except docker.errors.ImageNotFound:
+        pytest.fail(f"{S3_IMAGE} is missing: run `compose/images/build.sh s3` (make images)")
+
+
+@pytest.fixture
+def distinctive_s3_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lab's S3 server and every command get these credentials."""
+    monkeypatch.setattr(
+        S3Credentials, "random", classmethod(lambda cls: cls(ACCESS_KEY, SECRET_KEY))
+    )
+
+
+def drill(path: Path, out: Path, engine: str = "mariadb") -> DrillResult:
+    return run_tapped(Drill(load_scenario(path), source=path, engine=engine, out_dir=out))
+
+
+def test_a_command_pipeline_to_s3_is_drilled_and_no_credential_is_written(
+    tmp_path: Path, distinctive_s3_credentials: None
+) -> None:
+    # The team's script, made to print its secret (the harness must mask it in the log tail).
+    spec = yaml.safe_load((SCENARIOS / "object-storage" / "command-s3.yaml").read_text())
+    job = spec["backups"][0]
+    job["backup_command"] = 'echo "using $AWS_SECRET_ACCESS_KEY" >&2\n' + job["backup_command"]
+    path = tmp_path / "command-s3.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    out = tmp_path / "runs"
+    result = drill(path, out)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    (backup,) = j["backups"]
+    assert backup["method"] == "command" and backup["exit_code"] == 0
+    assert backup["path"] == "s3://rd-bucket/nightly/cron-dump.backup"
+    assert backup["verification"] == "restore_tested" and backup["size_bytes"] > 10_000
+    assert backup["duration_s"] > 0 and "uploaded nightly/cron-dump.backup" in backup["log_tail"]
+    assert "using ***" in backup["log_tail"]
+    assert j["measured"]["restored_from"] == "cron-dump" and j["measured"]["data_verified"]
+    restore = next(r for r in j["recovery"] if r["step"] == "restore_backup")
+    assert restore["outcome"] == "ok" and restore["duration_s"] > 0
+    t = recomputed(result)
+    assert t.lost  # the writes after the dump are gone, exactly as the journal says
+
+    history_path = tmp_path / "history.sqlite"
+    history = History.open(str(history_path))
+    try:
+        history.record(result.record)
+    finally:
+        history.close()
+    rendered = CliRunner().invoke(
+        app, ["report", "--history", str(history_path), "--out", str(out / "reports")]
+    )
+    assert rendered.exit_code == 0, rendered.output
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p != path]
+    assert len(files) >= 4 and history_path.stat().st_size > 0
+    leaks = [
+        f"{p.relative_to(tmp_path)}: {s}"
+        for p in files
+        for s in (ACCESS_KEY, SECRET_KEY)
+        if s.encode() in p.read_bytes()
+    ]
+    assert leaks == []
+
+
+def test_an_empty_upload_is_caught_and_recovery_falls_back(tmp_path: Path) -> None:
+    result = drill(SCENARIOS / "object-storage" / "silent-empty-upload.yaml", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    upload = next(f for f in j["faults"] if f["type"] == "silent_empty_upload")
+    assert upload["took_effect"] is True
+    assert re.search(
+        r"job exit code 0; the dump produced [1-9]\d+ bytes, .* holds 0 bytes", upload["evidence"]
+    )
+    empty = next(b for b in j["backups"] if b["name"] == "nightly-2")
+    assert empty["exit_code"] == 0 and empty["size_bytes"] == 0
+    assert empty["verification_failure"].startswith("size plausible: 0 bytes")
+    assert [a["backup"] for a in j["alerts"]] == ["nightly-2"]
+    steps = [(r["step"], r["outcome"], r["backup"]) for r in j["recovery"]]
+    assert steps[:2] == [
+        ("verify_backup", "rejected", "nightly-2"),
+        ("verify_backup", "ok", "nightly-1"),
+    ]
+    assert j["measured"]["restored_from"] == "nightly-1" and j["measured"]["data_verified"]
+    recomputed(result)
+
+
+def test_the_object_lock_copy_survives_ransomware_the_unlocked_one_does_not(
+    tmp_path: Path,
+) -> None:
+    result = drill(SCENARIOS / "incidents" / "ransomware-object-lock.yaml", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    evidence = j["faults"][0]["evidence"]
+    locked = re.search(
+        r"S3 store locked: 1 of 1 objects overwritten, 0 versions deleted, (\d+) writes refused",
+        evidence,
+    )
+    unlocked = re.search(
+        r"S3 store unlocked: 1 of 1 objects overwritten, (\d+) versions deleted", evidence
+    )
+    assert locked and int(locked[1]) >= 1, evidence
+    assert unlocked and int(unlocked[1]) >= 1, evidence
+    by_name = {b["name"]: b for b in j["backups"]}
+    assert "?versionId=" in by_name["locked-weekly"]["path"]
+    assert by_name["locked-weekly"]["verification"] == "restore_tested"
+    assert "missing from store unlocked" in by_name["unlocked-nightly"]["verification_failure"]
+    assert j["measured"]["restored_from"] == "locked-weekly" and j["measured"]["data_verified"]
+    recomputed(result)
