@@ -109,7 +109,8 @@ def take_command_backup(
         source_bytes=source_bytes,
         min_size_ratio=backup.min_size_ratio,
         last_acked_seq=last_acked_seq,
-        log_tail=result.tail(),
+        # The team's command: its output, stdout then stderr (both masked), last 600 chars.
+        log_tail="\n".join(result.lines())[-600:],
     )
 
 
