@@ -83,6 +83,14 @@ def test_a_command_pipeline_to_s3_is_drilled_and_no_credential_is_written(
         app, ["report", "--history", str(history_path), "--out", str(out / "reports")]
     )
     assert rendered.exit_code == 0, rendered.output
+    # 3-2-1 at the fault: the database and one dump in a bucket, off the host: too few copies.
+    rule = j["three_two_one"]
+    assert (rule["copies"], rule["off_host"], rule["met"]) == (2, 1, False), rule
+    assert rule["store_kinds"] == ["database disk", "object storage"]
+    markdown = (out / "reports" / "report.md").read_text()
+    html = (out / "reports" / "report.html").read_text()
+    flagged = "3-2-1 NOT MET: 2 copies of the data at the fault (the database included), on 2"
+    assert flagged in markdown and flagged in html
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p != path]
     assert len(files) >= 4 and history_path.stat().st_size > 0
     leaks = [
@@ -137,4 +145,7 @@ def test_the_object_lock_copy_survives_ransomware_the_unlocked_one_does_not(
     assert by_name["locked-weekly"]["verification"] == "restore_tested"
     assert "missing from store unlocked" in by_name["unlocked-nightly"]["verification_failure"]
     assert j["measured"]["restored_from"] == "locked-weekly" and j["measured"]["data_verified"]
+    rule = j["three_two_one"]
+    assert (rule["copies"], rule["off_host"], rule["immutable"]) == (3, 2, 1), rule
+    assert rule["db_writable"] == ["unlocked-nightly"] and rule["met"] is False
     recomputed(result)
