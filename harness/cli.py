@@ -31,7 +31,16 @@ from harness.errors import (
     SafetyError,
     ScenarioError,
 )
-from harness.measurement.verdict import Verdict
+from harness.exit_codes import (
+    EXIT_INFRA,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    VERDICT_EXIT,  # noqa: F401 - re-exported: callers and tests use cli.VERDICT_EXIT
+    error_exit,
+    run_exit,
+    worst,  # noqa: F401 - re-exported, as above
+)
 from harness.report.history.store import DEFAULT_HISTORY as DEFAULT_HISTORY_PATH
 
 if TYPE_CHECKING:
@@ -44,15 +53,6 @@ if TYPE_CHECKING:
     from harness.report.history import History
     from harness.runner import DrillResult
 
-EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INFRA, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-VERDICT_EXIT = {
-    Verdict.PASS: EXIT_OK,
-    Verdict.FAIL: EXIT_FAIL,
-    Verdict.INCONCLUSIVE: EXIT_INCONCLUSIVE,
-    Verdict.ERROR: EXIT_INFRA,
-    Verdict.UNRECOVERABLE: EXIT_OK,  # expected: the drill proved the data cannot come back
-}
-SEVERITY = [EXIT_INFRA, EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_OK]
 
 app = typer.Typer(
     add_completion=False,
@@ -85,14 +85,6 @@ def _setup_logging(verbose: bool) -> None:
 def _fail(code: int, message: str) -> NoReturn:
     err.print(message, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
-
-
-def worst(codes: list[int]) -> int:
-    """The most severe exit code of several drills (3, then 1, then 4, then 0)."""
-    for code in SEVERITY:
-        if code in codes:
-            return code
-    return EXIT_OK
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -256,7 +248,7 @@ def run(
         names = [p.name for p in inputs.plans]
         codes.append(_plan_report(store, results, names=names, out_dir=out_dir))
     store.close()
-    raise typer.Exit(worst([VERDICT_EXIT[r.verdict] for r in results] + codes))
+    raise typer.Exit(run_exit([r.verdict for r in results], codes))
 
 
 def _runnable(planned: list[PlannedDrill], images: dict[str, str]) -> list[PlannedDrill]:
@@ -629,9 +621,9 @@ def main() -> None:
         app()
     except HarnessError as exc:  # pragma: no cover - commands translate their own errors
         err.print(str(exc), markup=False)
-        sys.exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_INFRA)
-    except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(error_exit(exc))
+    except KeyboardInterrupt as exc:
+        sys.exit(error_exit(exc))
 
 
 if __name__ == "__main__":
