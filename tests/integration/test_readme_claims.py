@@ -132,7 +132,10 @@ def test_no_image_anywhere_is_exit_3_without_a_pull(
     assert "skipping engine sqlserver" in unnamed.stderr
     assert "no engine of these drills has an image available here" in unnamed.stderr
     assert time.time() - started < 60  # refused up front, not after a pull's timeout
-    assert not list(tmp_path.glob("*/journal.json"))
+    # The named engine's drill is recorded as failed, saying why; the others never started.
+    recorded = journals(tmp_path)
+    assert list(recorded) == ["mysql"] and recorded["mysql"]["verdict"] == "error"
+    assert "mysql:8 is not available locally" in recorded["mysql"]["error"]
     assert pulls_since(client, started) == []
 
 
@@ -153,8 +156,10 @@ def test_per_engine_scenario_sql_runs_in_mariadbs_dialect(tmp_path: Path) -> Non
     migration = next(f for f in journal["faults"] if f["type"] == "bad_migration")
     assert migration["took_effect"] is True, migration
     assert "seed_01" in migration["evidence"] and "seed_02" in migration["evidence"]
-    sql = next(r for r in journal["recovery"] if r["step"] == "sql")
-    assert sql["outcome"] == "ok", sql
+    # The sql step journals its kind (compensating); all three mariadb statements committed.
+    assert [(r["step"], r["outcome"], r["detail"]) for r in journal["recovery"]] == [
+        ("compensating", "ok", "3 statement(s) committed")
+    ]
     assert journal["measured"]["data_verified"] is True
     assert journal["measured"]["tables_damaged"] == []
     assert journal["measured"]["lost_writes"] == len(recomputed(result).lost)

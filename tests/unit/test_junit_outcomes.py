@@ -227,3 +227,35 @@ def test_no_plan_and_no_figures() -> None:
 def test_figures_are_plain_decimals(value: float | int | None, text: str) -> None:
     assert _num(value) == text
     assert "e+" not in _num(value) and "e-" not in _num(value)
+
+
+def test_missing_values_are_empty_and_the_suite_names_the_report() -> None:
+    run = StoredRun(
+        **{
+            **stored("m", "pass", duration_s=None).__dict__,
+            "image": None,
+            "restored_from": None,
+            "rpo_objective_s": 10.0,
+            "data_verified": None,
+        }
+    )
+    report = build_report([run], history="h", focus_run_ids=["m"], title="Drill plan nightly")
+    root = ET.fromstring(render_junit(report))
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert suite.get("name") == "Drill plan nightly"
+    assert suite.get("timestamp") == report.generated_at
+    assert root.get("time") == suite.get("time") == "0.000"
+    c = case(root, "m")
+    properties = c.find("properties")
+    assert properties is not None and len(properties.findall("property")) == 18
+    p = props(c)
+    assert (p["image"], p["restored_from"], p["data_verified"]) == ("", "", "")
+    assert p["rpo_objective_s"] == "10"
+    unverified = StoredRun(**{**run.__dict__, "data_verified": False})
+    assert props(case(junit(unverified), "m"))["data_verified"] == "false"
+
+
+@pytest.mark.parametrize(("value", "text"), [(2.0000001, "2"), (1e-7, "0"), (-3.0000004, "-3")])
+def test_figures_that_round_to_an_integer_lose_the_point(value: float, text: str) -> None:
+    assert _num(value) == text
