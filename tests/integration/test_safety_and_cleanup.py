@@ -209,3 +209,39 @@ def test_an_interrupted_drill_leaves_nothing_behind(
     journals = list(tmp_path.glob("*/journal.json"))
     assert len(journals) == 1 and '"status": "interrupted"' in journals[0].read_text()
     assert "Traceback" not in output
+
+
+def test_a_server_removed_while_starting_fails_at_once(
+    client: docker.DockerClient, postgres_engine: Engine, postgres_image: str
+) -> None:
+    """The container of a starting server is removed (a decommission, a clean-up racing the
+    start): provisioning gives up at once with ContainerGone, not after the 120 s readiness
+    timeout."""
+    import threading
+
+    from harness.errors import ServerExited
+    from harness.server.node import provision
+
+    with Lab(new_run_id(), client=client) as lab:
+        name = f"rd-{lab.run_id}-doomed"
+        removed: list[float] = []
+
+        def remove_when_created() -> None:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    client.containers.get(name).remove(force=True, v=True)
+                except docker.errors.NotFound:
+                    time.sleep(0.05)
+                    continue
+                removed.append(time.monotonic())
+                return
+
+        remover = threading.Thread(target=remove_when_created, daemon=True)
+        remover.start()
+        with pytest.raises(ServerExited):  # ContainerGone is a ServerExited
+            provision(lab, postgres_engine, image=postgres_image, name="doomed")
+        failed = time.monotonic()
+        remover.join(timeout=5)
+        assert removed, "the container was never seen, so never removed"
+        assert failed - removed[0] < 5.0
