@@ -32,6 +32,7 @@ from harness.errors import (
     ScenarioError,
 )
 from harness.exit_codes import (
+    EXIT_FAIL,
     EXIT_INFRA,
     EXIT_INPUT,
     EXIT_INTERRUPTED,
