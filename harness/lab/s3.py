@@ -23,7 +23,8 @@ import botocore.config
 import botocore.exceptions
 from testcontainers.core.container import DockerContainer
 
-from harness.errors import InfrastructureError
+from harness.errors import EngineUnavailable, InfrastructureError
+from harness.lab.images import image_present
 from harness.lab.lab import Lab
 from harness.polling import poll_until
 
@@ -77,7 +78,12 @@ class S3Server:
 
     @classmethod
     def start(cls, lab: Lab, *, image: str = S3_IMAGE) -> S3Server:
-        """Start the server in ``lab`` and wait until it answers."""
+        """Start the server in ``lab`` and wait until it answers (never pulls the image)."""
+        if not image_present(lab.client, image):
+            raise EngineUnavailable(
+                f"the S3 server image {image} is not available locally; build it with "
+                "`compose/images/build.sh s3` (make images)"
+            )
         container = DockerContainer(image).with_exposed_ports(S3_PORT)
         started = lab.start(container, role="s3-server", alias=S3_ALIAS)
         cid = started.get_wrapped_container().id
