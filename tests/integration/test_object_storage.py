@@ -149,3 +149,57 @@ def test_the_object_lock_copy_survives_ransomware_the_unlocked_one_does_not(
     assert (rule["copies"], rule["off_host"], rule["immutable"]) == (3, 2, 1), rule
     assert rule["db_writable"] == ["unlocked-nightly"] and rule["met"] is False
     recomputed(result)
+
+
+def test_retention_deletes_what_is_older_and_object_lock_refuses_it(session_lab) -> None:  # type: ignore[no-untyped-def]
+    """retention_deleted against the real S3 server: old objects go, new ones stay; on an
+    Object Lock bucket every delete is refused and counted."""
+    import time
+    from types import SimpleNamespace
+
+    from harness.backups.s3store import S3Store
+    from harness.faults.retention_deleted import RetentionDeleted
+    from harness.lab.s3 import S3Server
+    from harness.scenario.model import RetentionDeleted as Spec
+    from harness.scenario.model import Store
+
+    server = S3Server.start(session_lab)
+    stores = {}
+    for name, locked in (("plain", False), ("locked", True)):
+        server.create_bucket(f"rd-{name}", object_lock=locked)
+        spec = Store(name=name, kind="s3", immutable=locked)
+        stores[name] = S3Store(
+            spec,
+            f"rd-{name}",
+            server.endpoint,
+            server.host_endpoint,
+            server.credentials,
+            versioned=locked,
+        )
+    for store in stores.values():
+        store.client().put_object(
+            Bucket=store.bucket, Key="old", Body=b"o", ChecksumAlgorithm="SHA256"
+        )
+    time.sleep(2.2)
+    for store in stores.values():
+        store.client().put_object(
+            Bucket=store.bucket, Key="new", Body=b"n", ChecksumAlgorithm="SHA256"
+        )
+    ctx = SimpleNamespace(agent=SimpleNamespace(s3=stores))
+    plain = RetentionDeleted(
+        Spec(fault="retention_deleted", at_s=0, store="plain", older_than_s=1.5)
+    )
+    plain.inject(ctx)  # type: ignore[arg-type]
+    effect = plain.took_effect(ctx)  # type: ignore[arg-type]
+    assert effect.took_effect, effect.evidence
+    assert plain.deleted in (["old@null"], ["old@-"]), plain.deleted
+    assert plain.kept == 1 and plain.refused == []
+    left = stores["plain"].client().list_objects_v2(Bucket="rd-plain").get("Contents", [])
+    assert [o["Key"] for o in left] == ["new"]
+    locked = RetentionDeleted(
+        Spec(fault="retention_deleted", at_s=0, store="locked", older_than_s=1.5)
+    )
+    locked.inject(ctx)  # type: ignore[arg-type]
+    assert not locked.took_effect(ctx).took_effect  # type: ignore[arg-type]
+    assert len(locked.refused) == 1 and locked.deleted == [] and locked.kept == 1
+    assert "1 refused by Object Lock" in locked.took_effect(ctx).evidence  # type: ignore[arg-type]
