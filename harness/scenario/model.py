@@ -51,6 +51,21 @@ def _unique(names: list[str]) -> list[str]:
 
 UniqueNames = Annotated[list[Name], AfterValidator(_unique)]
 
+# An engine, optionally with a major version: ``postgres``, ``postgres@17``, ``mariadb@11.8``
+# (harness.engines.versions lists the versions; the bare name is the engine's default image).
+EngineRef = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}(@[0-9][0-9.]{0,15})?$")]
+EngineRefs = Annotated[list[EngineRef], AfterValidator(_unique)]
+
+
+def engine_base(ref: str) -> str:
+    """The engine name of ``ref`` without its version (``postgres@17`` -> ``postgres``)."""
+    return ref.partition("@")[0]
+
+
+def supports_engine(engines: list[str], ref: str) -> bool:
+    """A scenario listing ``postgres`` runs on every version of it; ``postgres@17`` on that one."""
+    return ref in engines or engine_base(ref) in engines
+
 
 def _iso_time(text: str) -> str:
     try:
@@ -181,12 +196,14 @@ class ReplicationBreak(Model):
 Statements = Annotated[list[str], Field(min_length=1)]
 # SQL is written in an engine's dialect: one list for every engine, or a list per engine
 # (``{postgres: [...], mariadb: [...]}``; validation checks every scenario engine has one).
-EngineSql = Statements | dict[Name, Statements]
+EngineSql = Statements | dict[EngineRef, Statements]
 
 
 def sql_for(sql: EngineSql, engine: str) -> list[str]:
     """The statements for ``engine`` (validated scenarios always have them)."""
-    return sql[engine] if isinstance(sql, dict) else sql
+    if not isinstance(sql, dict):
+        return sql
+    return sql[engine] if engine in sql else sql[engine_base(engine)]
 
 
 class BadMigration(Model):
@@ -439,8 +456,8 @@ class Scenario(Model):
     lesson: str = ""
     twin_of: Name | None = None
     time_compression: str = ""
-    engines: Annotated[UniqueNames, Field(min_length=1)]
-    images: dict[Name, str] = Field(default_factory=dict)
+    engines: Annotated[EngineRefs, Field(min_length=1)]
+    images: dict[EngineRef, str] = Field(default_factory=dict)
     dataset: Dataset = Dataset()
     workload: Workload = Workload()
     stores: list[Store] = Field(default_factory=list)
