@@ -55,7 +55,7 @@ def _engine_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
         if engine not in engines:
             yield ("engines", i), one_of(engine, engines, "engine")
             continue
-        lacking = sorted(needed - CAPABILITIES.get(engine, frozenset()))
+        lacking = sorted(needed - CAPABILITIES.get(engine.partition("@")[0], frozenset()))
         if lacking:
             yield (
                 ("engines", i),
