@@ -240,6 +240,40 @@ class MigrationGate(Model):
     max_backup_age_s: PositiveSeconds | None = None
 
 
+MigrationMethod = Literal[
+    "pg_upgrade_copy",
+    "pg_upgrade_link",
+    "dump_restore",
+    "logical_replication",
+    "inplace_upgrade",
+    "replication",
+]
+# The server a migration moves to is called this in the journal and in a gate's compare_with.
+MIGRATION_TARGET = "new-server"
+
+
+class Migration(Model):
+    """A cross-version migration of the primary to a server of another major version.
+
+    Writes stop on the old server at ``at_s`` (the cutover starts; replication methods have
+    prepared the copy before) and resume on the new one: that gap is the drill's RTO. The gate,
+    when given, is checked before the cutover and again before the old server is decommissioned.
+    """
+
+    method: MigrationMethod
+    to: EngineRef
+    at_s: Seconds
+    # Logical replication copies rows, not sequence values: the usual cutover copies them.
+    sync_sequences: bool = True
+    # A copy that silently misses rows of ``tables`` ("corrupted and unable to be transferred").
+    lost_fraction: Annotated[float, _float(ge=0, le=1)] = 0.0
+    tables: UniqueNames = Field(default_factory=lambda: ["seed_01"])
+    # The old server and its data destroyed once the clients moved (after the gate, if any).
+    decommission_old: bool = False
+    gate: MigrationGate | None = None
+    timeout_s: PositiveSeconds = 120.0
+
+
 class Decommission(Model):
     """A server and its volumes destroyed (an outage when it is the primary)."""
 
@@ -469,6 +503,7 @@ class Scenario(Model):
     objectives: Objectives
     expect: Expect = Expect()
     strategies: list[Strategy] = Field(default_factory=list)
+    migration: Migration | None = None
 
     def backup(self, name: str) -> Backup:
         """The backup job called ``name``."""
