@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,8 @@ class MigrationRun:
     old: Node
     image: ResolvedImage
     ctx: RecoveryContext
+    do: Callable[[str], None]
+    errors: tuple[type[BaseException], ...]
     new: Node | None = None
     old_version: str = "?"
     new_version: str = "?"
@@ -88,7 +91,9 @@ def prepare_migration(stage: Stage, state: RunState) -> MigrationRun:
     ctx = state.ledger.recovery = recovery_context(
         stage, state.ledger.catalog, failed=old, incident_wall=time.time()
     )
-    run = MigrationRun(spec, old, image, ctx)
+    run = MigrationRun(
+        spec, old, image, ctx, stage.do, (HarnessError, *stage.engine.driver_errors())
+    )
     run.old_version = _version(stage, old)
     # One verified read and write on the old server (it also uses the probe's sequence).
     ctx.wait_verified(old, timeout_s=spec.timeout_s)
@@ -146,7 +151,7 @@ def run_cutover(
         verified = ctx.wait_verified(run.new, timeout_s=spec.timeout_s)
         run.new_version = _version(stage, run.new)
         ctx.record("cutover", StepOutcome.OK, started, wall, f"clients move to {run.new.name}")
-    except HarnessError as exc:
+    except run.errors as exc:
         ctx.record("cutover", StepOutcome.FAILED, time.monotonic(), time.time(), first_line(exc))
         _journal(
             state,
@@ -180,12 +185,14 @@ def run_cutover(
 def _step(run: MigrationRun, name: str, action: Any) -> None:
     """Run one step; journal it with its duration; a failure ends the migration."""
     started, wall = time.monotonic(), time.time()
-    run.ctx.announce(name)
+    run.do(f"migration: {name}")
     try:
         detail = action() or ""
-    except HarnessError as exc:
+    except run.errors as exc:
         run.ctx.record(name, StepOutcome.FAILED, started, wall, first_line(exc, limit=300))
-        raise
+        if isinstance(exc, HarnessError):
+            raise
+        raise InfrastructureError(f"{name}: {first_line(exc)}") from exc
     run.ctx.record(name, StepOutcome.OK, started, wall, str(detail))
 
 
@@ -311,7 +318,7 @@ def _freeze_or_stop(stage: Stage, run: MigrationRun) -> None:
             lambda: _exec(
                 stage,
                 run.old,
-                f'{_root_client(stage)} -e "{mdb.freeze_sql()}"',
+                f'{_root_client(stage)} -e "{mdb.freeze_sql(engine.credentials.user)}"',
                 what="read_only",
                 timeout_s=30,
             ),
@@ -328,7 +335,7 @@ def _unfreeze(stage: Stage, run: MigrationRun) -> None:
             lambda: _exec(
                 stage,
                 run.old,
-                f'{_root_client(stage)} -e "{mdb.unfreeze_sql()}"',
+                f'{_root_client(stage)} -e "{mdb.unfreeze_sql(stage.engine.credentials.user)}"',
                 what="read_only off",
                 timeout_s=30,
             ),
@@ -416,13 +423,25 @@ def _caught_up(stage: Stage, run: MigrationRun) -> str:
     def same() -> bool | None:
         return True if _query(stage, new, engine.write_seqs) == wanted else None
 
-    poll_until(
-        same,
-        what=f"{MIGRATION_TARGET} to hold the old server's {len(wanted)} writes",
-        timeout_s=run.spec.timeout_s,
-        interval_s=POLL_S,
-        retry_on=(HarnessError, *engine.driver_errors()),
-    )
+    try:
+        poll_until(
+            same,
+            what=f"{MIGRATION_TARGET} to hold the old server's {len(wanted)} writes",
+            timeout_s=run.spec.timeout_s,
+            interval_s=POLL_S,
+            retry_on=(HarnessError, *engine.driver_errors()),
+        )
+    except HarnessError as exc:
+        if engine.name != "mariadb":
+            raise
+        status = stage.lab.exec(
+            new.container_id,
+            ["bash", "-c", f"{_root_client(stage)} -e 'SHOW SLAVE STATUS\\G' | {mdb.STATUS_LINES}"],
+            timeout_s=30,
+        )
+        raise InfrastructureError(
+            f"{first_line(exc)}; replica: {' '.join(status.lines())}"
+        ) from exc
     return f"{len(wanted)} writes on both servers"
 
 

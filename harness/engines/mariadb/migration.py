@@ -21,13 +21,23 @@ def source_server_args(method: str) -> list[str]:
     return []  # every server already writes a row-format binlog with GTIDs
 
 
-def freeze_sql() -> str:
-    """Stop writes on the old server (the drill account has no READ ONLY ADMIN)."""
-    return "SET GLOBAL read_only = ON"
+# The replica's state worth reporting when it does not catch up.
+STATUS_LINES = "grep -E 'Slave_(IO|SQL)_Running:|Last_(IO|SQL)_Error:|Gtid_IO_Pos' || true"
 
 
-def unfreeze_sql() -> str:
-    return "SET GLOBAL read_only = OFF"
+def freeze_sql(user: str) -> str:
+    """Stop writes on the old server: read_only, which binds an account only without the
+    READ_ONLY ADMIN privilege (the application account has ALL), so that privilege is revoked
+    and the account's sessions are killed (global privileges are read at connect)."""
+    account = f"'{user}'@'%'"
+    return (
+        f"REVOKE READ_ONLY ADMIN ON *.* FROM {account}; SET GLOBAL read_only = ON; "
+        f"KILL CONNECTION USER {account}"
+    )
+
+
+def unfreeze_sql(user: str) -> str:
+    return f"SET GLOBAL read_only = OFF; GRANT READ_ONLY ADMIN ON *.* TO '{user}'@'%'"
 
 
 def slow_shutdown_sql() -> str:

@@ -20,6 +20,9 @@ OLD_BINDIR = "/usr/lib/postgresql/{major}/bin"
 # pg_upgrade --link: the new cluster must be on the old one's file system (hard links), so it
 # is created inside the old data volume, in this subdirectory.
 LINK_SUBDIR = "pg_upgraded"
+# The subscription's password file on the new server (named in its conninfo: the server's
+# HOME is not the postgres account's home in these images).
+PASSFILE = "/var/lib/postgresql/.pgpass"
 
 
 def source_server_args(method: str) -> list[str]:
@@ -72,8 +75,8 @@ def pgpass_script(c: Credentials, *, source_host: str) -> str:
     ~/.pgpass (expanded there), so that no SQL text carries it."""
     line = f"{source_host}:5432:*:{c.user}:"
     return (
-        f'printf "%s%s\\n" {shlex.quote(line)} "$POSTGRES_PASSWORD" > /var/lib/postgresql/.pgpass'
-        " && chown postgres: /var/lib/postgresql/.pgpass && chmod 0600 /var/lib/postgresql/.pgpass"
+        f'printf "%s%s\\n" {shlex.quote(line)} "$POSTGRES_PASSWORD" > {PASSFILE}'
+        f" && chown postgres: {PASSFILE} && chmod 0600 {PASSFILE}"
     )
 
 
@@ -82,7 +85,7 @@ def publish_statements() -> list[str]:
 
 
 def subscribe_statement(c: Credentials, *, source_host: str) -> str:
-    conninfo = f"host={source_host} port=5432 dbname={c.database} user={c.user}"
+    conninfo = f"host={source_host} port=5432 dbname={c.database} user={c.user} passfile={PASSFILE}"
     return f"CREATE SUBSCRIPTION {PUBLICATION} CONNECTION '{conninfo}' PUBLICATION {PUBLICATION}"
 
 
