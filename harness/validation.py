@@ -118,17 +118,17 @@ def migration_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
     m = s.migration
     if m is None:
         return
-    if m.to not in engine_names():
-        yield ("migration", "to"), f"unknown engine {m.to!r} (known: {', '.join(engine_names())})"
+    if m.to_version not in engine_names():
+        yield ("migration", "to_version"), f"unknown engine {m.to_version!r} (known: {', '.join(engine_names())})"
     for engine in s.engines:
         base = engine_base(engine)
-        if base != engine_base(m.to):
+        if base != engine_base(m.to_version):
             yield (
-                ("migration", "to"),
-                f"a migration stays on its engine: {engine!r} cannot migrate to {m.to!r}",
+                ("migration", "to_version"),
+                f"a migration stays on its engine: {engine!r} cannot migrate to {m.to_version!r}",
             )
-        if engine == m.to:
-            yield ("migration", "to"), f"{engine!r} is already the version migrated to"
+        if engine == m.to_version:
+            yield ("migration", "to_version"), f"{engine!r} is already the version migrated to"
         methods = migration_methods(base)
         if m.method not in methods:
             yield (

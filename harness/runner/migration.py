@@ -78,12 +78,12 @@ def prepare_migration(stage: Stage, state: RunState) -> MigrationRun:
     """Resolve the new version's image; start the copy where the method copies ahead."""
     spec = stage.scenario.migration
     assert spec is not None
-    target = get_engine(spec.to)
-    stage.do(f"resolving the image of {spec.to}")
+    target = get_engine(spec.to_version)
+    stage.do(f"resolving the image of {spec.to_version}")
     image = resolve_image(
         stage.lab.client,
-        engine=spec.to,
-        requested=stage.scenario.images.get(spec.to),
+        engine=spec.to_version,
+        requested=stage.scenario.images.get(spec.to_version),
         default=target.default_image,
         local_build=target.local_image,
     )
@@ -112,7 +112,7 @@ def run_cutover(
     """Stop writes on the old server, finish the copy, check it, and move the clients."""
     spec, ctx, engine = run.spec, run.ctx, stage.engine
     rollback, why = ROLLBACK[spec.method]
-    stage.do(f"migrating {stage.engine.name} {run.old_version} -> {spec.to} by {spec.method}")
+    stage.do(f"migrating {stage.engine.name} {run.old_version} -> {spec.to_version} by {spec.method}")
     fault_wall, fault_mono = time.time(), time.monotonic()
     try:
         _freeze_or_stop(stage, run)
@@ -140,7 +140,7 @@ def run_cutover(
                     fault_wall,
                     fault_mono,
                     FaultEffect.BLOCKED,
-                    f"cutover to {spec.to} blocked by the migration gate: {result.reason}; "
+                    f"cutover to {spec.to_version} blocked by the migration gate: {result.reason}; "
                     f"the old server serves again",
                 )
                 return Incident(
@@ -159,7 +159,7 @@ def run_cutover(
             fault_wall,
             fault_mono,
             FaultEffect.TOOK_EFFECT,
-            f"{spec.method} {run.old_version} -> {spec.to} failed: {first_line(exc)}; "
+            f"{spec.method} {run.old_version} -> {spec.to_version} failed: {first_line(exc)}; "
             + "; ".join(run.findings),
         )
         return Incident(run.old.name, fault_mono, fault_mono, None, unrecoverable=False)
@@ -449,7 +449,7 @@ def _pg_upgrade(stage: Stage, run: MigrationRun) -> str:
     spec, engine = run.spec, stage.engine
     link = spec.method == "pg_upgrade_link"
     old_major = run.old_version.split(".")[0]
-    new_major = spec.to.partition("@")[2] or "17"
+    new_major = spec.to_version.partition("@")[2] or "17"
     assert run.old.data_volume is not None
     mounts = {run.old.data_volume: engine.datadir}
     if link:

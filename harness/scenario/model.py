@@ -261,7 +261,7 @@ class Migration(Model):
     """
 
     method: MigrationMethod
-    to: EngineRef
+    to_version: EngineRef
     at_s: Seconds
     # Logical replication copies rows, not sequence values: the usual cutover copies them.
     sync_sequences: bool = True

@@ -40,7 +40,7 @@ def run(client: docker.DockerClient, name: str, out: Path) -> DrillResult:
     path = MIGRATIONS / f"{name}.yaml"
     scenario = load_scenario(path)
     assert scenario.migration is not None
-    _need(client, *scenario.engines, scenario.migration.to)
+    _need(client, *scenario.engines, scenario.migration.to_version)
     drill = Drill(scenario, source=path, engine=scenario.engines[0], out_dir=out)
     return drill.run()
 

@@ -50,9 +50,9 @@ BASE = (ROOT / "scenarios/migrations/pg-dump-restore.yaml").read_text()
             "method: inplace_upgrade",
             "engine 'postgres' has no migration method 'inplace_upgrade'",
         ),
-        ("to: postgres@17", "to: mariadb@11.8", "a migration stays on its engine"),
-        ("to: postgres@17", "to: postgres@15", "'postgres@15' is already the version migrated to"),
-        ("to: postgres@17", "to: postgres@99", "unknown engine 'postgres@99'"),
+        ("to_version: postgres@17", "to_version: mariadb@11.8", "a migration stays on its engine"),
+        ("to_version: postgres@17", "to_version: postgres@15", "'postgres@15' is already the version migrated to"),
+        ("to_version: postgres@17", "to_version: postgres@99", "unknown engine 'postgres@99'"),
         (
             "method: dump_restore",
             "method: pg_upgrade_link\n  gate: {compare_with: new-server}",
