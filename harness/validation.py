@@ -37,9 +37,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from(data: Any, located: _Located) -> Scenario:
     """Validate data already read by read_yaml as a scenario (one parse per file)."""
-    return validated(
-        data, located, extra_checks=(_engine_checks, _outage_checks, migration_checks)
-    )
+    return validated(data, located, extra_checks=(_engine_checks, _outage_checks, migration_checks))
 
 
 def load_scenarios(paths: list[Path]) -> list[tuple[Path, Scenario]]:
@@ -119,7 +117,10 @@ def migration_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
     if m is None:
         return
     if m.to_version not in engine_names():
-        yield ("migration", "to_version"), f"unknown engine {m.to_version!r} (known: {', '.join(engine_names())})"
+        yield (
+            ("migration", "to_version"),
+            f"unknown engine {m.to_version!r} (known: {', '.join(engine_names())})",
+        )
     for engine in s.engines:
         base = engine_base(engine)
         if base != engine_base(m.to_version):

@@ -112,7 +112,9 @@ def run_cutover(
     """Stop writes on the old server, finish the copy, check it, and move the clients."""
     spec, ctx, engine = run.spec, run.ctx, stage.engine
     rollback, why = ROLLBACK[spec.method]
-    stage.do(f"migrating {stage.engine.name} {run.old_version} -> {spec.to_version} by {spec.method}")
+    stage.do(
+        f"migrating {stage.engine.name} {run.old_version} -> {spec.to_version} by {spec.method}"
+    )
     fault_wall, fault_mono = time.time(), time.monotonic()
     try:
         _freeze_or_stop(stage, run)

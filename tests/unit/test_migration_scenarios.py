@@ -51,7 +51,11 @@ BASE = (ROOT / "scenarios/migrations/pg-dump-restore.yaml").read_text()
             "engine 'postgres' has no migration method 'inplace_upgrade'",
         ),
         ("to_version: postgres@17", "to_version: mariadb@11.8", "a migration stays on its engine"),
-        ("to_version: postgres@17", "to_version: postgres@15", "'postgres@15' is already the version migrated to"),
+        (
+            "to_version: postgres@17",
+            "to_version: postgres@15",
+            "'postgres@15' is already the version migrated to",
+        ),
         ("to_version: postgres@17", "to_version: postgres@99", "unknown engine 'postgres@99'"),
         (
             "method: dump_restore",
