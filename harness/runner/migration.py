@@ -125,12 +125,13 @@ def run_cutover(
             _check_objects(stage, run)
         assert run.new is not None
         if spec.gate is not None:
+            gate_mono, gate_wall = time.monotonic(), time.time()
             result = gate_check(stage, seeded.reference, state.ledger.catalog, spec.gate)
             ctx.record(
                 "gate before cutover",
                 StepOutcome.OK if result.passed else StepOutcome.REJECTED,
-                time.monotonic(),
-                time.time(),
+                gate_mono,
+                gate_wall,
                 "passed" if result.passed else result.reason,
             )
             if not result.passed:
@@ -600,12 +601,13 @@ def _decommission(stage: Stage, seeded: Seeded, state: RunState, run: MigrationR
     """Destroy the old server and its data (after the gate, if any, passed again)."""
     spec = run.spec
     if spec.gate is not None and run.old.name in stage.topology.nodes:
+        gate_mono, gate_wall = time.monotonic(), time.time()
         result = gate_check(stage, seeded.reference, state.ledger.catalog, spec.gate)
         run.ctx.record(
             "gate before decommission",
             StepOutcome.OK if result.passed else StepOutcome.REJECTED,
-            time.monotonic(),
-            time.time(),
+            gate_mono,
+            gate_wall,
             "passed" if result.passed else result.reason,
         )
         if not result.passed:
