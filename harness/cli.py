@@ -194,6 +194,9 @@ def run(
                 f"{', '.join(engine_names())}",
             )
         images[name] = ref
+    for name in engine or []:
+        if name not in engine_names():
+            _fail(EXIT_INPUT, f"--engine {name!r}: expected one of {', '.join(engine_names())}")
     planned: list[PlannedDrill] = []
     for path, scenario in inputs.scenarios:
         for name in engine or scenario.engines:

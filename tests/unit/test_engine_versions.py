@@ -96,3 +96,27 @@ def test_the_nightly_plan_runs_the_quickstart_on_all_four_versions() -> None:
     plan = load_plan(ROOT / "drills/nightly.yaml")
     quick = sorted(d.engine for d in plan.drills if d.scenario.name == "quickstart")
     assert quick == ["mariadb@10.11", "mariadb@11.8", "postgres@15", "postgres@17"]
+
+
+def test_an_unknown_version_on_the_command_line_is_bad_input(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--quiet",
+            "--out",
+            str(out),
+            "--engine",
+            "postgres@16",
+            str(ROOT / "scenarios/quickstart.yaml"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "--engine 'postgres@16': expected one of" in result.output
+    assert "postgres@17" in result.output and "Traceback" not in result.output
+    assert not out.exists() or list(out.iterdir()) == []
