@@ -119,6 +119,17 @@ def test_logical_replication_names_the_sequence_trap(
     assert steps(j)["subscribe"][0] == "ok" and steps(j)["catch up"][0] == "ok"
 
 
+def test_logical_replication_cutover_copies_the_sequences(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    result = run(client, "pg-logical-replication", tmp_path)
+    j = assert_migrated(result, "15", "17", "yes")
+    outcome, detail = steps(j)["fidelity check"]
+    assert outcome == "failed" and "sequence public.drill_probe_id_seq" in detail, detail
+    assert steps(j)["copy sequence values"] == ("ok", "1 statement(s) on new-server")
+    assert "1 sequence value(s) copied at the cutover" in evidence(j)
+
+
 @pytest.mark.parametrize(
     ("name", "rollback", "step"),
     [
