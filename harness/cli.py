@@ -32,6 +32,7 @@ from harness.errors import (
     ScenarioError,
 )
 from harness.exit_codes import (
+    EXIT_FAIL,
     EXIT_INFRA,
     EXIT_INPUT,
     EXIT_INTERRUPTED,
@@ -187,7 +188,7 @@ def run(
             )
         images[name] = ref
     for name in engine or []:
-        if name not in engine_names():
+        if "@" in name and name not in engine_names():  # a version this engine lacks
             _fail(EXIT_INPUT, f"--engine {name!r}: expected one of {', '.join(engine_names())}")
     planned: list[PlannedDrill] = []
     for path, scenario in inputs.scenarios:
