@@ -141,6 +141,14 @@ class Engine(Protocol):
     def seed(self, conn: Any, dataset: DatasetSpec) -> None:
         """Load the deterministic dataset with the engine's bulk path."""
 
+    # Engines that can load one table on its own (``seed_table``) set this: the harness then
+    # loads the tables in parallel, one connection per worker (harness.seeding).
+    seeds_per_table: bool = False
+
+    def seed_table(self, conn: Any, dataset: DatasetSpec, index: int) -> None:
+        """Create and load the index-th seeded table (1-based), its indexes and statistics."""
+        raise NotImplementedError(f"{self.name} loads its tables only together (seed)")
+
     def fingerprints(self, conn: Any, tables: list[str]) -> dict[str, Fingerprint]:
         """Per-table fingerprints computed in SQL (see harness.dataset)."""
 
