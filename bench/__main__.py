@@ -27,7 +27,7 @@ from bench.drills import DrillFigures, growth, run_child
 from bench.lab import foreign_containers
 from bench.report import Results, as_json, render, write_json
 from bench.restore import bench_restore
-from bench.seeding import bench_seeding
+from bench.seeding import bench_seeding, bench_seeding_mariadb
 
 T = TypeVar("T")
 EXIT_OK, EXIT_INFRA = 0, 3
@@ -80,6 +80,10 @@ def main() -> int:
     results.seeding = section(
         f"seeding, harness vs pgbench -i, {settings.seed_mb} MB",
         lambda: bench_seeding(size_mb=settings.seed_mb, repeats=settings.repeats),
+    )
+    results.seeding_mariadb = section(
+        f"seeding on MariaDB, harness vs LOAD DATA by hand, {settings.seed_mb} MB",
+        lambda: bench_seeding_mariadb(size_mb=settings.seed_mb, repeats=settings.repeats),
     )
     results.restore = section(
         f"restore, harness vs by hand, {settings.restore_mb} MB",

@@ -56,6 +56,27 @@ class Fingerprint:
         return {"rows": self.rows, "digest": self.digest}
 
 
+@dataclass(frozen=True)
+class SeedPlan:
+    """How an engine loads a dataset on the server, as SQL in three stages run one after the
+    other. Each stage is a list of units that may run in parallel (each on a connection of its
+    own); a unit is statements run in order in one transaction."""
+
+    create: list[list[str]]
+    load: list[list[str]]
+    finish: list[list[str]]
+
+    def stages(self) -> list[list[list[str]]]:
+        return [self.create, self.load, self.finish]
+
+
+def id_ranges(count: int, parts: int) -> list[tuple[int, int]]:
+    """Ids 1..count in at most ``parts`` contiguous, non-empty, near-equal (first, last) ranges."""
+    parts = max(1, min(parts, count))
+    bounds = [count * k // parts for k in range(parts + 1)]
+    return [(bounds[k] + 1, bounds[k + 1]) for k in range(parts) if bounds[k + 1] > bounds[k]]
+
+
 def table_name(index: int) -> str:
     """Name of the index-th seeded table (1-based)."""
     return f"seed_{index:02d}"

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from harness.dataset import Fingerprint, table_names
+from harness.dataset import DatasetSpec, Fingerprint, table_names
 from harness.engines.base import Engine
 from harness.errors import InfrastructureError
 from harness.scenario.model import Dataset
@@ -37,7 +37,7 @@ class Seeded:
 
 
 def workers_for(tables: int, cpus: int | None = None) -> int:
-    """Parallel workers: one per table up to one per CPU (the server does the work), >= 1."""
+    """Parallel workers: one per unit of work up to one per CPU (the server does the work)."""
     return max(1, min(tables, cpus if cpus is not None else (os.cpu_count() or 1)))
 
 
@@ -48,13 +48,8 @@ def seed(engine: Engine, conn: Any, dataset: Dataset, *, connect: Connect | None
     parallel; without it, one by one on ``conn``.
     """
     tables = table_names(dataset.tables)
-    spec = dataset.spec()
     engine.prepare(conn)
-    if connect is not None and engine.seeds_per_table and workers_for(len(tables)) > 1:
-        indexes = list(range(1, len(tables) + 1))
-        per_table(conn, connect, lambda c, i: engine.seed_table(c, spec, i), indexes)
-    else:
-        engine.seed(conn, spec)
+    load(engine, conn, dataset.spec(), connect=connect)
     reference = fingerprints(engine, conn, tables, connect=connect)
     wrong = {t: f.rows for t, f in reference.items() if f.rows != dataset.rows_per_table}
     if sorted(reference) != sorted(tables) or wrong:
@@ -63,6 +58,24 @@ def seed(engine: Engine, conn: Any, dataset: Dataset, *, connect: Connect | None
             f"{wrong or sorted(set(tables) - set(reference))}"
         )
     return Seeded(reference, engine.source_bytes(conn, tables))
+
+
+def load(engine: Engine, conn: Any, spec: DatasetSpec, *, connect: Connect | None = None) -> None:
+    """Create and load every seeded table: the engine's plan in parallel given ``connect``
+    (each table cut into id ranges so that every worker has work), else ``engine.seed``."""
+    cpus = workers_for(2**31)
+    plan = engine.seed_plan(spec, parts=parts_for(spec.tables, cpus))
+    if connect is None or plan is None or cpus < 2:
+        engine.seed(conn, spec)
+        return
+    for stage in plan.stages():
+        per_table(conn, connect, engine.run_sql, stage)
+
+
+def parts_for(tables: int, workers: int) -> int:
+    """Id ranges per table so that the load's units spread evenly over the workers: whole
+    tables when they divide evenly, else every table cut in ``workers`` ranges."""
+    return 1 if tables % workers == 0 else workers
 
 
 def fingerprints(

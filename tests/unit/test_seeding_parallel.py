@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from harness.dataset import P, row, rows, salts, select_sql
-from harness.seeding import per_table, workers_for
+from harness.dataset import P, id_ranges, row, rows, salts, select_sql
+from harness.seeding import parts_for, per_table, workers_for
 
 
 def test_workers_are_one_per_table_up_to_the_cpus() -> None:
@@ -96,3 +96,21 @@ def test_select_sql_names_the_five_columns_and_carries_the_salts(dialect: str) -
 def test_select_sql_refuses_an_unknown_dialect() -> None:
     with pytest.raises(ValueError, match="dialect"):
         select_sql(seed=1, table_index=1, ids="x", dialect="oracle")
+
+
+@pytest.mark.parametrize(
+    ("count", "parts"), [(1, 1), (1, 4), (10, 3), (7, 2), (400_000, 2), (5, 5)]
+)
+def test_id_ranges_cover_every_id_once_in_near_equal_parts(count: int, parts: int) -> None:
+    ranges = id_ranges(count, parts)
+    ids = [i for first, last in ranges for i in range(first, last + 1)]
+    assert ids == list(range(1, count + 1))
+    sizes = [last - first + 1 for first, last in ranges]
+    assert len(ranges) == min(count, parts) and max(sizes) - min(sizes) <= 1
+
+
+def test_tables_are_cut_only_when_they_do_not_divide_among_the_workers() -> None:
+    assert parts_for(4, 2) == 1
+    assert parts_for(3, 2) == 2
+    assert parts_for(1, 2) == 2
+    assert parts_for(5, 1) == 1

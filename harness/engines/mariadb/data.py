@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from harness.dataset import DatasetSpec, Fingerprint, select_sql, table_name
+from harness.dataset import DatasetSpec, Fingerprint, SeedPlan, id_ranges, select_sql, table_name
 from harness.engines.base import PROBE_TABLE, WRITES_TABLE
 
 if TYPE_CHECKING:
@@ -23,8 +23,6 @@ _FINGERPRINT_SQL = (
 class MariaDBData:
     """SQL on the drill's tables (no state: every method takes its connection)."""
 
-    seeds_per_table = True
-
     def prepare(self, conn: Connection) -> None:
         with conn.cursor() as cur:
             cur.execute(
@@ -39,42 +37,41 @@ class MariaDBData:
             )
 
     def seed(self, conn: Connection, dataset: DatasetSpec) -> None:
-        for index in range(1, dataset.tables + 1):
-            self.seed_table(conn, dataset, index)
+        plan = self.seed_plan(dataset, parts=1)
+        for stage in plan.stages():
+            for unit in stage:
+                self.run_sql(conn, unit)
 
-    def seed_table(self, conn: Connection, dataset: DatasetSpec, index: int) -> None:
+    def seed_plan(self, dataset: DatasetSpec, *, parts: int) -> SeedPlan:
         # The rows are computed on the server (harness.dataset.select_sql) from a Sequence-engine
         # table on MariaDB, a recursive CTE on MySQL 8: nothing crosses the wire. The primary key
-        # is InnoDB's clustered index, so it stays (the ids arrive in order).
-        import pymysql.err
-
-        table = table_name(index)
-        count = int(dataset.rows_per_table)
-        with conn.cursor() as cur:
-            cur.execute(
-                f"CREATE TABLE {table} (id BIGINT NOT NULL PRIMARY KEY, account INT NOT NULL, "
-                "amount DECIMAL(12,2) NOT NULL, note VARCHAR(255) NOT NULL, "
-                "created DATE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+        # is InnoDB's clustered index, so it stays (each range's ids arrive in order).
+        mysql = getattr(getattr(self, "flavor", None), "name", "mariadb") == "mysql"
+        create, load, finish = [], [], []
+        for index in range(1, dataset.tables + 1):
+            table = table_name(index)
+            create.append(
+                [
+                    f"CREATE TABLE {table} (id BIGINT NOT NULL PRIMARY KEY, account INT NOT NULL, "
+                    "amount DECIMAL(12,2) NOT NULL, note VARCHAR(255) NOT NULL, "
+                    "created DATE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+                ]
             )
-            if count > 0:
-                if getattr(getattr(self, "flavor", None), "name", "mariadb") == "mysql":
-                    cur.execute(f"SET SESSION cte_max_recursion_depth = {count + 1}")
+            for first, last in id_ranges(dataset.rows_per_table, parts):
+                unit = []
+                if mysql:
+                    unit.append(f"SET SESSION cte_max_recursion_depth = {last - first + 2}")
                     ids = (
-                        "(WITH RECURSIVE n (id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM n "
-                        f"WHERE id < {count}) SELECT id FROM n) AS g"
+                        f"(WITH RECURSIVE n (id) AS (SELECT {first} UNION ALL SELECT id + 1 "
+                        f"FROM n WHERE id < {last}) SELECT id FROM n) AS g"
                     )
                 else:
-                    ids = f"(SELECT seq AS id FROM seq_1_to_{count}) AS g"
+                    ids = f"(SELECT seq AS id FROM seq_{first}_to_{last}) AS g"
                 select = select_sql(seed=dataset.seed, table_index=index, ids=ids, dialect="mysql")
-                loaded = cur.execute(
-                    f"INSERT INTO {table} (id, account, amount, note, created) {select}"
-                )
-                if loaded != count:
-                    raise pymysql.err.DataError(
-                        0, f"seeding {table} inserted {loaded} of {count} rows"
-                    )
-            cur.execute(f"ANALYZE TABLE {table}")
-            cur.fetchall()
+                unit.append(f"INSERT INTO {table} (id, account, amount, note, created) {select}")
+                load.append(unit)
+            finish.append([f"ANALYZE TABLE {table}"])
+        return SeedPlan(create, load, finish)
 
     def fingerprints(
         self,

@@ -16,7 +16,7 @@ from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import ExecWaitStrategy
 
-from harness.dataset import DatasetSpec, Fingerprint, select_sql, table_name
+from harness.dataset import DatasetSpec, Fingerprint, SeedPlan, id_ranges, select_sql, table_name
 from harness.engines.base import (
     PROBE_TABLE,
     WRITES_TABLE,
@@ -176,30 +176,41 @@ class PostgresEngine:
             "at timestamptz NOT NULL DEFAULT now())"
         )
 
-    seeds_per_table = True
-
     def seed(self, conn: psycopg.Connection[Any], dataset: DatasetSpec) -> None:
-        for index in range(1, dataset.tables + 1):
-            self.seed_table(conn, dataset, index)
+        plan = self.seed_plan(dataset, parts=1)
+        for stage in plan.stages():
+            for unit in stage:
+                self.run_sql(conn, unit)
 
-    def seed_table(self, conn: psycopg.Connection[Any], dataset: DatasetSpec, index: int) -> None:
+    def seed_plan(self, dataset: DatasetSpec, *, parts: int) -> SeedPlan:
         # The rows are computed on the server (harness.dataset.select_sql): nothing crosses the
         # wire. The primary key is built after the load, in one sorted pass, as pgbench -i does.
-        conn.execute("SET statement_timeout = 0")  # a big load is not a stuck statement
-        table = table_name(index)
-        conn.execute(
-            f"CREATE TABLE {table} (id bigint NOT NULL, account integer NOT NULL, "
-            "amount numeric(12,2) NOT NULL, note text NOT NULL, created date NOT NULL)"
-        )
-        if dataset.rows_per_table > 0:
-            ids = f"generate_series(1::bigint, {int(dataset.rows_per_table)}) AS g(id)"
-            select = select_sql(seed=dataset.seed, table_index=index, ids=ids, dialect="postgres")
-            conn.execute(
-                f"INSERT INTO {table} (id, account, amount, note, created) {select}".encode()
+        # A big load is not a stuck statement: no statement timeout (SET lasts past the commit).
+        no_timeout = "SET statement_timeout = 0"
+        create, load, finish = [], [], []
+        for index in range(1, dataset.tables + 1):
+            table = table_name(index)
+            create.append(
+                [
+                    f"CREATE TABLE {table} (id bigint NOT NULL, account integer NOT NULL, "
+                    "amount numeric(12,2) NOT NULL, note text NOT NULL, created date NOT NULL)"
+                ]
             )
-        conn.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (id)")
-        conn.execute(f"ANALYZE {table}")
-        conn.execute("RESET statement_timeout")
+            for first, last in id_ranges(dataset.rows_per_table, parts):
+                ids = f"generate_series({first}::bigint, {last}) AS g(id)"
+                select = select_sql(
+                    seed=dataset.seed, table_index=index, ids=ids, dialect="postgres"
+                )
+                load.append(
+                    [
+                        no_timeout,
+                        f"INSERT INTO {table} (id, account, amount, note, created) {select}",
+                    ]
+                )
+            finish.append(
+                [no_timeout, f"ALTER TABLE {table} ADD PRIMARY KEY (id)", f"ANALYZE {table}"]
+            )
+        return SeedPlan(create, load, finish)
 
     def fingerprints(
         self, conn: psycopg.Connection[Any], tables: list[str]

@@ -131,8 +131,9 @@ class SqlServerEngine(NativeBackups, DumpTools):
             "created_at DATETIME2(6) NOT NULL DEFAULT SYSUTCDATETIME())",
         )
 
-    # Rows come from Python (harness.dataset.rows) over one connection: not loaded in parallel.
-    seeds_per_table = False
+    def seed_plan(self, dataset: DatasetSpec, *, parts: int) -> None:
+        """Rows come from Python (harness.dataset.rows) over one connection: ``seed`` only."""
+        return None
 
     def seed(self, conn: Any, dataset: DatasetSpec) -> None:
         for index in range(1, dataset.tables + 1):
