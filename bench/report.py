@@ -13,6 +13,7 @@ from rich.table import Table
 
 from bench.calibration import CalibrationResult
 from bench.common import median
+from bench.disk import DiskResult
 from bench.drills import PHASES, DrillFigures, Growth
 from bench.restore import RestoreResult
 from bench.seeding import MariaDBSeedingResult, SeedingResult
@@ -40,6 +41,7 @@ class Target:
 class Results:
     """Everything one benchmark run measured."""
 
+    disk: DiskResult | None = None
     seeding: SeedingResult | None = None
     seeding_mariadb: MariaDBSeedingResult | None = None
     restore: RestoreResult | None = None
@@ -164,6 +166,14 @@ def _yes(met: bool | None) -> str:
 
 def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
     """Print every table of the run."""
+    if r.disk:
+        dd = r.disk
+        t = Table(title=f"This disk (dd, {dd.size_mb} MB, O_DIRECT): the physical limit")
+        for col in ("direction", "s", "MB/s"):
+            t.add_column(col, justify="right" if col != "direction" else "left")
+        t.add_row("write (+fsync)", f"{dd.write_s:.2f}", f"{dd.write_mb_per_s:.0f}")
+        t.add_row("read", f"{dd.read_s:.2f}", f"{dd.read_mb_per_s:.0f}")
+        console.print(t)
     if r.seeding:
         s = r.seeding
         t = Table(title=f"Seeding, about {s.target_mb} MB (median of {len(s.harness)})")
@@ -308,6 +318,7 @@ def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
 def as_json(r: Results, meta: dict[str, Any]) -> dict[str, Any]:
     return {
         **meta,
+        "disk": r.disk.as_dict() if r.disk else None,
         "seeding": r.seeding.as_dict() if r.seeding else None,
         "seeding_mariadb": r.seeding_mariadb.as_dict() if r.seeding_mariadb else None,
         "restore": r.restore.as_dict() if r.restore else None,
