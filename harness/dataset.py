@@ -154,7 +154,12 @@ def select_sql(*, seed: int, table_index: int, ids: str, dialect: str) -> str:
             return f"(ARRAY[{names}])[{expr} + 1]"
         return f"ELT({expr} + 1, {names})"
 
-    w1, w2, w3 = w(0), w(1), w(2)
+    if dialect == "postgres":
+        # Each hash once per row: a subquery PostgreSQL keeps (OFFSET 0) computes w1..w3.
+        ids = f"(SELECT id, {w(0)} AS w1, {w(1)} AS w2, {w(2)} AS w3 FROM {ids} OFFSET 0) AS r"
+        w1, w2, w3 = "w1", "w2", "w3"
+    else:  # MariaDB merges derived tables, repeating the expressions anyway: inline them
+        w1, w2, w3 = w(0), w(1), w(2)
     day = f"({w2}{div}99999 % {DAYS})"
     if dialect == "postgres":
         amount = f"(({w1} % 10000000)::numeric / 100)::numeric(12, 2)"

@@ -87,7 +87,7 @@ def test_select_sql_names_the_five_columns_and_carries_the_salts(dialect: str) -
     assert sql.startswith("SELECT id, ")
     for column in ("account", "amount", "note", "created"):
         assert f" AS {column}" in sql
-    assert sql.endswith("FROM ids")
+    assert "FROM ids" in sql
     for salt in salts(3, 4):
         assert str(salt) in sql
     assert (" DIV " in sql) is (dialect == "mysql")
