@@ -1,7 +1,7 @@
 """Seeding: load the scenario's dataset into the primary and take its reference fingerprints.
 
 The rows are computed on the server (harness.dataset.select_sql), one table per worker
-connection in parallel where the engine loads tables one by one (``seeds_per_table``). The
+connection in parallel where the engine gives a plan (``seed_plan``). The
 reference truth is then one server-side fingerprint pass over what was loaded, again in
 parallel per table: nothing is regenerated in Python. That the server's rows are the rows of
 harness.dataset (same seed, same fingerprints on every engine) is what the engines' tests
