@@ -90,7 +90,9 @@ _CATALOGUE_SQL = (
                IF(EXTRA = '', '', CONCAT(' ', EXTRA)),
                IFNULL(CONCAT(' collate ', COLLATION_NAME), ''))
         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()
-        AND TABLE_NAME NOT IN {_OWN}""",
+        AND TABLE_NAME NOT IN {_OWN} AND TABLE_NAME IN (
+            SELECT t.TABLE_NAME FROM information_schema.TABLES t
+            WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE')""",
     f"""SELECT 'constraint', CONCAT(c.TABLE_NAME, '.', c.CONSTRAINT_NAME),
         CONCAT(LOWER(c.CONSTRAINT_TYPE), ': ', IFNULL((
             SELECT GROUP_CONCAT(CONCAT(k.COLUMN_NAME,
