@@ -61,3 +61,40 @@ def test_the_streamed_tar_reads_back_byte_for_byte(tmp_path: Path, size: int) ->
         with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
             files = {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}  # type: ignore[union-attr]
         assert files == members
+
+
+SCENARIO = """name: s
+summary: s
+engines: [{engine}]
+dataset:
+  file: {file}
+checks:
+  - name: c
+    sql: SELECT 1
+    expect: same
+    equals: 1
+timeline:
+  - {{fault: kill, at_s: 1, target: primary}}
+recovery:
+  steps: [{{step: restart}}]
+objectives: {{rto_s: 10, rpo_s: 1}}
+"""
+
+
+def test_validation_names_a_missing_file_an_archive_for_mariadb_and_a_double_expectation(
+    tmp_path: Path,
+) -> None:
+    from harness.errors import ScenarioError
+    from harness.validation import load_scenario
+
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(engine="postgres", file="nowhere.sql"))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    text = str(caught.value)
+    assert "dataset.file" in text and "nowhere.sql does not exist" in text
+    assert "give one of expect: same, equals, or min/max" in text
+    (tmp_path / "a.dump").write_bytes(b"PGDMP")
+    path.write_text(SCENARIO.format(engine="mariadb", file="a.dump"))
+    with pytest.raises(ScenarioError, match="loads into postgres only, not mariadb"):
+        load_scenario(path)
