@@ -11,7 +11,8 @@ from __future__ import annotations
 import shlex
 
 MARKER = "DRILL_DATABASE="
-_CONNECT = "-X -h 127.0.0.1 -p 5432"
+_CONNECT = "-h 127.0.0.1 -p 5432"
+_PSQL = f"psql -X {_CONNECT}"
 
 
 def script_command(*, path: str, gzipped: bool, database: str, start_database: str) -> str:
@@ -20,7 +21,7 @@ def script_command(*, path: str, gzipped: bool, database: str, start_database: s
     read = "gunzip -c" if gzipped else "cat"
     start = database or start_database
     return (
-        f"set -o pipefail; {read} {shlex.quote(path)} | psql {_CONNECT} -q "
+        f"set -o pipefail; {read} {shlex.quote(path)} | {_PSQL} -q "
         f"-v ON_ERROR_STOP=1 -d {shlex.quote(start)} -f - "
         f"-c {shlex.quote(chr(92) + 'echo ' + MARKER + ':DBNAME')}"
     )
@@ -48,7 +49,7 @@ def archive_command(
         "| head -n 1); fi; "
         '[ -n "$db" ] || { echo "no database name in the archive: name one (database:)" >&2; '
         "exit 1; }; "
-        f"exists=$(psql {_CONNECT} -d {start} -tAc "
+        f"exists=$({_PSQL} -d {start} -tAc "
         '"SELECT 1 FROM pg_database WHERE datname = \'$(printf %s "$db" | sed "s/\'/\'\'/g")\'"); '
         f'[ "$exists" = 1 ] || createdb -h 127.0.0.1 -p 5432 "$db"; '
         f"{restore}; "
