@@ -170,6 +170,13 @@ def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: fl
     agent = ctx.agent
     store = agent.s3_store(record.path)
     try:
+        # The account gets what it has on the primary (MariaDB: server-wide privileges, which
+        # a dump's triggers and routines with a DEFINER need).
+        script = ctx.engine.after_start_script()
+        if script is not None:
+            prepared = ctx.lab.exec(node.container_id, ["bash", "-c", script], timeout_s=60)
+            if not prepared.ok:
+                raise _StepFailed(f"could not prepare {node.name}: {prepared.tail(300)}")
         if record.method == "command":
             backup = ctx.scenario_backup(record.name)
             assert backup is not None and backup.restore_command is not None

@@ -14,6 +14,7 @@ from harness.report.model import (
     objectives_text,
     runs_met_text,
     seconds,
+    team_lines,
     three_two_one_text,
     when,
 )
@@ -81,6 +82,7 @@ def _environment() -> Environment:
         data_lost_text=data_lost_text,
         runs_met_text=runs_met_text,
         three_two_one_text=three_two_one_text,
+        team_lines=team_lines,
         max_rows=MAX_ROWS,
         timeline=lambda run: Markup(charts.timeline(run)),
         against_objectives=lambda run: Markup(charts.against_objectives(run)),

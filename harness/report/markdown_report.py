@@ -11,6 +11,7 @@ from harness.report.model import (
     objectives_text,
     runs_met_text,
     seconds,
+    team_lines,
     three_two_one_text,
     when,
 )
@@ -150,6 +151,7 @@ def render_markdown(report: Report) -> str:
         rule = three_two_one_text(run)
         if rule is not None:  # flagged in bold where the rule is broken
             out += [rule if rule.startswith("3-2-1 met") else f"**{rule}**", ""]
+        out += team_lines(run)
         marks = [s for s in run.steps if s.offset_s is not None]
         if marks:
             out += _table(
