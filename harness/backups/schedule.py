@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from harness.backups.agent import BackupAgent
 from harness.backups.catalog import BackupRecord, Catalog, Verification
 from harness.backups.logical import dump_job, take_logical_backup
+from harness.backups.pgbackrest import take_pgbackrest_backup
 from harness.backups.physical import take_physical_backup
 from harness.backups.verify import verify_stored
 from harness.engines.base import DumpJob, Engine
@@ -43,12 +44,25 @@ def take_scheduled_backup(
     last_acked_seq: int,
     image: str,
     break_job: Callable[[DumpJob], DumpJob] | None = None,
+    source_container: str | None = None,
 ) -> BackupRecord:
     """Take ``backup``, verify it where it is stored and add it to ``catalog``.
 
-    ``break_job`` (a backup fault) rewrites a logical dump's job before it runs.
+    ``break_job`` (a backup fault) rewrites a logical dump's job before it runs;
+    ``source_container`` is the primary's container (pgbackrest runs there).
     """
-    if backup.method == "physical":
+    if backup.method == "pgbackrest":
+        assert source_container is not None
+        record = take_pgbackrest_backup(
+            agent,
+            agent.lab,
+            engine,
+            backup,
+            source_container=source_container,
+            source_bytes=source_bytes,
+            last_acked_seq=last_acked_seq,
+        )
+    elif backup.method == "physical":
         record = take_physical_backup(
             agent,
             engine,
@@ -79,7 +93,7 @@ def take_scheduled_backup(
 
 def backup_alert(record: BackupRecord, *, at_s: float, alerts_on: bool) -> BackupAlert | None:
     """The alert a backup that failed verification raises (None if it passed or alerts are off)."""
-    if record.verification >= Verification.CHECKSUM_MATCHES:
+    if record.verification >= Verification.CHECKSUM_MATCHES and not record.verification_failure:
         return None
     log.warning("backup %s failed verification: %s", record.name, record.verification_failure)
     if not alerts_on:

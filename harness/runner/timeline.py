@@ -94,6 +94,7 @@ def _backup(
         last_acked_seq=workers.writer.last_acked_seq(),
         image=stage.image.name,
         break_job=fault.broken if fault is not None else None,
+        source_container=primary.container_id,
     )
     alert = backup_alert(
         record,

@@ -112,6 +112,9 @@ class Topology(Model):
     """Servers beside the primary, and where WAL is archived (a store mounted on the primary)."""
 
     wal_archive: Name | None = None
+    # Who archives WAL into it: the engine's own command (cp) or pgBackRest's archive-push
+    # (the store then holds pgBackRest's repository, which pgbackrest backups need).
+    archive_tool: Literal["native", "pgbackrest"] = "native"
     replicas: list[Replica] = Field(default_factory=list)
 
 
@@ -119,10 +122,12 @@ class Backup(Model):
     """A backup job: method, when (seconds after the workload starts), and where to."""
 
     name: Name
-    method: Literal["logical", "physical"] = "logical"
+    method: Literal["logical", "physical", "pgbackrest"] = "logical"
     at_s: Seconds
     store: Name
     min_size_ratio: Annotated[float, _float(gt=0, lt=1)] = 0.01
+    # pgbackrest only: full, differential (changes since the last full) or incremental.
+    type: Literal["full", "diff", "incr"] = "full"
 
 
 class RmRfDatadir(Model):
@@ -316,6 +321,8 @@ class PitrTarget(Model):
     time: Annotated[str, AfterValidator(_iso_time)] | None = None
     lsn: Annotated[str, Field(pattern=r"^[0-9A-Fa-f]+/[0-9A-Fa-f]+$")] | None = None
     name: str | None = None
+    # Stop as soon as the backup is consistent (pgBackRest restore --type=immediate).
+    immediate: bool | None = None
 
 
 class PitrStep(Model):
@@ -326,6 +333,9 @@ class PitrStep(Model):
     target: PitrTarget = PitrTarget(before_fault=True)
     tolerance_s: PositiveSeconds = 1.0
     timeout_s: PositiveSeconds = 300.0
+    # pgbackrest backups only: restore with --delta over the failed primary's own data
+    # directory (only changed files rewritten) instead of into a fresh volume.
+    delta: bool = False
 
 
 class PromoteStep(Model):
