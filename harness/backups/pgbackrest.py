@@ -35,6 +35,8 @@ INFO_TIMEOUT_S = 60.0
 MANIFEST = "backup.manifest"
 # A non-zero count in verify's per-archive / per-backup result lines.
 VERIFY_PROBLEM = re.compile(r"\b(missing|checksum invalid|size invalid|other): [1-9]")
+VERIFY_BACKUP = re.compile(r"\bbackup: (\S+?),")
+VERIFY_ARCHIVE = re.compile(r"\barchiveId: (\S+?),")
 
 
 @dataclass(frozen=True)
@@ -165,18 +167,48 @@ def manifest_sha256(agent: BackupAgent, set_path: str) -> str:
     return result.stdout.strip() if result.ok else ""
 
 
-def run_verify(agent: BackupAgent, engine: Engine, store: str) -> tuple[bool, str]:
-    """``pgbackrest verify`` of the repository on ``store``: (passed, its own account)."""
+def run_verify(agent: BackupAgent, engine: Engine, store: str, label: str) -> tuple[bool, str]:
+    """``pgbackrest verify`` of the repository on ``store``, judged for set ``label``:
+    (passed, its own account). See ``judge_verify``."""
     tool = pgbackrest_of(engine)
     result = agent.run(
         as_postgres(tool.verify_command(repo_mount=repo_mount(store))), timeout_s=VERIFY_TIMEOUT_S
     )
-    complaint = "\n".join(
-        line for line in result.lines() if "ERROR" in line or VERIFY_PROBLEM.search(line)
-    )
-    if not result.ok and not complaint:
+    if not result.lines():
+        return False, f"verify printed nothing (exit {result.exit_code})"
+    complaint = judge_verify(result.lines(), label)
+    if complaint is None and not result.ok and not any("backup:" in x for x in result.lines()):
         complaint = f"exited {result.exit_code}: {result.tail(300)}"
-    return result.ok and not complaint, complaint or result.tail(300)
+    return complaint is None, complaint or "no invalid file in the set, its chain or the WAL"
+
+
+def judge_verify(lines: list[str], label: str) -> str | None:
+    """What ``verify --verbose`` found wrong for set ``label`` (None: nothing).
+
+    verify checks the whole repository and prints one block per WAL archive and per backup
+    set, each with counts of missing / checksum invalid / size invalid / other files. A set
+    fails if its own block, the block of a set it depends on (its full, and the earlier sets of
+    the same chain) or a WAL archive block counts a problem: replaying needs the WAL too.
+    """
+    full = label.split("_", 1)[0]
+    current = ""
+    bad: list[str] = []
+    for line in lines:
+        backup = VERIFY_BACKUP.search(line)
+        archive = VERIFY_ARCHIVE.search(line)
+        if backup:
+            current = backup.group(1)
+        elif archive:
+            current = f"archive {archive.group(1)}"
+        problem = VERIFY_PROBLEM.search(line)
+        if not problem and "ERROR" not in line:
+            continue
+        in_chain = current in (label, full) or (current.startswith(f"{full}_") and current < label)
+        if current.startswith("archive") or in_chain or (not current and "ERROR" in line):
+            found = f"{current or 'repository'}: {line.strip()}"
+            if found not in bad:
+                bad.append(found)
+    return "; ".join(bad)[-400:] if bad else None
 
 
 def verify_pgbackrest(agent: BackupAgent, engine: Engine, record: BackupRecord) -> BackupRecord:
@@ -217,7 +249,7 @@ def verify_pgbackrest(agent: BackupAgent, engine: Engine, record: BackupRecord) 
         return record
     record.verification = Verification.CHECKSUM_MATCHES
     record.checks.append("checksum_matches")
-    passed, account = run_verify(agent, engine, record.store)
+    passed, account = run_verify(agent, engine, record.store, label)
     if not passed:
         record.verification_failure = f"tool verified: pgbackrest verify: {account[-300:]}"
         return record
