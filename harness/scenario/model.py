@@ -213,6 +213,15 @@ class CorruptBackup(Model):
     bytes: Annotated[int, _int(ge=1, le=1_000_000)] = 64
 
 
+class BackupSetExpired(Model):
+    """A pgBackRest backup set expired from the repository (``pgbackrest expire --set``: a
+    retention job or an operator), with the sets that depend on it."""
+
+    fault: Literal["backup_set_expired"]
+    at_s: Seconds
+    backup: Name
+
+
 class BackupStoreFull(Model):
     """A size-limited store filled to the brim, so the next backups fail."""
 
@@ -279,6 +288,7 @@ ServerFault = (
     | ReplicationBreak
     | BadMigration
     | CorruptBackup
+    | BackupSetExpired
     | BackupStoreFull
     | Decommission
     | MigrationCutover

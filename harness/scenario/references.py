@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from harness.scenario.model import (
+    BackupSetExpired,
     BackupStoreFull,
     BadMigration,
     CorruptBackup,
@@ -150,7 +151,7 @@ def _faults(
                 elif faulted_backups[name] > 1:
                     yield where, f"backup {name!r} is already faulted"
             continue
-        if isinstance(fault, CorruptBackup):
+        if isinstance(fault, CorruptBackup | BackupSetExpired):
             if fault.backup not in backups:
                 yield ("timeline", i, "backup"), one_of(fault.backup, backups, "backup")
             elif s.backup(fault.backup).at_s >= fault.at_s:
@@ -158,6 +159,10 @@ def _faults(
                     ("timeline", i, "at_s"),
                     f"backup {fault.backup!r} does not exist yet at {fault.at_s:g} s",
                 )
+            elif isinstance(fault, BackupSetExpired) and s.backup(fault.backup).method != (
+                "pgbackrest"
+            ):
+                yield ("timeline", i, "backup"), "backup_set_expired needs a pgbackrest backup"
             continue
         if isinstance(fault, BackupStoreFull):
             if fault.store not in stores:
