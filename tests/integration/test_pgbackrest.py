@@ -71,3 +71,30 @@ def test_pgbackrest_verify_rejects_a_corrupted_repository_file(tmp_path: Path) -
     assert j["measured"]["restored_from"] == "full" and j["measured"]["data_verified"] is True
     t = recomputed(result, exact_pitr=True)
     assert t.lost and not t.holes
+
+
+def test_expired_set_and_missing_wal_pgbackrest_calls_success_the_server_refuses(
+    tmp_path: Path,
+) -> None:
+    result = run(HERE / "pgbackrest-gap-expired.yaml", tmp_path)
+    j = result.journal
+    # Expected: the data cannot come back to the target (the drill proves it).
+    assert result.verdict is Verdict.UNRECOVERABLE, j["reasons"]
+    faults = {f["type"]: f for f in j["faults"]}
+    assert (
+        faults["backup_set_expired"]["took_effect"]
+        and "expired" in (faults["backup_set_expired"]["evidence"])
+    )
+    assert (
+        faults["wal_gap"]["took_effect"] and "/pgbackrest/archive/" in faults["wal_gap"]["evidence"]
+    )
+    # The expired set is caught at "exists"; pgbackrest verify does not see the WAL gap.
+    assert backup(j, "incr")["verification"] == "none"
+    assert "not in pgBackRest's repository" in backup(j, "incr")["verification_failure"]
+    assert backup(j, "full")["verification"] == "tool_verified"
+    pitr = next(r for r in j["recovery"] if r["step"] == "pitr")
+    assert pitr["outcome"] == "failed" and pitr["backup"] == "full"
+    log = pitr["server_log"]
+    # pgBackRest called its restore successful; the server could not reach the target.
+    assert any("restore command end: completed successfully" in x for x in log), log
+    assert any("recovery ended before configured recovery target was reached" in x for x in log)
