@@ -619,7 +619,8 @@ def _reaper(store: History) -> Callable[[DockerClient], object]:
 @app.command("restore-test")
 def restore_test_command(
     source: Annotated[
-        str, typer.Argument(help="A dump file or dump folder made outside the tool.")
+        str,
+        typer.Argument(help="A dump file, a dump folder, or a pgBackRest repository folder."),
     ],
     engine: Annotated[str, typer.Option("--engine", "-e", help="Engine that restores it.")],
     checks_file: Annotated[
@@ -630,6 +631,10 @@ def restore_test_command(
         float | None, typer.Option("--rto-s", help="Fail if fetch + restore + verify is longer.")
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Catalog name.")] = None,
+    backup_set: Annotated[
+        str | None,
+        typer.Option("--set", help="pgBackRest repository: the set to restore (newest)."),
+    ] = None,
     image: Annotated[str | None, typer.Option("--image", help="Server image to use.")] = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write JSON here.")] = None,
@@ -658,7 +663,13 @@ def restore_test_command(
     store = _open_history(history)
     try:
         result = restore_test(
-            source, engine_name=engine, checks=checks, rto_s=rto_s, image=image, name=name
+            source,
+            engine_name=engine,
+            checks=checks,
+            rto_s=rto_s,
+            image=image,
+            name=name,
+            backup_set=backup_set,
         )
     except KeyboardInterrupt:
         store.close()

@@ -50,6 +50,8 @@ class SetInfo:
     start_lsn: str
     stop_lsn: str
     wal_start: str
+    started_epoch: float = 0.0
+    stopped_epoch: float = 0.0
 
 
 def label_of(record: BackupRecord) -> str:
@@ -99,6 +101,8 @@ def parse_info(text: str) -> list[SetInfo]:
                     start_lsn=str(lsn.get("start", "")),
                     stop_lsn=str(lsn.get("stop", "")),
                     wal_start=str(archive.get("start", "")),
+                    started_epoch=float(b.get("timestamp", {}).get("start", 0) or 0),
+                    stopped_epoch=float(b.get("timestamp", {}).get("stop", 0) or 0),
                 )
             )
     return out

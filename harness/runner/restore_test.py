@@ -22,20 +22,27 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from harness.backups.agent import BackupAgent
 from harness.backups.external import restore_script, verified_read_write
+from harness.backups.pgbackrest import as_postgres, parse_info
 from harness.clock import iso_utc
 from harness.engines import get_engine
-from harness.engines.base import Engine
-from harness.errors import HarnessError, InputError, first_line
+from harness.engines.base import Engine, RecoveryTarget
+from harness.engines.postgres.pgbackrest import PgBackRest
+from harness.errors import HarnessError, InputError, ServerExited, first_line
+from harness.lab.helpers import run_helper
 from harness.lab.images import resolve_image
 from harness.lab.lab import Lab
 from harness.polling import poll_until
 from harness.report.restore_tests import CheckOutcome, RestoreTestResult
 from harness.runner.drill import new_run_id
 from harness.scenario.checks import DataCheck
-from harness.server.node import Node, provision
+from harness.server.node import Node, provision, wait_running_or_exited
+
+if TYPE_CHECKING:
+    from harness.engines.postgres import PostgresEngine
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +57,21 @@ class Source:
     """What restore-test was pointed at, read on the host before any container starts."""
 
     path: Path
-    kind: str  # dump, dump_folder
+    kind: str  # dump, dump_folder, pgbackrest
     size_bytes: int
     sha256: str
     modified_wall: float
+    stanza: str = ""  # pgbackrest: the repository's stanza
+
+
+def pgbackrest_stanza(path: Path) -> str | None:
+    """The stanza of a pgBackRest repository folder (backup/STANZA/backup.info), else None."""
+    found = sorted(p.parent.name for p in path.glob("backup/*/backup.info"))
+    if not found or not (path / "archive").is_dir():
+        return None
+    if len(found) > 1:
+        raise InputError(f"{path}: a repository with several stanzas ({', '.join(found)})")
+    return found[0]
 
 
 def inspect_source(text: str) -> Source:
@@ -75,9 +93,11 @@ def inspect_source(text: str) -> Source:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
                 size += len(chunk)
+    stanza = pgbackrest_stanza(path) if path.is_dir() else None
     return Source(
         path=path,
-        kind="dump_folder" if path.is_dir() else "dump",
+        kind="pgbackrest" if stanza else "dump_folder" if path.is_dir() else "dump",
+        stanza=stanza or "",
         size_bytes=size,
         sha256=digest.hexdigest(),
         modified_wall=max((f.stat().st_mtime for f in files), default=path.stat().st_mtime),
@@ -92,11 +112,16 @@ def restore_test(
     rto_s: float | None = None,
     image: str | None = None,
     name: str | None = None,
+    backup_set: str | None = None,
 ) -> RestoreTestResult:
     """Run one restore test (see the module docstring); never raises a HarnessError: an
     infrastructure failure is a result with status error. InputError for a bad SOURCE."""
     engine = get_engine(engine_name)
     source = inspect_source(source_text)
+    if source.kind == "pgbackrest" and engine.name != "postgres":
+        raise InputError(f"{source_text}: a pgBackRest repository restores with --engine postgres")
+    if backup_set and source.kind != "pgbackrest":
+        raise InputError("--set names a set of a pgBackRest repository")
     started_wall = time.time()
     result = RestoreTestResult(
         source=source_text,
@@ -118,7 +143,7 @@ def restore_test(
     result.verification, result.checks = "size_plausible", ["exists", "size_plausible"]
     try:
         with Lab(new_run_id()) as lab:
-            _run(lab, engine, source, result, checks, image=image)
+            _run(lab, engine, source, result, checks, image=image, backup_set=backup_set)
     except HarnessError as exc:
         if result.status == "error" and not result.reason:
             return result.finish("error", first_line(exc, limit=300), ended_wall=time.time())
@@ -136,6 +161,7 @@ def _run(
     checks: list[DataCheck],
     *,
     image: str | None,
+    backup_set: str | None = None,
 ) -> None:
     resolved = resolve_image(
         lab.client,
@@ -146,6 +172,11 @@ def _run(
     )
     volume = lab.volume(f"store-{STORE}", role="backup-store")
     agent = BackupAgent(lab, image=resolved.name, volumes={STORE: volume}, tmpfs_mb={})
+    if source.kind == "pgbackrest":
+        _run_pgbackrest(
+            lab, engine, agent, volume, source, result, checks, resolved.name, backup_set
+        )
+        return
     # The scratch server starts while nothing is timed yet: the clock is for the backup.
     node = provision(lab, engine, image=resolved.name, name="scratch")
     t0 = time.monotonic()
@@ -188,6 +219,12 @@ def _run(
     verified = time.monotonic()
     result.verify_s = round(verified - done, 4)
     result.rto_s = round(verified - t0, 4)
+    _judge_checks(lab, engine, node, checks, result)
+
+
+def _judge_checks(
+    lab: Lab, engine: Engine, node: Node, checks: list[DataCheck], result: RestoreTestResult
+) -> None:
     result.data_checks = _checks(lab, engine, node, checks)
     failed = [c for c in result.data_checks if not c.passed]
     if failed:
@@ -201,16 +238,134 @@ def _run(
     result.status = "pass"
 
 
-def _fetch(lab: Lab, agent: BackupAgent, source: Source) -> str:
+def _run_pgbackrest(
+    lab: Lab,
+    engine: Engine,
+    agent: BackupAgent,
+    volume: str,
+    source: Source,
+    result: RestoreTestResult,
+    checks: list[DataCheck],
+    image: str,
+    backup_set: str | None,
+) -> None:
+    """A pgBackRest repository: copied into the lab, the set (newest by default) restored with
+    --type=immediate (consistent, then promote), a server started on it, verified."""
+    tool = PgBackRest(cast("PostgresEngine", engine), stanza=source.stanza)
+    t0 = time.monotonic()
+    copied = _fetch(lab, agent, source, arcname=tool.subdir)
+    agent.run(
+        f"chown -R postgres: {BackupAgent.path(STORE, tool.subdir)}", timeout_s=COPY_TIMEOUT_S
+    )
+    fetched = time.monotonic()
+    result.fetch_s = round(fetched - t0, 4)
+    if copied != source.sha256:
+        result.status, result.reason = "fail", "checksum matches: the copy differs from the source"
+        return
+    result.verification = "checksum_matches"
+    result.checks.append("checksum_matches")
+    info = agent.run(
+        as_postgres(tool.info_command(repo_mount=BackupAgent.path(STORE, "")[:-1])), timeout_s=60
+    )
+    found = {s.label: s for s in parse_info(info.stdout)} if info.ok else {}
+    label = backup_set or (list(found)[-1] if found else "")
+    if label not in found:
+        result.status = "fail"
+        sets = ", ".join(found) or "no sets"
+        result.reason = f"exists: set {label or '(newest)'} is not in the repository ({sets})"
+        return
+    chosen = found[label]
+    result.name = f"{source.path.name}:{label}"
+    result.backup_type = {"incr": "incremental", "diff": "differential"}.get(
+        chosen.type, chosen.type
+    )
+    result.source_database = f"cluster (stanza {source.stanza})"
+    if chosen.started_epoch:
+        result.backup_started_at = iso_utc(chosen.started_epoch)
+        result.backup_ended_at = iso_utc(chosen.stopped_epoch)
+    data = lab.volume("data-scratch", role="database-data")
+    restore = tool.restore_command(label=label, recovery=RecoveryTarget(immediate=True))
+    restored = run_helper(
+        lab,
+        image=image,
+        name="pgbackrest-restore-scratch",
+        mounts={data: engine.datadir, volume: tool.mount},
+        script=f"set -e; chown postgres: {engine.datadir}; chmod 700 {engine.datadir}; "
+        f"su postgres -s /bin/bash -c {shlex.quote(restore)}",
+        timeout_s=RESTORE_TIMEOUT_S,
+    )
+    result.restore_log = restored.tail(600)
+    if not restored.ok:
+        result.status = "fail"
+        result.reason = f"pgbackrest restore exited {restored.exit_code}: {restored.tail(300)}"
+        return
+    node = provision(
+        lab,
+        engine,
+        image=image,
+        name="scratch",
+        data_volume=data,
+        mounts={volume: tool.mount},
+        wait=False,
+    )
+    try:
+        _promoted(lab, engine, node)
+    except HarnessError as exc:
+        result.status = "fail"
+        result.reason = (
+            f"recovery: {first_line(exc, limit=200)}: {lab.logs(node.container_id, lines=5)[-300:]}"
+        )
+        return
+    done = time.monotonic()
+    result.restore_s = round(done - fetched, 4)
+    unverified: tuple[type[BaseException], ...] = (
+        ValueError,
+        HarnessError,
+        *engine.driver_errors(),
+    )
+    try:
+        result.evidence = _verify(lab, engine, node)
+    except unverified as exc:
+        result.status, result.reason = (
+            "fail",
+            f"verified read and write: {first_line(exc, limit=300)}",
+        )
+        return
+    verified = time.monotonic()
+    result.verify_s = round(verified - done, 4)
+    result.rto_s = round(verified - t0, 4)
+    _judge_checks(lab, engine, node, checks, result)
+
+
+def _promoted(lab: Lab, engine: Engine, node: Node) -> None:
+    def attempt() -> bool | None:
+        wait_running_or_exited(lab, node)
+        conn = engine.connect(node.endpoint(lab, engine), timeout_s=5)
+        try:
+            return None if engine.in_recovery(conn) else True
+        finally:
+            conn.close()
+
+    poll_until(
+        attempt,
+        what=f"{node.name} to finish recovery",
+        timeout_s=RESTORE_TIMEOUT_S,
+        retry_on=(HarnessError, *engine.driver_errors()),
+        stop_on=(ServerExited,),
+    )
+
+
+def _fetch(lab: Lab, agent: BackupAgent, source: Source, *, arcname: str = "") -> str:
     """Copy the source into the store (tar stream through the Docker API); its sha256 there."""
+    arcname = arcname or source.path.name
     with tempfile.TemporaryFile() as tmp:
         with tarfile.open(fileobj=tmp, mode="w") as tar:
-            tar.add(str(source.path), arcname=source.path.name)
+            tar.add(str(source.path), arcname=arcname)
         tmp.seek(0)
         container = lab.guard(agent.container_id, action="copy a backup into")
         if not container.put_archive(BackupAgent.path(STORE, ""), tmp):
             raise HarnessError(f"could not copy {source.path} into the lab")
-    target = shlex.quote(BackupAgent.path(STORE, source.path.name))
+    target = shlex.quote(BackupAgent.path(STORE, arcname))
     if source.kind == "dump":
         script = f"sha256sum {target} | cut -d' ' -f1"
     else:

@@ -5,16 +5,18 @@ the first passes with the team's checks and is catalogued as restore-tested; the
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 from harness.engines.base import Engine
 from harness.lab.lab import Lab
 from harness.report.history import History
 from harness.report.history.external import catalog
-from harness.server.node import Node
+from harness.server.node import Node, provision
 
 from .conftest import REPO
 
@@ -97,6 +99,52 @@ def test_restore_test_of_a_dump_and_of_its_truncated_copy(
         rows = {r.name: r for r in catalog(store.db)}
     assert rows["app.dump"].verification == "restore_tested"
     assert rows["app.dump"].last_restorable_at == result["ended_at"]
-    assert rows["app.dump"].sha256 == result["sha256"] and rows["app.dump"].size_bytes > 0
+    assert rows["app.dump"].sha256 == result["sha256"] and (rows["app.dump"].size_bytes or 0) > 0
     assert rows["app-truncated.dump"].last_status == "fail"
     assert rows["app-truncated.dump"].last_restorable_at is None
+
+
+def test_restore_test_of_a_pgbackrest_repository(
+    tmp_path: Path, session_lab: Lab, postgres_engine: Engine, postgres_image: str
+) -> None:
+    """A repository made by pgBackRest itself (stanza `app`, not the drill's), copied out to
+    a folder, then restore-tested: newest set, --type=immediate, checks on the restored data."""
+    repo = "--repo1-path=/var/lib/postgresql/repo"
+    push = f"pgbackrest --stanza=app {repo} --pg1-path={postgres_engine.datadir} archive-push %p"
+    node = provision(
+        session_lab,
+        postgres_engine,
+        image=postgres_image,
+        name="pgbr-source",
+        command=["postgres", "-c", "archive_mode=on", "-c", f"archive_command={push}"],
+    )
+    c = postgres_engine.credentials
+    opts = (
+        f"{repo} --stanza=app --pg1-path={postgres_engine.datadir} "
+        f"--pg1-user={c.user} --pg1-database={c.database} --log-level-file=off"
+    )
+    script = (
+        f"psql -U {c.user} -d {c.database} -qc 'CREATE TABLE rt_customer AS SELECT g AS id "
+        f"FROM generate_series(1, {ROWS}) g' && su postgres -c 'pgbackrest {opts} stanza-create "
+        f"&& pgbackrest {opts} --start-fast --repo1-retention-full=9 backup --type=full' && "
+        "tar -C /var/lib/postgresql -cf - repo"
+    )
+    container = session_lab.guard(node.container_id, action="back up with pgBackRest in")
+    result = container.exec_run(["bash", "-c", script], demux=True)
+    session_lab.remove(node.container_id)
+    assert result.exit_code == 0, result.output[1]
+    with tarfile.open(fileobj=io.BytesIO(result.output[0])) as tar:
+        tar.extractall(tmp_path, filter="tar")
+    assert (tmp_path / "repo" / "backup" / "app" / "backup.info").is_file()
+    checks = tmp_path / "checks.yaml"
+    checks.write_text(CHECKS)
+    run = cli(
+        "restore-test", str(tmp_path / "repo"), "--engine", "postgres", "--checks", str(checks),
+        "--json", str(tmp_path / "repo.json"), "--history", str(tmp_path / "h.sqlite"),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = json.loads((tmp_path / "repo.json").read_text())
+    assert out["kind"] == "pgbackrest" and out["backup_type"] == "full"
+    assert out["name"].startswith("repo:") and out["name"].endswith("F")
+    assert out["verification"] == "restore_tested"
+    assert [c["passed"] for c in out["data_checks"]] == [True, True]

@@ -42,8 +42,10 @@ class PgBackRest:
     target_kinds = frozenset({"time", "position", "lsn", "name"})
     time_resolution_s = 1e-6
 
-    def __init__(self, engine: PostgresEngine) -> None:
+    def __init__(self, engine: PostgresEngine, *, stanza: str = STANZA) -> None:
         self.engine = engine
+        # The drill's own repositories use one stanza; a team's repository names its own.
+        self.stanza = stanza
 
     # -- options -------------------------------------------------------------------------
     def repo_path(self, mount: str | None = None) -> str:
@@ -60,7 +62,7 @@ class PgBackRest:
     ) -> list[str]:
         """Options every command gets: stanza, repository, data directory, logging."""
         opts = [
-            f"--stanza={STANZA}",
+            f"--stanza={self.stanza}",
             f"--repo1-path={self.repo_path(repo_mount)}",
             "--log-level-file=off",
             f"--log-level-console={console}",
