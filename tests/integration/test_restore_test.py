@@ -124,6 +124,7 @@ def test_restore_test_of_a_pgbackrest_repository(
         f"--pg1-user={c.user} --pg1-database={c.database} --log-level-file=off"
     )
     script = (
+        "install -d -o postgres -g postgres /var/lib/postgresql/repo && "
         f"psql -U {c.user} -d {c.database} -qc 'CREATE TABLE rt_customer AS SELECT g AS id "
         f"FROM generate_series(1, {ROWS}) g' && su postgres -c 'pgbackrest {opts} stanza-create "
         f"&& pgbackrest {opts} --start-fast --repo1-retention-full=9 backup --type=full' && "
