@@ -337,10 +337,23 @@ def _run_pgbackrest(
     _judge_checks(lab, engine, node, checks, result)
 
 
+class LoginRefused(HarnessError):
+    """The restored cluster runs but refuses the harness's login (its roles are the team's)."""
+
+
 def _promoted(lab: Lab, engine: Engine, node: Node) -> None:
     def attempt() -> bool | None:
         wait_running_or_exited(lab, node)
-        conn = engine.connect(node.endpoint(lab, engine), timeout_s=5)
+        try:
+            conn = engine.connect(node.endpoint(lab, engine), timeout_s=5)
+        except engine.driver_errors() as exc:
+            if "authentication failed" in str(exc) or 'role "' in str(exc):
+                raise LoginRefused(
+                    f"the restored cluster refuses user {engine.credentials.user} "
+                    f"({first_line(exc, limit=120)}); restore-test logs in as the harness's "
+                    "own user, which the backed-up cluster must have"
+                ) from exc
+            raise
         try:
             return None if engine.in_recovery(conn) else True
         finally:
@@ -351,7 +364,7 @@ def _promoted(lab: Lab, engine: Engine, node: Node) -> None:
         what=f"{node.name} to finish recovery",
         timeout_s=RESTORE_TIMEOUT_S,
         retry_on=(HarnessError, *engine.driver_errors()),
-        stop_on=(ServerExited,),
+        stop_on=(ServerExited, LoginRefused),
     )
 
 
