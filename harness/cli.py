@@ -640,6 +640,14 @@ def restore_test_command(
         typer.Option("--set", help="pgBackRest repository: the set to restore (newest)."),
     ] = None,
     image: Annotated[str | None, typer.Option("--image", help="Server image to use.")] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="The database the backup was taken of, as `audit` and `gate` name it "
+            "[default: what the dump's header says, where it says it].",
+        ),
+    ] = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write JSON here.")] = None,
     history: Annotated[
@@ -674,6 +682,7 @@ def restore_test_command(
             image=image,
             name=name,
             backup_set=backup_set,
+            database=database,
         )
     except KeyboardInterrupt:
         store.close()
