@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness.backups.catalog import Catalog
@@ -21,6 +22,7 @@ from harness.faults import FaultContext, FaultOutcome, NodeFault
 from harness.lab.images import ResolvedImage
 from harness.lab.lab import Lab
 from harness.measurement.fidelity import Measured, table_states
+from harness.measurement.latency import WriterLatency
 from harness.measurement.monitor import LagMonitor
 from harness.measurement.workload import Reader, Writer
 from harness.progress import Progress
@@ -115,3 +117,6 @@ class RunState:
     workers: Workers | None = None
     incident: Incident | None = None
     measured: Measured | None = None
+    # Where the writer streams its acknowledgment log (None: kept in memory only).
+    acks_path: Path | None = None
+    latency: WriterLatency | None = None
