@@ -111,6 +111,11 @@ class Replica(Model):
 
     name: Name
     apply_delay_s: Seconds = 0.0
+    synchronous: bool = Field(
+        default=False,
+        description="the primary acknowledges a commit only once this replica has it "
+        "(PostgreSQL synchronous_standby_names, MariaDB semi-synchronous replication)",
+    )
 
 
 class Topology(Model):
