@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.engines import get_engine
-from harness.engines.base import Engine
+from harness.engines.base import WRITES_TABLE, Engine
 from harness.lab.docker_client import docker_client
 from harness.lab.images import resolve_image
 from harness.lab.lab import Lab
@@ -111,6 +111,7 @@ def _engine(name: str) -> EngineWriter:
     engine = get_engine(name)
     with _server(engine) as endpoint:
         top = _run(engine, endpoint, ASK_PER_S)
+        _empty_writes(engine, endpoint)  # each run numbers its writes from 1
         at = _run(engine, endpoint, CPU_RATE_PER_S)
     return EngineWriter(
         engine=name,
@@ -122,6 +123,14 @@ def _engine(name: str) -> EngineWriter:
         at_5000_p99_ms=at["p99_ms"],
         failed_or_unknown=int(top["bad"] + at["bad"]),
     )
+
+
+def _empty_writes(engine: Engine, endpoint: Any) -> None:
+    conn = engine.connect(endpoint, timeout_s=10)
+    try:
+        engine.run_sql(conn, [f"DELETE FROM {WRITES_TABLE}"])
+    finally:
+        conn.close()
 
 
 def _run(engine: Engine, endpoint: Any, rate: float) -> dict[str, float]:
@@ -144,7 +153,7 @@ def _run(engine: Engine, endpoint: Any, rate: float) -> dict[str, float]:
         "p50_ms": window.p50_ms if window else 0.0,
         "p99_ms": window.p99_ms if window else 0.0,
         "cpu_pct": round(100 * (cpu1 - cpu0) / (wall1 - wall0), 1),
-        "bad": counts["failed"] + counts["unknown"],
+        "bad": counts["failed"] + counts["unknown"],  # unknown: in flight when stopped
     }
 
 
