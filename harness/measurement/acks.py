@@ -237,11 +237,3 @@ def _line(
         f'"error": {json.dumps(error)}}}\n'
     )
 
-
-def write_acks(path: Path, records: list[WriteRecord]) -> None:
-    """Write ``records`` to ``path`` as JSON lines (seq, status, issue time, latency, target)."""
-    lines = [
-        _line(r.seq, r.status, r.issued_mono, r.done_mono, r.issued_wall, r.target, r.error)
-        for r in records
-    ]
-    path.write_text("".join(lines), encoding="utf-8")
