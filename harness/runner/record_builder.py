@@ -39,6 +39,7 @@ from harness.record import (
 )
 from harness.runner.judge import outcome
 from harness.runner.state import RunState
+from harness.runner.team import team_record
 from harness.scenario.model import Scenario
 
 
@@ -122,6 +123,7 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
             rto_uncertainty_s=probe_s,  # an outage ends at most one probe interval earlier
         ),
         writer_latency=_writer_latency(st),
+        team_data=team_record(st.team),
     )
 
 
