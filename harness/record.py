@@ -296,6 +296,27 @@ class Workload:
 
     rate_per_s: float
     after_recovery_s: float
+    clients: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatencyWindow:
+    """Latencies of the acknowledged writes of one window (milliseconds), and their rate."""
+
+    writes: int
+    acked_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriterLatency:
+    """The writer's latency from its start to the fault, and on the recovered server."""
+
+    before_fault: LatencyWindow | None = None
+    after_recovery: LatencyWindow | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -351,6 +372,7 @@ class DrillRecord:
     dataset: Dataset
     workload: Workload
     clock: Clock
+    writer_latency: WriterLatency | None = None
     three_two_one: ThreeTwoOne | None = None
     team_data: TeamData | None = None
 

@@ -27,7 +27,6 @@ from harness.errors import HarnessError, first_line
 from harness.lab.docker_client import docker_client
 from harness.lab.images import resolve_image
 from harness.lab.lab import Lab
-from harness.measurement.acks import write_acks
 from harness.measurement.verdict import Check, Verdict
 from harness.progress import NullProgress, Progress
 from harness.record import DrillRecord, DrillStatus
@@ -94,7 +93,7 @@ class Drill:
         self.progress = progress or NullProgress()
         self.action = "starting"
         self.error_detail = ""
-        self.state = RunState()
+        self.state = RunState(acks_path=self.run_dir / "acks.jsonl")
         self._started_wall = time.time()
         self._started_mono = time.monotonic()
 
@@ -210,5 +209,5 @@ class Drill:
         write_journal(self.journal_path, record)
         workers = self.state.workers
         if status is not DrillStatus.STARTED and workers is not None:
-            write_acks(self.run_dir / "acks.jsonl", workers.writer.records())
+            workers.writer.log.flush()  # streamed while the writer ran; closed when it stops
         return record

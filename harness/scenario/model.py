@@ -21,6 +21,8 @@ MAX_OBJECTIVE_S = 7 * 86400.0  # an RTO or RPO objective: a week covers weekly b
 MAX_ROWS = 50_000_000  # rows per seeded table (a 10 GB drill is about 25 M rows)
 MAX_COUNT = 10_000_000  # counts of writes (deleted, allowed to be lost)
 MAX_SEED = 2**63 - 1
+MAX_WRITE_RATE = 50_000.0  # writes per second, all of the writer's clients together
+MAX_CLIENTS = 64  # the writer's concurrent connections
 MAX_CHECK_VALUE = 1e18  # a bound or value a team's check expects
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
@@ -131,8 +133,11 @@ class DataCheck(Model):
 class Workload(Model):
     """The writer that keeps writing during the drill."""
 
-    rate_per_s: Annotated[float, _float(gt=0, le=5000)] = 50.0
+    rate_per_s: Annotated[float, _float(gt=0, le=MAX_WRITE_RATE)] = 50.0
     after_recovery_s: Seconds = 1.0
+    clients: Annotated[int, _int(ge=1, le=MAX_CLIENTS)] = Field(
+        default=1, description="concurrent connections sharing the rate, one write each at a time"
+    )
 
 
 class Store(Model):
@@ -166,6 +171,11 @@ class Replica(Model):
 
     name: Name
     apply_delay_s: Seconds = 0.0
+    synchronous: bool = Field(
+        default=False,
+        description="the primary acknowledges a commit only once this replica has it "
+        "(PostgreSQL synchronous_standby_names, MariaDB semi-synchronous replication)",
+    )
 
 
 class Topology(Model):
