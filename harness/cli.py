@@ -35,12 +35,12 @@ from harness.measurement.verdict import Verdict
 from harness.report.history.store import DEFAULT_HISTORY as DEFAULT_HISTORY_PATH
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from docker import DockerClient
 
     from harness.plan import PlannedDrill
-    from harness.record import DrillRecord
+    from harness.record import DrillRecord, HostLoad
     from harness.report.history import History
     from harness.runner import DrillResult
 
@@ -169,6 +169,16 @@ def run(
     ] = DEFAULT_HISTORY,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Drills to run at once, each in its own process and lab (default 1). "
+            "The journal flags a drill whose host was saturated (load above the CPUs).",
+        ),
+    ] = 1,
 ) -> None:
     """Run drills; write OUT/<run-id>/journal.json for each, record it in the history, and
     print a summary. For a drill plan, also write the report files into OUT."""
@@ -227,6 +237,12 @@ def run(
             (d, None) for d in planned if not d.scenario.strategies
         ]
         runs.sort(key=lambda run: planned.index(run[0]))
+        if jobs > 1 and len(runs) > 1:
+            results, codes = _run_parallel(
+                runs, jobs=jobs, store=store, out_dir=out_dir, images=images,
+                quiet=quiet, verbose=verbose, reaper=reaper,
+            )  # fmt: skip
+            runs = []
         for index, (drill_plan, strategy) in enumerate(runs, start=1):
             progress.position(index, len(runs))
             drill = Drill(
@@ -257,6 +273,69 @@ def run(
         codes.append(_plan_report(store, results, names=names, out_dir=out_dir))
     store.close()
     raise typer.Exit(worst([VERDICT_EXIT[r.verdict] for r in results] + codes))
+
+
+def _run_parallel(
+    runs: Sequence[tuple[PlannedDrill, str | None]],
+    *,
+    jobs: int,
+    store: History,
+    out_dir: Path,
+    images: dict[str, str],
+    quiet: bool,
+    verbose: bool,
+    reaper: Callable[[DockerClient], object],
+) -> tuple[list[DrillResult], list[int]]:
+    """``run --jobs N``: the drills in processes of their own, at most N at once; results in
+    the order of the sequential run, each recorded in the history as it ends."""
+    from harness.lab.docker_client import docker_client
+    from harness.runner.parallel import DrillJob, run_parallel
+
+    reaper(docker_client())  # once, before any drill: the drills themselves do not reap
+    workers = min(jobs, len(runs))
+    drill_jobs = [
+        DrillJob(
+            index=i,
+            scenario=d.scenario,
+            source=d.source,
+            engine=d.engine,
+            out_dir=out_dir,
+            image=images.get(d.engine),
+            strategy=strategy,
+            jobs=workers,
+        )
+        for i, (d, strategy) in enumerate(runs)
+    ]
+    codes: list[int] = []
+    finished: list[int] = []
+
+    def on_done(job: DrillJob, result: DrillResult | None) -> None:
+        finished.append(job.index)
+        label = job.scenario.name + (f" / {job.strategy}" if job.strategy else "")
+        if result is None:
+            codes.append(EXIT_INFRA)
+            err.print(
+                f"[{len(finished)}/{len(runs)}] {label} on {job.engine}: the drill's process "
+                "died without a result (its lab is left to the reaper)",
+                markup=False,
+                highlight=False,
+            )
+            return
+        codes.append(_record(store, result, plan=runs[job.index][0].plan))
+        if not quiet:
+            rto = result.record.measured.rto_s
+            host = result.record.host
+            err.print(
+                f"[{len(finished)}/{len(runs)}] {label} on {job.engine}: "
+                f"{result.verdict.value}, RTO {_fmt(rto, ' s')}"
+                + (", host saturated" if host and host.saturated else ""),
+                markup=False,
+                highlight=False,
+            )
+
+    done = run_parallel(drill_jobs, workers=workers, on_done=on_done, verbose=verbose)
+    results = [r for _, r in sorted(done.items()) if r is not None]
+    return results, codes
 
 
 def _runnable(planned: list[PlannedDrill], images: dict[str, str]) -> list[PlannedDrill]:
@@ -451,6 +530,7 @@ def _print_summary(results: list[DrillResult]) -> None:
         "holes",
         "data",
         "seed rows lost",
+        "host",
         "journal",
     ):
         table.add_column(column)
@@ -476,14 +556,36 @@ def _print_summary(results: list[DrillResult]) -> None:
             _fmt(m.holes),
             "-" if verified is None else ("verified" if verified else "MISMATCH"),
             _fmt(m.seed_rows_lost),
+            _host_cell(r.record),
             Text(str(r.journal_path)),
         )
         for reason in r.record.reasons:
             label = r.scenario + (f" / {r.strategy}" if r.strategy else "")
             notes.append(f"{label} on {r.engine}: {reason}")
+        if r.record.host is not None and r.record.host.saturated:
+            label = r.scenario + (f" / {r.strategy}" if r.strategy else "")
+            notes.append(f"{label} on {r.engine}: {saturated_text(r.record.host)}")
     out.print(table)
     for note in notes:
         out.print(f"  - {note}", markup=False, highlight=False)
+
+
+def _host_cell(record: DrillRecord) -> Text:
+    """The host column: its peak load on its CPUs, red when saturated."""
+    host = record.host
+    if host is None or host.load_1m_max is None:
+        return Text("-")
+    text = f"{host.load_1m_max:.1f}/{host.cpus}" + (" SATURATED" if host.saturated else "")
+    return Text(text, style="red" if host.saturated else "")
+
+
+def saturated_text(host: HostLoad) -> str:
+    """The note under the results table for a drill run on a saturated host."""
+    parallel = f", {host.jobs} drills at once" if host.jobs > 1 else ""
+    return (
+        f"saturated host: load average up to {host.load_1m_max} on {host.cpus} CPUs"
+        f"{parallel}; its RTO measures the host as much as the recovery"
+    )
 
 
 @app.command("list")

@@ -245,6 +245,20 @@ class Clock:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HostLoad:
+    """The host's load while the drill ran: its timings on a saturated host (the 1-minute
+    load average above the CPUs) measure the host as much as the recovery."""
+
+    cpus: int
+    jobs: int = 1
+    load_1m_start: float | None = None
+    load_1m_max: float | None = None
+    load_1m_mean: float | None = None
+    samples: int = 0
+    saturated: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class DrillRecord:
     """One drill run; ``action`` is what the runner was doing last (the failure breadcrumb)."""
 
@@ -286,6 +300,7 @@ class DrillRecord:
     dataset: Dataset
     workload: Workload
     clock: Clock
+    host: HostLoad | None = None
 
     def disruptive_fault(self) -> FaultEntry | None:
         """The fault that took a server down (not a fault acting on a backup job)."""

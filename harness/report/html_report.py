@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from harness.report import charts
 from harness.report.history.store import StoredRun
+from harness.report.host_note import saturation_note
 from harness.report.model import (
     Report,
     data_lost_text,
@@ -79,6 +80,7 @@ def _environment() -> Environment:
         objectives_status=objectives_status,
         data_lost_text=data_lost_text,
         runs_met_text=runs_met_text,
+        saturation_note=saturation_note,
         max_rows=MAX_ROWS,
         timeline=lambda run: Markup(charts.timeline(run)),
         against_objectives=lambda run: Markup(charts.against_objectives(run)),

@@ -51,6 +51,9 @@ def _case(run: StoredRun) -> ET.Element:
         ("objectives", objectives_status(run)),
         ("data_verified", "" if run.data_verified is None else str(run.data_verified).lower()),
         ("restored_from", run.restored_from or ""),
+        ("host_saturated", "true" if run.figure("host_saturated") else "false"),
+        ("host_load_1m_max", _num(run.figure("host_load_1m_max"))),
+        ("host_cpus", _num(run.figure("host_cpus"))),
     ):
         ET.SubElement(props, "property", {"name": name, "value": str(value)})
     reasons = "; ".join(run.reasons) or run.error or "no reason recorded"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harness.report.host_note import saturation_note
 from harness.report.model import (
     Report,
     data_lost_text,
@@ -146,6 +147,8 @@ def render_markdown(report: Report) -> str:
             out.append(f"- {reason}")
         if run.reasons:
             out.append("")
+        if saturation_note(run):
+            out += [f"> **Warning:** {saturation_note(run)}.", ""]
         marks = [s for s in run.steps if s.offset_s is not None]
         if marks:
             out += _table(

@@ -24,6 +24,7 @@ from harness.record import (
     DrillStatus,
     Expect,
     Fingerprints,
+    HostLoad,
     Measured,
     Objectives,
     OldReader,
@@ -56,6 +57,7 @@ class RunFacts:
     checks: tuple[Check, ...]
     error: str
     error_detail: str
+    host: HostLoad | None = None
 
 
 def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
@@ -117,6 +119,7 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
             probe_interval_s=probe_s,
             rto_uncertainty_s=probe_s,  # an outage ends at most one probe interval earlier
         ),
+        host=facts.host,
     )
 
 

@@ -119,6 +119,13 @@ def figure_rows(record: DrillRecord) -> list[tuple[str, float]]:
     values = [(name, getattr(record.measured, name)) for name in FIGURES]
     values += [(name, getattr(record.phases, name)) for name in PHASES]
     values.append(("duration_s", record.duration_s))
+    if record.host is not None:  # the host's load during the drill (measurement.host_load)
+        values += [
+            ("host_cpus", record.host.cpus),
+            ("host_jobs", record.host.jobs),
+            ("host_load_1m_max", record.host.load_1m_max),
+            ("host_saturated", 1.0 if record.host.saturated else 0.0),
+        ]
     return [(name, float(value)) for name, value in values if value is not None]
 
 
