@@ -66,7 +66,10 @@ def _on_sigterm(signum: int, frame: object) -> None:
 def _child(job: DrillJob, results: Any, verbose: bool) -> None:
     """A drill process: run the drill, send back its result (Ctrl-C/SIGTERM: clean up, exit)."""
     signal.signal(signal.SIGTERM, _on_sigterm)
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if not verbose:
         for noisy in ("testcontainers", "docker", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
