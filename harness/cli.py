@@ -571,19 +571,28 @@ def _print_summary(results: list[DrillResult]) -> None:
 
 
 def _host_cell(record: DrillRecord) -> Text:
-    """The host column: its peak load on its CPUs, red when saturated."""
+    """The host column: CPU stall share (or peak load on the CPUs), red when saturated."""
     host = record.host
-    if host is None or host.load_1m_max is None:
+    if host is None or (host.load_1m_max is None and host.cpu_stall_share is None):
         return Text("-")
-    text = f"{host.load_1m_max:.1f}/{host.cpus}" + (" SATURATED" if host.saturated else "")
+    if host.cpu_stall_share is not None:
+        text = f"stall {host.cpu_stall_share:.0%}"
+    else:
+        text = f"load {host.load_1m_max:.1f}/{host.cpus}"
+    text += " SATURATED" if host.saturated else ""
     return Text(text, style="red" if host.saturated else "")
 
 
 def saturated_text(host: HostLoad) -> str:
     """The note under the results table for a drill run on a saturated host."""
     parallel = f", {host.jobs} drills at once" if host.jobs > 1 else ""
+    stall = (
+        f"work waited for a CPU {host.cpu_stall_share:.0%} of the time, "
+        if host.cpu_stall_share is not None
+        else ""
+    )
     return (
-        f"saturated host: load average up to {host.load_1m_max} on {host.cpus} CPUs"
+        f"saturated host: {stall}load average up to {host.load_1m_max} on {host.cpus} CPUs"
         f"{parallel}; its RTO measures the host as much as the recovery"
     )
 

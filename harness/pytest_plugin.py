@@ -226,6 +226,8 @@ def record_result(properties: list[tuple[str, object]], result: DrillResult) -> 
     host = getattr(result.record, "host", None)
     if host is not None:
         properties.append(("host_saturated", str(host.saturated).lower()))
+        if host.cpu_stall_share is not None:
+            properties.append(("host_cpu_stall_share", host.cpu_stall_share))
 
 
 def _out_dir(config: pytest.Config) -> Path:

@@ -246,8 +246,9 @@ class Clock:
 
 @dataclass(frozen=True, kw_only=True)
 class HostLoad:
-    """The host's load while the drill ran: its timings on a saturated host (the 1-minute
-    load average above the CPUs) measure the host as much as the recovery."""
+    """The host's load while the drill ran: its timings on a saturated host (work waiting for
+    a CPU half the time, by Linux PSI; else the 1-minute load average above the CPUs) measure
+    the host as much as the recovery (``harness.measurement.host_load``)."""
 
     cpus: int
     jobs: int = 1
@@ -255,6 +256,7 @@ class HostLoad:
     load_1m_max: float | None = None
     load_1m_mean: float | None = None
     samples: int = 0
+    cpu_stall_share: float | None = None
     saturated: bool = False
 
 

@@ -54,6 +54,7 @@ def _case(run: StoredRun) -> ET.Element:
         ("host_saturated", "true" if run.figure("host_saturated") else "false"),
         ("host_load_1m_max", _num(run.figure("host_load_1m_max"))),
         ("host_cpus", _num(run.figure("host_cpus"))),
+        ("host_cpu_stall_share", _num(run.figure("host_cpu_stall_share"))),
     ):
         ET.SubElement(props, "property", {"name": name, "value": str(value)})
     reasons = "; ".join(run.reasons) or run.error or "no reason recorded"

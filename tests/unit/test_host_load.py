@@ -4,10 +4,17 @@ journal (round trip), the results table's notes and the reports."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
-from harness.measurement.host_load import HostLoadSampler, cpu_count, saturated, summarize
+from harness.measurement.host_load import (
+    HostLoadSampler,
+    cpu_count,
+    cpu_stall_us,
+    saturated,
+    summarize,
+)
 from harness.record import HostLoad
 from harness.report.history.records import figure_rows
 
@@ -78,3 +85,24 @@ def test_results_table_notes_a_saturated_host() -> None:
 
     text = saturated_text(HostLoad(cpus=2, jobs=4, load_1m_max=5.1, saturated=True))
     assert "5.1 on 2 CPUs" in text and "4 drills at once" in text
+    stalled = HostLoad(cpus=2, jobs=4, load_1m_max=5.1, cpu_stall_share=0.8, saturated=True)
+    assert "waited for a CPU 80% of the time" in saturated_text(stalled)
+
+
+def test_psi_stall_share_decides_where_the_kernel_measures_it() -> None:
+    # a high 1-minute average inherited from a busy minute, but nothing waited during the drill
+    assert saturated(6.3, 2, stall_share=0.12) is False
+    assert saturated(1.0, 2, stall_share=0.5) is True
+    host = summarize([6.3], cpus=2, stall_share=0.81)
+    assert host.saturated and host.cpu_stall_share == 0.81
+    assert summarize([], cpus=2, stall_share=1.7).cpu_stall_share == 1.0  # clamped
+
+
+def test_psi_total_is_parsed(tmp_path: Path) -> None:
+    psi = tmp_path / "cpu"
+    psi.write_text(
+        "some avg10=20.43 avg60=21.72 avg300=36.72 total=641380372\n"
+        "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+    )
+    assert cpu_stall_us(psi) == 641380372
+    assert cpu_stall_us(tmp_path / "missing") is None

@@ -124,6 +124,7 @@ def figure_rows(record: DrillRecord) -> list[tuple[str, float]]:
             ("host_cpus", record.host.cpus),
             ("host_jobs", record.host.jobs),
             ("host_load_1m_max", record.host.load_1m_max),
+            ("host_cpu_stall_share", record.host.cpu_stall_share),
             ("host_saturated", 1.0 if record.host.saturated else 0.0),
         ]
     return [(name, float(value)) for name, value in values if value is not None]
