@@ -597,6 +597,78 @@ def saturated_text(host: HostLoad) -> str:
     )
 
 
+@app.command()
+def explore(
+    scenario: Annotated[Path, typer.Argument(help="A scenario file with an `explore:` section.")],
+    budget: Annotated[
+        int, typer.Option("--budget", min=1, help="Real drills to run at most, shrinking included.")
+    ] = 20,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the search.")] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", "-e", help="Engine (default: the scenario's first).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Output folder: drills' journals, hypothesis's example database (a later "
+            "search here resumes and replays), explore.json and the minimal failing scenario "
+            "(default reports/explore-<scenario>).",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Search variations of a scenario (hypothesis, real drills) for one that breaks a property;
+    shrink it and write the minimal failing scenario as YAML. Exit 1 when one was found, 0 when
+    the budget found none, 2 bad input, 3 infrastructure failure."""
+    from harness.explore import InfrastructureStop, Trial
+    from harness.explore import explore as search
+
+    _setup_logging(verbose)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    out_path = out_dir or Path("reports") / f"explore-{scenario.stem}"
+
+    def on_trial(trial: Trial, n: int) -> None:
+        values = ", ".join(f"{k}={v}" for k, v in trial.values.items())
+        verdict = "BROKE " + "; ".join(trial.broken) if trial.broken else "held"
+        err.print(
+            f"[drill {n}/{budget}] {values}: {trial.verdict}, RTO {_fmt(trial.rto_s, ' s')}, "
+            f"RPO {_fmt(trial.rpo_s, ' s')}, lost {_fmt(trial.lost_writes)}: {verdict}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    try:
+        outcome = search(
+            scenario, engine=engine, budget=budget, seed=seed, out=out_path, on_trial=on_trial
+        )
+    except ScenarioError as exc:
+        _fail(EXIT_INPUT, str(exc))
+    except InputError as exc:
+        _fail(EXIT_INPUT, str(exc))
+    except InfrastructureStop as exc:
+        _fail(EXIT_INFRA, f"search stopped: a drill failed on the infrastructure: {exc}")
+    except KeyboardInterrupt:
+        _fail(EXIT_INTERRUPTED, "interrupted: the lab of the current drill was removed")
+    say = f"{outcome.drills} drills in {outcome.wall_s:.0f} s"
+    if outcome.found is None or outcome.trial is None:
+        out.print(f"no variation broke a property ({say}); search state in {out_path}")
+        raise typer.Exit(EXIT_OK)
+    out.print(f"found a failing variation ({say}), shrunk to:", markup=False, highlight=False)
+    for key, value in outcome.found.items():
+        out.print(f"  {key}: {value}", markup=False, highlight=False)
+    for reason in outcome.trial.broken:
+        out.print(f"  broke {reason}", markup=False, highlight=False)
+    out.print(
+        f"minimal failing scenario: {outcome.minimal_path} "
+        f"(reproduce: recovery-drill run {outcome.minimal_path} -e {engine or '<engine>'})",
+        markup=False,
+        highlight=False,
+    )
+    raise typer.Exit(EXIT_FAIL)
+
+
 @app.command("list")
 def list_scenarios(
     folder: Annotated[Path, typer.Argument(help="Folder of scenario files.")] = Path("scenarios"),

@@ -429,6 +429,37 @@ class Source(Model):
     url: str = ""
 
 
+class ExploreRange(Model):
+    """A number an explore search varies: from ``min`` to ``max`` in steps of ``step``."""
+
+    min: float
+    max: float
+    step: Annotated[float, Field(gt=0)] = 0.1
+
+
+# What an explore search tries to break (harness/explore.py says what each one checks).
+ExploreProperty = Literal[
+    "expectations_met",
+    "objectives_met",
+    "no_unexpected_rows",
+    "pitr_on_target",
+    "lost_writes_within",
+    "faults_took_effect",
+]
+
+
+class Explore(Model):
+    """Bounds of ``recovery-drill explore``: the values it may vary (a dotted path into this
+    scenario, e.g. ``backups.nightly.at_s`` or ``timeline.0.fault``, to a range or a list of
+    choices) and the properties a run must keep."""
+
+    vary: Annotated[
+        dict[str, ExploreRange | Annotated[list[str | int | float], Field(min_length=1)]],
+        Field(min_length=1),
+    ]
+    properties: Annotated[list[ExploreProperty], Field(min_length=1)] = ["expectations_met"]
+
+
 class Scenario(Model):
     """One drill: engines, data, workload, backups, faults, recovery, objectives, expectation."""
 
@@ -452,6 +483,7 @@ class Scenario(Model):
     objectives: Objectives
     expect: Expect = Expect()
     strategies: list[Strategy] = Field(default_factory=list)
+    explore: Explore | None = None
 
     def backup(self, name: str) -> Backup:
         """The backup job called ``name``."""
