@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import json
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
-from hypothesis.errors import NoSuchExample, Unsatisfiable
+from hypothesis.errors import Unsatisfiable
 
 from harness.errors import InputError, ScenarioError
 from harness.measurement.verdict import Verdict
@@ -245,19 +244,16 @@ def explore(
         suppress_health_check=list(HealthCheck),
         phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
         derandomize=False,
+        report_multiple_bugs=False,
     )
     started = time.monotonic()
-    found: Values | None = None
-    try:
-        found = find(
-            strategy,
-            search.breaks,
-            settings=config,
-            random=random.Random(seed) if seed is not None else None,
-            database_key=f"recovery-drill explore {scenario.name} {chosen}".encode(),
-        )
-    except (NoSuchExample, Unsatisfiable):
-        found = None
+    found = _search(
+        strategy,
+        search.breaks,
+        config,
+        seed=seed,
+        key=f"recovery-drill explore {scenario.name} {chosen}".encode(),
+    )
     wall = time.monotonic() - started
     trial = search.cache.get(json.dumps(found, sort_keys=True)) if found is not None else None
     minimal = None
@@ -267,6 +263,44 @@ def explore(
     outcome = Outcome(found, trial, minimal, len(search.trials), wall, search.trials)
     write_atomic(out / "explore.json", _summary(outcome, scenario, chosen, seed), mode=0o644)
     return outcome
+
+
+class _Found(Exception):
+    """Raised inside the hypothesis test when a drill broke a property."""
+
+
+def _search(
+    strategy: st.SearchStrategy[Values],
+    breaks: Callable[[Values], bool],
+    config: settings,
+    *,
+    seed: int | None,
+    key: bytes,
+) -> Values | None:
+    """The smallest values ``breaks`` holds for (hypothesis shrinks), or None.
+
+    Like ``hypothesis.find``, but a seed does not switch the example database off
+    (``find(random=...)`` and ``@seed`` do): a seeded search can still be resumed and replayed.
+    """
+    last: list[Values] = []
+
+    @config
+    @given(strategy)
+    def test(values: Values) -> None:
+        if breaks(values):
+            last[:] = [values]
+            raise _Found
+
+    if seed is not None:
+        test._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    test._hypothesis_internal_database_key = key  # type: ignore[attr-defined]
+    try:
+        test()
+    except _Found:
+        return last[0] if last else None
+    except Unsatisfiable:
+        return None
+    return None
 
 
 def _minimal_yaml(search: Search, values: Values, trial: Trial, seed: int | None) -> str:
