@@ -89,3 +89,41 @@ def _verdicts(out: Path) -> dict[str, str]:
     journals = [json.loads(p.read_text()) for p in sorted(out.glob("*/journal.json"))]
     assert len(journals) == len(DRILLS), [j["scenario"] for j in journals]
     return {j["scenario"]: j["verdict"] for j in journals}
+
+
+def test_explore_finds_a_real_failure_that_run_reproduces(tmp_path: Path) -> None:
+    """The shipped search narrowed to one failing schedule (a wipe 3.5 s after the dump,
+    against a 3 s RPO): one real drill finds it, the minimal YAML reproduces it with `run`."""
+    import yaml
+
+    data = yaml.safe_load((SCENARIOS / "explore" / "backup-wipe-window.yaml").read_text())
+    data["explore"]["vary"] = {"timeline.0.at_s": [4.5], "workload.rate_per_s": [20]}
+    search = tmp_path / "search.yaml"
+    search.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "explore"
+    cli = [sys.executable, "-m", "harness.cli"]
+    found = subprocess.run(
+        [*cli, "explore", str(search), "-e", "postgres", "--budget", "2", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert "broke objectives_met: missed RPO" in found.stdout
+    summary = json.loads((out / "explore.json").read_text())
+    assert summary["drills"] == 1 and summary["found"] == {
+        "timeline.0.at_s": 4.5,
+        "workload.rate_per_s": 20,
+    }
+    minimal = Path(summary["minimal_scenario"])
+    assert (out / "hypothesis").is_dir()
+    rerun = subprocess.run(
+        [*cli, "run", str(minimal), "-e", "postgres", "--out", str(tmp_path / "run"), "-q"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert rerun.returncode == 1, rerun.stdout + rerun.stderr  # missed, as found
+    assert "RPO" in rerun.stdout and "Traceback" not in rerun.stderr
