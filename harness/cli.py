@@ -179,6 +179,14 @@ def run(
             "The journal flags a drill whose host was saturated (load above the CPUs).",
         ),
     ] = 1,
+    docker_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--docker-host",
+            help="A Docker engine on this machine to run drills on (repeatable: drills are "
+            "dealt to the engines in turn): unix:///path.sock or tcp://127.0.0.1:PORT.",
+        ),
+    ] = None,
 ) -> None:
     """Run drills; write OUT/<run-id>/journal.json for each, record it in the history, and
     print a summary. For a drill plan, also write the report files into OUT."""
@@ -224,6 +232,12 @@ def run(
             )
         planned += chosen
 
+    from harness.runner.docker_hosts import check_docker_host
+
+    try:
+        engines = [check_docker_host(url) for url in docker_host or []]
+    except InputError as exc:
+        _fail(EXIT_INPUT, str(exc))
     store = _open_history(history)  # a bad history location is bad input: before any Docker
     if not engine:
         planned = _runnable(planned, images)
@@ -237,10 +251,10 @@ def run(
             (d, None) for d in planned if not d.scenario.strategies
         ]
         runs.sort(key=lambda run: planned.index(run[0]))
-        if jobs > 1 and len(runs) > 1:
+        if (jobs > 1 and len(runs) > 1) or engines:
             results, codes = _run_parallel(
                 runs, jobs=jobs, store=store, out_dir=out_dir, images=images,
-                quiet=quiet, verbose=verbose, reaper=reaper,
+                quiet=quiet, verbose=verbose, reaper=reaper, engines=engines,
             )  # fmt: skip
             runs = []
         for index, (drill_plan, strategy) in enumerate(runs, start=1):
@@ -285,14 +299,29 @@ def _run_parallel(
     quiet: bool,
     verbose: bool,
     reaper: Callable[[DockerClient], object],
+    engines: Sequence[str] = (),
 ) -> tuple[list[DrillResult], list[int]]:
     """``run --jobs N``: the drills in processes of their own, at most N at once; results in
-    the order of the sequential run, each recorded in the history as it ends."""
+    the order of the sequential run, each recorded in the history as it ends. With
+    ``--docker-host`` engines, the drills are dealt to them in turn."""
+    import docker
+
     from harness.lab.docker_client import docker_client
+    from harness.runner.docker_hosts import deal
     from harness.runner.parallel import DrillJob, run_parallel
 
-    reaper(docker_client())  # once, before any drill: the drills themselves do not reap
+    if engines:  # before any drill, on every engine: the drills themselves do not reap
+        for url in engines:
+            try:
+                client = docker.DockerClient(base_url=url, timeout=60)
+                client.ping()
+            except docker.errors.DockerException as exc:
+                _fail(EXIT_INFRA, f"--docker-host {url}: no Docker engine answers ({exc})")
+            _reap(client, record=store.record, console=err, only_reaped=True)
+    else:
+        reaper(docker_client())
     workers = min(jobs, len(runs))
+    placed = deal(len(runs), list(engines))
     drill_jobs = [
         DrillJob(
             index=i,
@@ -303,6 +332,7 @@ def _run_parallel(
             image=images.get(d.engine),
             strategy=strategy,
             jobs=workers,
+            docker_host=placed[i],
         )
         for i, (d, strategy) in enumerate(runs)
     ]
@@ -328,7 +358,8 @@ def _run_parallel(
             err.print(
                 f"[{len(finished)}/{len(runs)}] {label} on {job.engine}: "
                 f"{result.verdict.value}, RTO {_fmt(rto, ' s')}"
-                + (", host saturated" if host and host.saturated else ""),
+                + (", host saturated" if host and host.saturated else "")
+                + (f" (Docker engine {job.docker_host})" if job.docker_host else ""),
                 markup=False,
                 highlight=False,
             )

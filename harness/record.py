@@ -258,6 +258,7 @@ class HostLoad:
     samples: int = 0
     cpu_stall_share: float | None = None
     saturated: bool = False
+    docker_host: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

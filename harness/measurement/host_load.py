@@ -75,9 +75,14 @@ def summarize(
 ) -> HostLoad:
     """The journal's record of the host's load from the samples taken during a drill."""
     share = None if stall_share is None else round(min(max(stall_share, 0.0), 1.0), 3)
+    engine = os.environ.get("DOCKER_HOST") or None  # the Docker engine the drill ran on
     if not samples:
         return HostLoad(
-            cpus=cpus, jobs=jobs, cpu_stall_share=share, saturated=saturated(None, cpus, share)
+            cpus=cpus,
+            jobs=jobs,
+            cpu_stall_share=share,
+            saturated=saturated(None, cpus, share),
+            docker_host=engine,
         )
     peak = max(samples)
     return HostLoad(
@@ -89,6 +94,7 @@ def summarize(
         samples=len(samples),
         cpu_stall_share=share,
         saturated=saturated(peak, cpus, share),
+        docker_host=engine,
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import signal
 from collections.abc import Callable
@@ -44,6 +45,7 @@ class DrillJob:
     image: str | None = None
     strategy: str | None = None
     jobs: int = 1
+    docker_host: str | None = None  # the drill's Docker engine (None: the default one)
 
 
 def run_job(job: DrillJob) -> DrillResult:
@@ -66,6 +68,8 @@ def _on_sigterm(signum: int, frame: object) -> None:
 def _child(job: DrillJob, results: Any, verbose: bool) -> None:
     """A drill process: run the drill, send back its result (Ctrl-C/SIGTERM: clean up, exit)."""
     signal.signal(signal.SIGTERM, _on_sigterm)
+    if job.docker_host:  # before any client exists: this process talks to that engine only
+        os.environ["DOCKER_HOST"] = job.docker_host
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
