@@ -6,7 +6,7 @@
 #   make unit    unit tests only (no Docker needed)
 #   make drill   setup, then run scenarios/quickstart.yaml
 #   make bench   setup, then the benchmarks (python -m bench)
-#   make mutate  mutation testing of measure and verdict (mutmut, minutes; not in make test)
+#   make mutate  mutation testing of measure, verdict, JUnit outcomes, exit codes (mutmut; not in make test)
 #   make cleanup remove containers/networks/volumes left by earlier runs
 #   make soak    setup, then 100 drills and 25 interrupted ones, counting leftovers (bench.soak)
 #   make pull    connected sites only: fetch the official images
@@ -98,8 +98,8 @@ bench: setup
 	@if [ ! -d bench ]; then echo "make: bench/ does not exist yet" >&2; exit 2; fi
 	$(PY) -m bench
 
-# Mutation testing ([tool.mutmut] in pyproject.toml): every mutant of the measurement and
-# verdict code must be killed by tests/unit, or be listed as equivalent (with the reason) in
+# Mutation testing ([tool.mutmut] in pyproject.toml): every mutant of the measurement, verdict,
+# JUnit-outcome and exit-code code must be killed by tests/unit, or be listed as equivalent (with the reason) in
 # tests/mutation/equivalent.txt. The run's progress output is huge: it goes to MUTATE_LOG.
 MUTATE_LOG ?= reports/mutmut.log
 mutate: venv

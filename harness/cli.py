@@ -31,7 +31,17 @@ from harness.errors import (
     SafetyError,
     ScenarioError,
 )
-from harness.measurement.verdict import Verdict
+from harness.exit_codes import (
+    EXIT_FAIL,
+    EXIT_INFRA,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    VERDICT_EXIT,  # noqa: F401 - re-exported: callers and tests use cli.VERDICT_EXIT
+    error_exit,
+    run_exit,
+    worst,  # noqa: F401 - re-exported, as above
+)
 from harness.report.history.store import DEFAULT_HISTORY as DEFAULT_HISTORY_PATH
 
 if TYPE_CHECKING:
@@ -44,15 +54,6 @@ if TYPE_CHECKING:
     from harness.report.history import History
     from harness.runner import DrillResult
 
-EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INFRA, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-VERDICT_EXIT = {
-    Verdict.PASS: EXIT_OK,
-    Verdict.FAIL: EXIT_FAIL,
-    Verdict.INCONCLUSIVE: EXIT_INCONCLUSIVE,
-    Verdict.ERROR: EXIT_INFRA,
-    Verdict.UNRECOVERABLE: EXIT_OK,  # expected: the drill proved the data cannot come back
-}
-SEVERITY = [EXIT_INFRA, EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_OK]
 
 app = typer.Typer(
     add_completion=False,
@@ -85,14 +86,6 @@ def _setup_logging(verbose: bool) -> None:
 def _fail(code: int, message: str) -> NoReturn:
     err.print(message, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
-
-
-def worst(codes: list[int]) -> int:
-    """The most severe exit code of several drills (3, then 1, then 4, then 0)."""
-    for code in SEVERITY:
-        if code in codes:
-            return code
-    return EXIT_OK
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -286,7 +279,7 @@ def run(
         names = [p.name for p in inputs.plans]
         codes.append(_plan_report(store, results, names=names, out_dir=out_dir))
     store.close()
-    raise typer.Exit(worst([VERDICT_EXIT[r.verdict] for r in results] + codes))
+    raise typer.Exit(run_exit([r.verdict for r in results], codes))
 
 
 def _run_parallel(
@@ -837,15 +830,144 @@ def _reaper(store: History) -> Callable[[DockerClient], object]:
     return reap
 
 
+# --- seed 001's audit and migration gate ------------------------------------------------------
+FORMAT_HELP = "table (the terminal), json, markdown or junit."
+OUT_HELP = "Write the json/markdown/junit output to this file instead of standard output."
+REMOTE_HELP = "Allow a database that is not on this machine's loopback (127.0.0.1, ::1)."
+
+
+def _existing_history(location: str) -> History | None:
+    """The history to read proofs from; None when a local one was never created (an audit
+    reads, it does not create a history)."""
+    if "://" not in location and not Path(location).exists():
+        return None
+    return _open_history(location)
+
+
+def _audit_format(fmt: str) -> str:
+    from harness.audit.render import FORMATS
+
+    if fmt not in FORMATS:
+        _fail(EXIT_INPUT, f"--format {fmt}: use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def _emit(text: str, out_file: Path | None) -> None:
+    from harness.report.journal import write_atomic
+
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomic(out_file, text, mode=0o644)
+    except OSError as exc:
+        _fail(EXIT_INPUT, f"{out_file}: cannot write: {exc.strerror}")
+    out.print(f"wrote {out_file}", markup=False, highlight=False)
+
+
+@app.command()
+def audit(
+    url: Annotated[str, typer.Argument(help="postgresql://USER[:PASS]@HOST[:PORT]/DB, "
+                                            "mariadb://..., mysql://..., sqlserver://...")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = "table",
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help=OUT_HELP)] = None,
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help=REMOTE_HELP)] = False,
+    history: Annotated[
+        str, typer.Option("--history", envvar="RECOVERY_DRILL_HISTORY", help=HISTORY_HELP)
+    ] = DEFAULT_HISTORY,
+) -> None:
+    """Seed 001's 60-second audit of a live database, read-only: backup tracking, tables by
+    size and statistics age, migration tables, PITR capability, replication, and the last
+    restore test the history holds. Exit 0 when nothing is critical, 1 otherwise, 2 bad input,
+    3 the database cannot be reached."""
+    from harness.audit.audit import run_audit
+    from harness.audit.render import audit_table, render_audit
+    from harness.audit.target import parse_target
+
+    fmt = _audit_format(fmt)
+    try:
+        target = parse_target(url, allow_remote=allow_remote)
+    except InputError as exc:
+        _fail(EXIT_INPUT, str(exc))
+    store = _existing_history(history)
+    try:
+        report = run_audit(target, history=store, history_where=history)
+    except InfrastructureError as exc:
+        _fail(EXIT_INFRA, str(exc))
+    finally:
+        if store is not None:
+            store.close()
+    if fmt == "table" and out_file is None:
+        audit_table(report, out)
+    else:
+        _emit(render_audit(report, "json" if fmt == "table" else fmt), out_file)
+    raise typer.Exit(EXIT_OK if report.passed else EXIT_FAIL)
+
+
+@app.command()
+def gate(
+    url: Annotated[str, typer.Argument(help="The database about to be migrated (as for audit).")],
+    checklist: Annotated[
+        Path | None,
+        typer.Option("--checklist", help="Seed 001's migration safety checklist (YAML)."),
+    ] = None,
+    max_backup_age: Annotated[
+        str,
+        typer.Option(
+            "--max-backup-age", help="The restore-tested backup must be younger: 90m, 24h, 7d."
+        ),
+    ] = "24h",
+    fmt: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = "table",
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help=OUT_HELP)] = None,
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help=REMOTE_HELP)] = False,
+    history: Annotated[
+        str, typer.Option("--history", envvar="RECOVERY_DRILL_HISTORY", help=HISTORY_HELP)
+    ] = DEFAULT_HISTORY,
+) -> None:
+    """The migration safety gate, as a CI step before a migration: passes only with a
+    restore-tested backup of this database younger than --max-backup-age (data verified),
+    point-in-time recovery in place, and every checklist item done with evidence. Exit 0 pass,
+    1 blocked (each failing item named with what would satisfy it), 2 bad input, 3 the
+    database cannot be reached."""
+    from harness.audit.checklist import load_checklist
+    from harness.audit.gate import parse_age, run_gate
+    from harness.audit.render import gate_table, render_gate
+    from harness.audit.target import parse_target
+
+    fmt = _audit_format(fmt)
+    try:
+        max_age_s = parse_age(max_backup_age)
+    except ValueError as exc:
+        _fail(EXIT_INPUT, f"--max-backup-age: {exc}")
+    try:
+        target = parse_target(url, allow_remote=allow_remote)
+        loaded = load_checklist(checklist) if checklist is not None else None
+    except InputError as exc:
+        _fail(EXIT_INPUT, str(exc))
+    store = _existing_history(history)
+    try:
+        result = run_gate(target, history=store, checklist=loaded, max_backup_age_s=max_age_s)
+    except InfrastructureError as exc:
+        _fail(EXIT_INFRA, str(exc))
+    finally:
+        if store is not None:
+            store.close()
+    if fmt == "table" and out_file is None:
+        gate_table(result, out)
+    else:
+        _emit(render_gate(result, "json" if fmt == "table" else fmt), out_file)
+    raise typer.Exit(EXIT_OK if result.passed else EXIT_FAIL)
+
+
 def main() -> None:
     """Console-script entry point: exit codes as documented above, never a traceback for input."""
     try:
         app()
     except HarnessError as exc:  # pragma: no cover - commands translate their own errors
         err.print(str(exc), markup=False)
-        sys.exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_INFRA)
-    except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(error_exit(exc))
+    except KeyboardInterrupt as exc:
+        sys.exit(error_exit(exc))
 
 
 if __name__ == "__main__":

@@ -155,6 +155,9 @@ class BackupEntry:
     verification_failure: str = ""
     checks: tuple[str, ...] = ()
     log_tail: str = ""
+    # The database the backup was taken of, where it is known (a backup made outside the
+    # tool and restore-tested names it); drills of the synthetic dataset leave it None.
+    source_database: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -100,4 +100,13 @@ def directory_facts(agent: BackupAgent, path: str) -> tuple[int, str]:
 def verify_files(agent: BackupAgent, engine: Engine, path: str) -> str:
     """Empty when every file matches the manifest; otherwise the verifier's complaint."""
     result = agent.run(physical_of(engine).verify_command(path), timeout_s=VERIFY_TIMEOUT_S)
-    return "" if result.ok else (result.tail(300) or f"verifier exited {result.exit_code}")
+    return "" if result.ok else verifier_complaint(result)
+
+
+def verifier_complaint(result: ExecResult, *, limit: int = 400) -> str:
+    """What a failed verifier said, from stdout and stderr: `sha256sum -c` names each file
+    that FAILED on stdout and only counts them on stderr; pg_verifybackup uses stderr."""
+    text = "; ".join(result.lines())
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text or f"verifier exited {result.exit_code}"

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import shlex
 
+from harness.backups.physical import MANIFEST
 from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
 
 # Deadlines: hashing or overwriting one backup file, finding a physical backup's largest file.
 FILE_TIMEOUT_S = 120.0
 FIND_TIMEOUT_S = 60.0
+
+
+def largest_data_file_script(path: str) -> str:
+    """Shell printing a physical backup's largest data file: under ``base/`` where the copy
+    has one (pg_basebackup; its pg_wal is not covered by the manifest's file checksums),
+    else anywhere in the copy (mariadb-backup keeps the data files at its top), never the
+    manifest itself."""
+    quoted = shlex.quote(path)
+    return (
+        f"d={quoted}; if [ -d {quoted}/base ]; then d={quoted}/base; fi; "
+        f"find \"$d\" -type f ! -name {MANIFEST} -printf '%s %p\\n' "
+        "| sort -n | tail -1 | cut -d' ' -f2-"
+    )
 
 
 class CorruptBackup:
@@ -34,11 +48,7 @@ class CorruptBackup:
         assert ctx.agent is not None and ctx.catalog is not None
         record = ctx.catalog.get(self.spec.backup)
         if record.method == "physical":
-            found = ctx.agent.run(
-                f"find {shlex.quote(record.path)}/base -type f -printf '%s %p\\n' "
-                "| sort -n | tail -1 | cut -d' ' -f2-",
-                timeout_s=FIND_TIMEOUT_S,
-            )
+            found = ctx.agent.run(largest_data_file_script(record.path), timeout_s=FIND_TIMEOUT_S)
             self.file = found.stdout.strip()
         else:
             self.file = record.path

@@ -143,8 +143,9 @@ class Lab:
         try:
             found = self.client.containers.get(container_id)
         except docker.errors.NotFound as exc:
-            raise SafetyError(
-                f"refusing to {action}: container {container_id} does not exist"
+            # Gone is not foreign: nothing was refused, the server was destroyed.
+            raise ContainerGone(
+                f"cannot {action} container {container_id[:12]}: it no longer exists"
             ) from exc
         except docker.errors.APIError as exc:
             raise InfrastructureError(

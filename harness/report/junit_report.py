@@ -13,12 +13,20 @@ from harness.report.history.store import StoredRun
 from harness.report.model import Report, data_lost_text, objectives_status, objectives_text
 
 SUITE = "recovery-drill"
+# Verdicts that are no <error>: a pass, a missed expectation (a <failure>), and
+# `unrecoverable` (every expectation met: the drill proved, as expected, that the data
+# cannot come back). Inconclusive and errored drills are errors.
+NOT_ERRORS = ("pass", "fail", "unrecoverable")
 
 
 def _num(value: float | int | None) -> str:
+    """A figure as plain decimal text: counts as integers (never ``1.23457e+06``), times
+    with up to 6 decimals (microseconds), trailing zeros dropped."""
     if value is None:
         return ""
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.6f}".rstrip("0").rstrip(".")
+    return str(int(value))
 
 
 def _case(run: StoredRun) -> ET.Element:
@@ -67,7 +75,7 @@ def _case(run: StoredRun) -> ET.Element:
         ET.SubElement(case, "error", {"message": reasons, "type": "inconclusive"}).text = (
             "the drill tested nothing: " + reasons
         )
-    elif verdict not in ("pass", "unrecoverable"):  # unrecoverable as expected met expectations
+    elif verdict not in NOT_ERRORS:
         ET.SubElement(case, "error", {"message": reasons, "type": "error"}).text = (
             run.error or reasons
         )
@@ -90,7 +98,7 @@ def render_junit(report: Report) -> str:
     """The focus drills of ``report`` as a JUnit XML document."""
     runs = list(report.focus)
     failures = sum(1 for r in runs if r.verdict == "fail")
-    errors = sum(1 for r in runs if r.verdict not in ("pass", "fail"))
+    errors = sum(1 for r in runs if r.verdict not in NOT_ERRORS)
     total_time = sum(r.duration_s or 0 for r in runs)
     attrs = {
         "name": SUITE,

@@ -16,6 +16,7 @@ from harness.engines.base import Endpoint, Engine
 from harness.lab.docker_client import docker_client
 from harness.lab.images import resolve_image
 from harness.lab.lab import RUN_LABEL, Lab, remove_resources
+from harness.lab.labels import JOURNAL_LABEL, OWNER, OWNER_LABEL
 from harness.runner import new_run_id
 from harness.server.node import Node, provision
 
@@ -35,13 +36,37 @@ def client() -> Iterator[docker.DockerClient]:
     yield docker_client()
 
 
+def _lab_resources(client: docker.DockerClient) -> dict[str, dict[str, str]]:
+    """Every container, network and volume named like a lab's (``rd-...``) or carrying the
+    owner label: kind and name -> labels."""
+    found: dict[str, dict[str, str]] = {}
+    owned = {"label": f"{OWNER_LABEL}={OWNER}"}
+    for c in client.containers.list(all=True, sparse=True):
+        name = (c.attrs.get("Names") or ["?"])[0].lstrip("/")
+        labels = c.attrs.get("Labels") or {}
+        if name.startswith("rd-") or OWNER_LABEL in labels:
+            found[f"container {name}"] = labels
+    for n in client.networks.list():
+        if n.name.startswith("rd-"):
+            found[f"network {n.name}"] = n.attrs.get("Labels") or {}
+    for v in [*client.volumes.list(filters=owned), *client.volumes.list()]:
+        if v.name.startswith("rd-") or OWNER_LABEL in (v.attrs.get("Labels") or {}):
+            found[f"volume {v.name}"] = v.attrs.get("Labels") or {}
+    return found
+
+
 @pytest.fixture(scope="session", autouse=True)
-def nothing_left_behind(client: docker.DockerClient) -> Iterator[None]:
+def nothing_left_behind(
+    client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     """After the session, none of the runs this process opened may have left a container,
-    network or volume behind, and no anonymous volume (an image's data VOLUME) may have been
-    orphaned. Other processes' runs (a concurrent drill) are never touched."""
+    network or volume behind, nor may the drills the tests ran in subprocesses (the CLI tests:
+    their resources name a journal under this session's temporary folder); no resource named
+    like a lab's may lack the owner label, and no anonymous volume (an image's data VOLUME)
+    may have been orphaned. Other processes' runs (a concurrent drill) are never touched."""
     dangling = {"dangling": True}
     before = {v.name for v in client.volumes.list(filters=dangling)}
+    existed = set(_lab_resources(client))
     yield
     left: list[str] = []
     for run_id in sorted(Lab.opened_run_ids):
@@ -50,8 +75,18 @@ def nothing_left_behind(client: docker.DockerClient) -> Iterator[None]:
         left += [n.name for n in client.networks.list(filters=mine)]
         left += [v.name for v in client.volumes.list(filters=mine)]
         remove_resources(client, run_id=run_id)
+    session_tmp = str(tmp_path_factory.getbasetemp().resolve())
+    new = {k: v for k, v in _lab_resources(client).items() if k not in existed}
+    unlabelled = sorted(k for k, labels in new.items() if OWNER_LABEL not in labels)
+    from_subprocesses = sorted(
+        k for k, labels in new.items() if labels.get(JOURNAL_LABEL, "").startswith(session_tmp)
+    )
+    for run_id in sorted({new[k][RUN_LABEL] for k in from_subprocesses if RUN_LABEL in new[k]}):
+        remove_resources(client, run_id=run_id)
     orphans = [v.name for v in client.volumes.list(filters=dangling) if v.name not in before]
     assert not left, f"tests left recovery-drill resources behind: {left}"
+    assert not from_subprocesses, f"drills run by the tests left resources: {from_subprocesses}"
+    assert not unlabelled, f"resources named like a lab's without labels: {unlabelled}"
     assert not orphans, f"tests orphaned anonymous volumes: {orphans}"
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import shlex
 
 from testcontainers.core.container import DockerContainer
-from testcontainers.core.wait_strategies import ExecWaitStrategy
 
 from harness.engines.base import Credentials
 from harness.engines.mariadb.flavor import Flavor
+from harness.lab.readiness import ExecUntilReady
 
 PORT = 3306
 READY_TIMEOUT_S = 120
@@ -45,7 +45,7 @@ class MariaDBContainer(DockerContainer):
             f"-P {PORT} -u {shlex.quote(c.user)} -e 'SELECT 1' {shlex.quote(c.database)}"
         )
         self.waiting_for(
-            ExecWaitStrategy(["sh", "-c", ready])
+            ExecUntilReady(["sh", "-c", ready])
             .with_startup_timeout(READY_TIMEOUT_S)
             .with_poll_interval(READY_POLL_S)
         )

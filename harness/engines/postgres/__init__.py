@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.container import DockerContainer
-from testcontainers.core.wait_strategies import ExecWaitStrategy
 
 from harness.dataset import DatasetSpec, Fingerprint, table_name, tsv_chunks
 from harness.engines.base import (
@@ -28,6 +27,7 @@ from harness.engines.base import (
 from harness.engines.postgres.archive import PostgresArchive
 from harness.engines.postgres.physical import PostgresPhysical
 from harness.engines.postgres.replication import PostgresReplication
+from harness.lab.readiness import ExecUntilReady
 
 if TYPE_CHECKING:
     import psycopg
@@ -53,7 +53,7 @@ class _PostgresContainer(PostgresContainer):
 
     def _connect(self) -> None:
         # The password comes from the container's own environment, never from argv.
-        ExecWaitStrategy(
+        ExecUntilReady(
             [
                 "sh",
                 "-c",

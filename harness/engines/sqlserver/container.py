@@ -5,10 +5,10 @@ from __future__ import annotations
 import shlex
 
 from testcontainers.core.container import DockerContainer
-from testcontainers.core.wait_strategies import ExecWaitStrategy
 
 from harness.engines.base import Credentials
 from harness.engines.sqlserver.tsql import PORT, quote_literal, quote_name
+from harness.lab.readiness import ExecUntilReady
 
 READY_TIMEOUT_S = 180
 READY_POLL_S = 0.5
@@ -36,7 +36,7 @@ class SqlServerContainer(DockerContainer):
             f"-U {shlex.quote(credentials.user)} -Q {shlex.quote(create)}"
         )
         self.waiting_for(
-            ExecWaitStrategy(["bash", "-c", ready])
+            ExecUntilReady(["bash", "-c", ready])
             .with_startup_timeout(READY_TIMEOUT_S)
             .with_poll_interval(READY_POLL_S)
         )

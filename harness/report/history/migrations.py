@@ -10,6 +10,7 @@ version. A database newer than this program is refused rather than written to.
     v3  the drill plan a run belonged to
     v4  the recovery strategy of a run (scenarios that compare strategies); procedures per
         strategy
+    v5  the source database of a catalogued backup (what ``gate`` and ``audit`` look up)
 """
 
 from __future__ import annotations
@@ -167,11 +168,25 @@ def _v4(db: Database) -> None:
         records.refresh_procedure(db, scenario, engine, strategy=strategy)
 
 
+def _v5(db: Database) -> None:
+    db.execute("ALTER TABLE backup_catalog ADD COLUMN source_database TEXT")
+    db.execute("CREATE INDEX backup_catalog_source ON backup_catalog (source_database)")
+    for run_id, text in db.query("SELECT run_id, journal FROM drill_runs"):
+        for b in record_from_dict(json.loads(text)).backups:
+            if b.source_database:
+                db.execute(
+                    "UPDATE backup_catalog SET source_database = ? "
+                    "WHERE run_id = ? AND backup_name = ?",
+                    (b.source_database, run_id, b.name),
+                )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "drill runs, steps and measured figures", _v1),
     Migration(2, "backup catalog, verification tests, recovery procedures", _v2),
     Migration(3, "the drill plan a run belonged to", _v3),
     Migration(4, "the recovery strategy of a run; procedures per strategy", _v4),
+    Migration(5, "the source database of a catalogued backup", _v5),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -53,6 +53,8 @@ BACKUP_COLUMNS_V2 = (
     "is_verified",
     "used_for_recovery",
 )
+# v5: the database a backup was taken of (restore tests of backups made outside the tool).
+BACKUP_COLUMNS_V5 = (*BACKUP_COLUMNS_V2, "source_database")
 
 
 def drill_label(scenario: str, strategy: str | None) -> str:
@@ -219,6 +221,7 @@ def backup_rows(record: DrillRecord) -> list[dict[str, Any]]:
                 "verification": level,
                 "is_verified": verified,
                 "used_for_recovery": b.name == record.measured.restored_from,
+                "source_database": b.source_database,
             }
         )
     return out

@@ -207,7 +207,7 @@ class History:
                     "INSERT INTO drill_figures (run_id, figure, value) VALUES (?, ?, ?)",
                     (run_id, figure, value),
                 )
-            records.insert_backups(self.db, record, columns=records.BACKUP_COLUMNS_V2)
+            records.insert_backups(self.db, record, columns=records.BACKUP_COLUMNS_V5)
             records.refresh_procedure(
                 self.db, record.scenario, record.engine, strategy=record.strategy
             )
