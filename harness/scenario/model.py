@@ -432,10 +432,17 @@ class Source(Model):
 class ExploreRange(Model):
     """A number an explore search varies: from ``min`` to ``max`` in steps of ``step``."""
 
-    min: float
-    max: float
-    step: Annotated[float, Field(gt=0)] = 0.1
+    min: Annotated[float, _float(ge=0, le=MAX_COUNT)]
+    max: Annotated[float, _float(ge=0, le=MAX_COUNT)]
+    step: Annotated[float, _float(gt=0, le=MAX_COUNT)] = 0.1
 
+
+# One value an explore search may choose: a name (a fault, a step) or a number.
+ExploreChoice = (
+    Name
+    | Annotated[int, _int(ge=0, le=MAX_COUNT)]
+    | Annotated[float, _float(ge=0, le=MAX_COUNT)]
+)
 
 # What an explore search tries to break (harness/explore.py says what each one checks).
 ExploreProperty = Literal[
@@ -454,7 +461,7 @@ class Explore(Model):
     choices) and the properties a run must keep."""
 
     vary: Annotated[
-        dict[str, ExploreRange | Annotated[list[str | int | float], Field(min_length=1)]],
+        dict[str, ExploreRange | Annotated[list[ExploreChoice], Field(min_length=1)]],
         Field(min_length=1),
     ]
     properties: Annotated[list[ExploreProperty], Field(min_length=1)] = ["expectations_met"]
