@@ -39,5 +39,6 @@ def capabilities_of(engine: Engine) -> frozenset[str]:
 
 
 CAPABILITIES: Mapping[str, frozenset[str]] = MappingProxyType(
-    {name: capabilities_of(get_engine(name)) for name in engine_names()}
+    # Per engine, not per version: every version of an engine holds the same collaborators.
+    {name: capabilities_of(get_engine(name)) for name in engine_names() if "@" not in name}
 )

@@ -187,6 +187,7 @@ def run(
     from harness.plan import PlannedDrill, load_inputs
     from harness.progress import make_progress
     from harness.runner import Drill
+    from harness.scenario.model import supports_engine
 
     _setup_logging(verbose)
     signal.signal(signal.SIGTERM, _on_sigterm)
@@ -204,10 +205,13 @@ def run(
                 f"{', '.join(engine_names())}",
             )
         images[name] = ref
+    for name in engine or []:
+        if "@" in name and name not in engine_names():  # a version this engine lacks
+            _fail(EXIT_INPUT, f"--engine {name!r}: expected one of {', '.join(engine_names())}")
     planned: list[PlannedDrill] = []
     for path, scenario in inputs.scenarios:
         for name in engine or scenario.engines:
-            if name not in scenario.engines:
+            if not supports_engine(scenario.engines, name):
                 _fail(
                     EXIT_INPUT,
                     f"{path}: scenario {scenario.name!r} does not support engine "
@@ -867,8 +871,13 @@ def _emit(text: str, out_file: Path | None) -> None:
 
 @app.command()
 def audit(
-    url: Annotated[str, typer.Argument(help="postgresql://USER[:PASS]@HOST[:PORT]/DB, "
-                                            "mariadb://..., mysql://..., sqlserver://...")],
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="postgresql://USER[:PASS]@HOST[:PORT]/DB, "
+            "mariadb://..., mysql://..., sqlserver://..."
+        ),
+    ],
     fmt: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = "table",
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help=OUT_HELP)] = None,
     allow_remote: Annotated[bool, typer.Option("--allow-remote", help=REMOTE_HELP)] = False,

@@ -29,14 +29,15 @@ from harness.capabilities import engine_names
 from harness.errors import Problem, ScenarioError
 from harness.scenario.loader import _Located, format_loc, read_yaml
 from harness.scenario.model import (
+    EngineRefs,
     Model,
     Name,
     Objectives,
     ObjectiveSeconds,
     PositiveObjectiveSeconds,
     Scenario,
-    UniqueNames,
     WriteCount,
+    supports_engine,
 )
 from harness.validation import load_scenario, scenario_from
 
@@ -55,7 +56,7 @@ class PlanEntry(Model):
     """One scenario file of a plan, on some engines, against some objectives."""
 
     scenario: Annotated[str, Field(min_length=1)]
-    engines: Annotated[UniqueNames, Field(min_length=1)] | None = None
+    engines: Annotated[EngineRefs, Field(min_length=1)] | None = None
     objectives: ObjectivesOverride | None = None
 
 
@@ -64,7 +65,7 @@ class Plan(Model):
 
     plan: Name
     summary: Annotated[str, Field(min_length=1, max_length=200)]
-    engines: Annotated[UniqueNames, Field(min_length=1)] | None = None
+    engines: Annotated[EngineRefs, Field(min_length=1)] | None = None
     drills: Annotated[list[PlanEntry], Field(min_length=1)]
 
 
@@ -191,7 +192,7 @@ def plan_from(path: Path, data: Any, located: _Located) -> DrillPlan:
                 if engine not in known:
                     problem(at, f"unknown engine {engine!r} (known: {', '.join(known)})")
                     continue
-                if engine not in scenario.engines:
+                if not supports_engine(scenario.engines, engine):
                     problem(
                         at,
                         f"scenario {scenario.name!r} does not support engine {engine!r} "

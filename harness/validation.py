@@ -13,10 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from harness.capabilities import CAPABILITIES, engine_names
+from harness.engines.migrations import migration_methods
 from harness.errors import Problem, ScenarioError
 from harness.faults import node_fault
 from harness.scenario.loader import Loc, _Located, read_yaml, validated
-from harness.scenario.model import PitrStep, ReplayDelayedStep, Scenario
+from harness.scenario.model import (
+    MIGRATION_TARGET,
+    PitrStep,
+    ReplayDelayedStep,
+    Scenario,
+    engine_base,
+)
 from harness.scenario.references import one_of
 
 __all__ = ["load_scenario", "load_scenarios", "scenario_from"]
@@ -30,7 +37,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from(data: Any, located: _Located) -> Scenario:
     """Validate data already read by read_yaml as a scenario (one parse per file)."""
-    return validated(data, located, extra_checks=(_engine_checks, _outage_checks))
+    return validated(data, located, extra_checks=(_engine_checks, _outage_checks, migration_checks))
 
 
 def load_scenarios(paths: list[Path]) -> list[tuple[Path, Scenario]]:
@@ -55,7 +62,7 @@ def _engine_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
         if engine not in engines:
             yield ("engines", i), one_of(engine, engines, "engine")
             continue
-        lacking = sorted(needed - CAPABILITIES.get(engine, frozenset()))
+        lacking = sorted(needed - CAPABILITIES.get(engine.partition("@")[0], frozenset()))
         if lacking:
             yield (
                 ("engines", i),
@@ -96,3 +103,51 @@ def capabilities_needed(s: Scenario) -> set[str]:
     if any(t.name is not None for t in targets):
         needed.add("restore_point")
     return needed
+
+
+# Methods that stop the old server before copying: nothing to compare a copy with while it is
+# down, so a gate on them could only pass by not looking.
+STOPPING_METHODS = frozenset({"pg_upgrade_copy", "pg_upgrade_link", "inplace_upgrade"})
+
+
+def migration_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
+    """The method exists for every engine, the new version is of the same engine, the gate
+    compares with the new server."""
+    m = s.migration
+    if m is None:
+        return
+    if m.to_version not in engine_names():
+        yield (
+            ("migration", "to_version"),
+            f"unknown engine {m.to_version!r} (known: {', '.join(engine_names())})",
+        )
+    for engine in s.engines:
+        base = engine_base(engine)
+        if base != engine_base(m.to_version):
+            yield (
+                ("migration", "to_version"),
+                f"a migration stays on its engine: {engine!r} cannot migrate to {m.to_version!r}",
+            )
+        if engine == m.to_version:
+            yield ("migration", "to_version"), f"{engine!r} is already the version migrated to"
+        methods = migration_methods(base)
+        if m.method not in methods:
+            yield (
+                ("migration", "method"),
+                f"engine {base!r} has no migration method {m.method!r}"
+                + (f" (it has: {', '.join(sorted(methods))})" if methods else ""),
+            )
+    if m.gate is not None:
+        if m.gate.compare_with != MIGRATION_TARGET:
+            yield (
+                ("migration", "gate", "compare_with"),
+                f"a migration's gate compares the copy, {MIGRATION_TARGET!r}, with the original",
+            )
+        if m.method in STOPPING_METHODS:
+            yield (
+                ("migration", "gate"),
+                f"{m.method} stops the old server before copying: there is nothing to compare "
+                "the copy with; gate a copy-while-serving method, or restore-test a backup",
+            )
+    if s.timeline and any(f.fault != "silent_empty_backup" for f in s.timeline):
+        yield ("timeline",), "a migration is the drill's incident: give no server faults with it"

@@ -14,7 +14,13 @@
 #                                         itself; opt-in (`build.sh tool`, `make tool-image`),
 #                                         never built by default; always rebuilt when asked
 #
-# Usage: build.sh [--rebuild] [base|postgres|mariadb|tool ...]
+# Second major versions (issue 14), from Debian trixie packages, same entrypoints:
+#   recovery-drill/debian-base:trixie     mmdebstrap rootfs (trixie/base/)
+#   recovery-drill/postgres:17-trixie     trixie/postgres/Dockerfile (PostgreSQL 17,
+#                                         plus bookworm's PostgreSQL 15 binaries for pg_upgrade)
+#   recovery-drill/mariadb:11.8-trixie    trixie/mariadb/Dockerfile (MariaDB 11.8)
+#
+# Usage: build.sh [--rebuild] [base|postgres|mariadb|base-trixie|postgres-17|mariadb-11.8|tool ...]
 #   Idempotent: an image that already exists is skipped, unless --rebuild is
 #   given or its recipe changed since it was built (each image carries a
 #   label with a hash of its recipe files and of the base image it came from).
@@ -30,6 +36,9 @@ BASE_TAG="recovery-drill/debian-base:bookworm"
 PG_TAG="recovery-drill/postgres:15-bookworm"
 MARIADB_TAG="recovery-drill/mariadb:10.11-bookworm"
 TOOL_TAG="recovery-drill/tool:local"
+TRIXIE_BASE_TAG="recovery-drill/debian-base:trixie"
+PG17_TAG="recovery-drill/postgres:17-trixie"
+MARIADB118_TAG="recovery-drill/mariadb:11.8-trixie"
 HASH_LABEL="io.recovery-drill.recipe-hash"
 
 REBUILD=0
@@ -37,12 +46,16 @@ WANT=()
 for arg in "$@"; do
     case "$arg" in
         --rebuild) REBUILD=1 ;;
-        -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        base|postgres|mariadb|tool) WANT+=("$arg") ;;
+        -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        base|postgres|mariadb) WANT+=("$arg") ;;
+        base-trixie|postgres-17|mariadb-11.8) WANT+=("$arg") ;;
+        tool) WANT+=("$arg") ;;
         *) echo "build.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
+ALL_IMAGES=0; (( ${#WANT[@]} )) || ALL_IMAGES=1
 (( ${#WANT[@]} )) || WANT=(base postgres mariadb)
+if (( ALL_IMAGES )); then WANT+=(base-trixie postgres-17 mariadb-11.8); fi
 wants() { local w; for w in "${WANT[@]}"; do [[ "$w" == "$1" ]] && return 0; done; return 1; }
 
 say() { printf 'build.sh: %s\n' "$*"; }
@@ -80,11 +93,15 @@ timed() {  # timed LABEL cmd...
 }
 
 # --- base: Debian bookworm rootfs from packages -------------------------------
-build_base() {
-    local pkgs; pkgs="$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$HERE/base/packages.txt" | paste -sd, -)"
+build_base() {  # build_base HASH [SUITE DIR TAG DESCRIPTION]
+    local suite="${2:-bookworm}" dir="${3:-$HERE/base}" tag="${4:-$BASE_TAG}"
+    local desc="${5:-Local build: Debian bookworm minbase with PostgreSQL 15 and MariaDB 10.11 from Debian packages (mmdebstrap), for registry-less machines}"
+    local hooks=()
+    [[ -f "$dir/essential-hook.sh" ]] && hooks=(--essential-hook="sh '$dir/essential-hook.sh' \"\$1\"")
+    local pkgs; pkgs="$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$dir/packages.txt" | paste -sd, -)"
     if ! command -v mmdebstrap >/dev/null 2>&1; then
         if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-            echo "build.sh: mmdebstrap is needed (apt-get install mmdebstrap) to build $BASE_TAG" >&2
+            echo "build.sh: mmdebstrap is needed (apt-get install mmdebstrap) to build $tag" >&2
             exit 1
         fi
         say "installing mmdebstrap"
@@ -98,7 +115,7 @@ build_base() {
     trap "rm -rf '$tmp'" EXIT
     local mirror=()
     [[ -n "${DEBIAN_MIRROR:-}" ]] && mirror=("$DEBIAN_MIRROR")
-    say "mmdebstrap bookworm with: $pkgs"
+    say "mmdebstrap $suite with: $pkgs"
     # Docs, man pages and translations are dropped to keep the image lean.
     # shellcheck disable=SC2086
     mmdebstrap --variant=minbase \
@@ -108,32 +125,34 @@ build_base() {
         --dpkgopt='path-exclude=/usr/share/locale/*' \
         --dpkgopt='path-exclude=/usr/share/doc/*' \
         --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-        --customize-hook="sh '$HERE/base/customize.sh' \"\$1\"" \
+        "${hooks[@]}" \
+        --customize-hook="sh '$dir/customize.sh' \"\$1\"" \
         ${MMDEBSTRAP_ARGS:-} \
-        bookworm "$tmp/rootfs.tar" "${mirror[@]}"
-    say "docker import -> $BASE_TAG ($(du -h "$tmp/rootfs.tar" | cut -f1) tar)"
+        "$suite" "$tmp/rootfs.tar" "${mirror[@]}"
+    say "docker import -> $tag ($(du -h "$tmp/rootfs.tar" | cut -f1) tar)"
     docker import \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change 'ENV LANG=C.UTF-8' \
         --change 'CMD ["bash"]' \
         --change "LABEL $HASH_LABEL=$1" \
         --change 'LABEL org.opencontainers.image.title="recovery-drill debian-base"' \
-        --change 'LABEL org.opencontainers.image.description="Local build: Debian bookworm minbase with PostgreSQL 15 and MariaDB 10.11 from Debian packages (mmdebstrap), for registry-less machines"' \
+        --change "LABEL org.opencontainers.image.description=\"$desc\"" \
         --change 'LABEL org.opencontainers.image.source="recovery-drill: compose/images/build.sh"' \
-        --change 'LABEL org.opencontainers.image.base.name="debian:bookworm (mmdebstrap, not pulled)"' \
-        "$tmp/rootfs.tar" "$BASE_TAG" >/dev/null
+        --change "LABEL org.opencontainers.image.base.name=\"debian:$suite (mmdebstrap, not pulled)\"" \
+        "$tmp/rootfs.tar" "$tag" >/dev/null
     rm -rf "$tmp"
     trap - EXIT
 }
 
 # --- engine images: plain Dockerfiles FROM the base ----------------------------
-build_engine() {  # build_engine DIR TAG HASH
+build_engine() {  # build_engine DIR TAG HASH [DOCKERFILE]
     # The legacy builder never pulls a FROM image that exists locally (no
     # --pull); BuildKit may be absent on Debian's docker.io, so force legacy.
     # Output is shown only on failure (hides the legacy-builder deprecation note).
     local out rc=0
     out="$(DOCKER_BUILDKIT=0 docker build --quiet \
         --label "$HASH_LABEL=$3" \
+        ${4:+-f "$HERE/$4"} \
         -t "$2" "$HERE/$1" 2>&1)" || rc=$?
     if (( rc )); then
         printf '%s\n' "$out" >&2
@@ -159,6 +178,34 @@ for spec in "postgres:$PG_TAG" "mariadb:$MARIADB_TAG"; do
         timed "$tag" build_engine "$dir" "$tag" "$h"
     fi
 done
+
+# --- second major versions: Debian trixie (issue 14) ---------------------------
+# Engine images build with compose/images as context: they share the bookworm
+# images' entrypoints (postgres/, mariadb/), which are part of their hashes.
+trixie_wanted=0
+for w in base-trixie postgres-17 mariadb-11.8; do wants "$w" && trixie_wanted=1; done
+if (( trixie_wanted )); then
+    trixie_hash="$(recipe_hash "$HERE/trixie/base/packages.txt" "$HERE/trixie/base/customize.sh" \
+        "$HERE/trixie/base/essential-hook.sh")"
+    if wants base-trixie || ! image_exists "$TRIXIE_BASE_TAG"; then
+        if need_build "$TRIXIE_BASE_TAG" "$trixie_hash"; then
+            timed "$TRIXIE_BASE_TAG" build_base "$trixie_hash" trixie "$HERE/trixie/base" "$TRIXIE_BASE_TAG" \
+                "Local build: Debian trixie minbase with PostgreSQL 17 and MariaDB 11.8 from Debian packages (mmdebstrap), for registry-less machines"
+        fi
+    fi
+    trixie_id="$(image_id "$TRIXIE_BASE_TAG")"
+    # The PostgreSQL 17 image also takes PostgreSQL 15's binaries from the bookworm base.
+    for spec in "postgres-17|$PG17_TAG|postgres|$(image_id "$BASE_TAG")" "mariadb-11.8|$MARIADB118_TAG|mariadb|"; do
+        IFS='|' read -r name tag shared extra_id <<<"$spec"
+        wants "$name" || continue
+        mapfile -t files < <(find "$HERE/trixie/${shared}" "$HERE/$shared" -type f | LC_ALL=C sort)
+        h="$(recipe_hash "${files[@]}" "$trixie_id" ${extra_id:+"$extra_id"})"
+        if need_build "$tag" "$h"; then
+            timed "$tag" build_engine . "$tag" "$h" "trixie/$shared/Dockerfile"
+        fi
+    done
+fi
+
 
 # --- the tool image (opt-in): a wheelhouse made on the host, installed --no-index ----------
 build_tool() {
@@ -195,7 +242,7 @@ fi
 
 # Drop our own superseded (now untagged) images after a rebuild (not for `tool` alone: the
 # engine images' leftovers are whoever built them's to drop).
-if wants base || wants postgres || wants mariadb; then
+if wants base || wants postgres || wants mariadb || (( trixie_wanted )); then
     docker image prune -f --filter "label=$HASH_LABEL" >/dev/null || true
 fi
 

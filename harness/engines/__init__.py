@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from harness.engines.versions import VERSIONS, split_ref, versioned_refs
+
 if TYPE_CHECKING:
     from harness.engines.base import Engine
 
@@ -24,13 +26,25 @@ REGISTRY: dict[str, str] = {
 
 
 def engine_names() -> list[str]:
-    """Every engine name a scenario may use."""
-    return sorted(REGISTRY)
+    """Every engine name a scenario may use: bare names and ``NAME@MAJOR`` (versions.py)."""
+    return sorted([*REGISTRY, *versioned_refs()])
 
 
 def get_engine(name: str) -> Engine:
-    """A fresh adapter for engine ``name`` (KeyError if unknown: validate scenarios first)."""
-    module_name, _, class_name = REGISTRY[name].partition(":")
+    """A fresh adapter for engine ``name`` (KeyError if unknown: validate scenarios first).
+
+    ``NAME@MAJOR`` gives the same adapter with that version's images; its ``name`` stays the
+    bare engine name (SQL dialect, capabilities), its ``ref`` carries the version.
+    """
+    base, major = split_ref(name)
+    module_name, _, class_name = REGISTRY[base].partition(":")
     module = importlib.import_module(module_name)
-    engine: Engine = getattr(module, class_name)()
+    adapter = getattr(module, class_name)()
+    adapter.ref = name
+    adapter.version = major
+    if major is not None:
+        version = VERSIONS[base][major]
+        adapter.default_image = version.default_image
+        adapter.local_image = version.local_image
+    engine: Engine = adapter
     return engine

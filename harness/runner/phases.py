@@ -24,7 +24,7 @@ from harness.progress import Progress
 from harness.runner.state import Incident, RunState, Stage, Workers
 from harness.runner.timeline import run_timeline, start_workers
 from harness.scenario.model import Scenario
-from harness.seeding import Seeded, seed
+from harness.seeding import Seeded, per_table, seed
 from harness.server.topology import add_replica, build
 
 
@@ -83,7 +83,10 @@ def run_phases(
 def _seed(stage: Stage) -> Seeded:
     conn = stage.connect(stage.topology.primary)
     try:
-        return seed(stage.engine, conn, stage.scenario.dataset)
+        primary = stage.topology.primary
+        return seed(
+            stage.engine, conn, stage.scenario.dataset, connect=lambda: stage.connect(primary)
+        )
     finally:
         conn.close()
 
@@ -115,7 +118,17 @@ def _measure(
     conn = stage.connect(recovered.node)
     try:
         surviving = engine.write_seqs(conn)
-        recovered_fps = table_states(engine, conn, list(seeded.reference))
+        node = recovered.node
+        recovered_fps = {
+            t: state
+            for part in per_table(
+                conn,
+                lambda: stage.connect(node),
+                lambda c, t: table_states(engine, c, [t]),
+                list(seeded.reference),
+            )
+            for t, state in part.items()
+        }
     finally:
         conn.close()
     timings["measure_s"] = _since(since)

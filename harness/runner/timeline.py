@@ -16,8 +16,9 @@ from harness.faults import FaultOutcome, SilentEmptyBackup
 from harness.measurement.monitor import LagMonitor
 from harness.measurement.workload import Reader, Writer
 from harness.runner.incident import precondition_fault, run_incident
+from harness.runner.migration import prepare_migration, run_cutover
 from harness.runner.state import RunState, Stage, Workers
-from harness.scenario.model import Backup, BadMigration, ServerFault
+from harness.scenario.model import Backup, BadMigration, Migration, ServerFault
 from harness.seeding import Seeded
 
 
@@ -60,12 +61,19 @@ def run_timeline(stage: Stage, seeded: Seeded, workers: Workers, state: RunState
     """Run every backup and fault at its moment; the incident's outcome goes to ``state``."""
     s, t0 = stage.scenario, workers.t0
     incident = s.incident
-    events: list[tuple[float, int, Backup | ServerFault]] = [(b.at_s, 0, b) for b in s.backups] + [
-        (f.at_s, 1, f) for f in s.server_faults
-    ]
+    events: list[tuple[float, int, Backup | ServerFault | Migration]] = [
+        (b.at_s, 0, b) for b in s.backups
+    ] + [(f.at_s, 1, f) for f in s.server_faults]
+    # A migration (issue 14) prepares its copy now and cuts over at its at_s, as the incident.
+    migration = prepare_migration(stage, state) if s.migration is not None else None
+    if s.migration is not None:
+        events.append((s.migration.at_s, 1, s.migration))
     for at_s, _, event in sorted(events, key=lambda e: (e[0], e[1])):
         time.sleep(max(0.0, t0 + at_s - time.monotonic()))
-        if isinstance(event, Backup):
+        if isinstance(event, Migration):
+            assert migration is not None
+            state.incident = run_cutover(stage, seeded, workers, state, migration)
+        elif isinstance(event, Backup):
             _backup(stage, seeded, workers, state, event)
         elif event is incident:
             state.incident = run_incident(stage, seeded, workers, state.ledger, event)

@@ -51,6 +51,21 @@ def _unique(names: list[str]) -> list[str]:
 
 UniqueNames = Annotated[list[Name], AfterValidator(_unique)]
 
+# An engine, optionally with a major version: ``postgres``, ``postgres@17``, ``mariadb@11.8``
+# (harness.engines.versions lists the versions; the bare name is the engine's default image).
+EngineRef = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}(@[0-9][0-9.]{0,15})?$")]
+EngineRefs = Annotated[list[EngineRef], AfterValidator(_unique)]
+
+
+def engine_base(ref: str) -> str:
+    """The engine name of ``ref`` without its version (``postgres@17`` -> ``postgres``)."""
+    return ref.partition("@")[0]
+
+
+def supports_engine(engines: list[str], ref: str) -> bool:
+    """A scenario listing ``postgres`` runs on every version of it; ``postgres@17`` on that one."""
+    return ref in engines or engine_base(ref) in engines
+
 
 def _iso_time(text: str) -> str:
     try:
@@ -181,12 +196,14 @@ class ReplicationBreak(Model):
 Statements = Annotated[list[str], Field(min_length=1)]
 # SQL is written in an engine's dialect: one list for every engine, or a list per engine
 # (``{postgres: [...], mariadb: [...]}``; validation checks every scenario engine has one).
-EngineSql = Statements | dict[Name, Statements]
+EngineSql = Statements | dict[EngineRef, Statements]
 
 
 def sql_for(sql: EngineSql, engine: str) -> list[str]:
     """The statements for ``engine`` (validated scenarios always have them)."""
-    return sql[engine] if isinstance(sql, dict) else sql
+    if not isinstance(sql, dict):
+        return sql
+    return sql[engine] if engine in sql else sql[engine_base(engine)]
 
 
 class BadMigration(Model):
@@ -221,6 +238,40 @@ class MigrationGate(Model):
 
     compare_with: Name
     max_backup_age_s: PositiveSeconds | None = None
+
+
+MigrationMethod = Literal[
+    "pg_upgrade_copy",
+    "pg_upgrade_link",
+    "dump_restore",
+    "logical_replication",
+    "inplace_upgrade",
+    "replication",
+]
+# The server a migration moves to is called this in the journal and in a gate's compare_with.
+MIGRATION_TARGET = "new-server"
+
+
+class Migration(Model):
+    """A cross-version migration of the primary to a server of another major version.
+
+    Writes stop on the old server at ``at_s`` (the cutover starts; replication methods have
+    prepared the copy before) and resume on the new one: that gap is the drill's RTO. The gate,
+    when given, is checked before the cutover and again before the old server is decommissioned.
+    """
+
+    method: MigrationMethod
+    to_version: EngineRef
+    at_s: Seconds
+    # Logical replication copies rows, not sequence values: the usual cutover copies them.
+    sync_sequences: bool = True
+    # A copy that silently misses rows of ``tables`` ("corrupted and unable to be transferred").
+    lost_fraction: Annotated[float, _float(ge=0, le=1)] = 0.0
+    tables: UniqueNames = Field(default_factory=lambda: ["seed_01"])
+    # The old server and its data destroyed once the clients moved (after the gate, if any).
+    decommission_old: bool = False
+    gate: MigrationGate | None = None
+    timeout_s: PositiveSeconds = 120.0
 
 
 class Decommission(Model):
@@ -477,8 +528,8 @@ class Scenario(Model):
     lesson: str = ""
     twin_of: Name | None = None
     time_compression: str = ""
-    engines: Annotated[UniqueNames, Field(min_length=1)]
-    images: dict[Name, str] = Field(default_factory=dict)
+    engines: Annotated[EngineRefs, Field(min_length=1)]
+    images: dict[EngineRef, str] = Field(default_factory=dict)
     dataset: Dataset = Dataset()
     workload: Workload = Workload()
     stores: list[Store] = Field(default_factory=list)
@@ -490,6 +541,7 @@ class Scenario(Model):
     objectives: Objectives
     expect: Expect = Expect()
     strategies: list[Strategy] = Field(default_factory=list)
+    migration: Migration | None = None
     explore: Explore | None = None
 
     def backup(self, name: str) -> Backup:

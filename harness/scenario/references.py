@@ -25,6 +25,7 @@ from harness.scenario.model import (
     SqlStep,
     SwitchStep,
     WalGap,
+    engine_base,
 )
 
 Loc = tuple[str | int, ...]
@@ -71,9 +72,10 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
     yield from _faults(s, backups, stores, nodes)
 
     incident = s.incident
-    if incident is None:
+    if incident is None and s.migration is None:
+        # (A migration is the incident of a migration drill.)
         yield ("timeline",), "a drill needs one fault injected into a server"
-    else:
+    elif incident is not None:
         for i, backup in enumerate(s.backups):
             if backup.at_s >= incident.at_s:
                 yield (
@@ -231,10 +233,10 @@ def _engine_sql(s: Scenario, loc: Loc, sql: EngineSql) -> Iterator[tuple[Loc, st
     if not isinstance(sql, dict):
         return
     for engine in s.engines:
-        if engine not in sql:
+        if engine not in sql and engine_base(engine) not in sql:
             yield loc, f"no statements for engine {engine!r} (given for {', '.join(sql)})"
     for engine in sql:
-        if engine not in s.engines:
+        if engine not in s.engines and engine not in {engine_base(e) for e in s.engines}:
             yield (*loc, engine), f"engine {engine!r} is not among the scenario's engines"
 
 

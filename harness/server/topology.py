@@ -16,6 +16,7 @@ from typing import Any
 from harness.backups.agent import BackupAgent
 from harness.engines.base import Engine
 from harness.engines.collaborators import archive_of, replication_of
+from harness.engines.migrations import source_server_args
 from harness.errors import HarnessError, InfrastructureError, ServerExited
 from harness.lab.helpers import run_helper
 from harness.lab.lab import Lab
@@ -73,7 +74,15 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
         image=image,
         name="primary",
         mounts=mounts,
-        command=[*engine.server_command(), *(archive.server_args() if archive else [])],
+        command=[
+            *engine.server_command(),
+            *(archive.server_args() if archive else []),
+            *(
+                source_server_args(engine.name, scenario.migration.method)
+                if scenario.migration
+                else []
+            ),
+        ],
         data_volume=lab.volume("data-primary", role="database-data"),
     )
     for script in (engine.after_start_script(), archive.start_script() if archive else None):

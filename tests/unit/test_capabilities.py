@@ -27,7 +27,8 @@ objectives: {rto_s: 1, rpo_s: 1}
 
 
 def test_every_engine_declares_its_capabilities() -> None:
-    assert set(CAPABILITIES) == set(engine_names())
+    # Per engine; versions (postgres@17) share their engine's collaborators.
+    assert set(CAPABILITIES) == {e for e in engine_names() if "@" not in e}
 
 
 def test_engine_without_the_capability_is_rejected_on_its_line(tmp_path: Path) -> None:

@@ -13,8 +13,11 @@ if TYPE_CHECKING:
     from harness.engines.mariadb import MariaDBEngine
 
 MANIFEST = "backup_manifest"
-# What mariadb-backup records about the binlog position its copy is consistent with.
+# What mariadb-backup records about the binlog position its copy is consistent with. MariaDB
+# 11 names it mariadb_backup_binlog_info; the copy gets the old name too, so that every reader
+# (replica set-up, binlog replay, verification) works with both versions.
 BINLOG_INFO = "xtrabackup_binlog_info"
+BINLOG_INFO_11 = "mariadb_backup_binlog_info"
 
 
 class MariaDBPhysical:
@@ -32,6 +35,8 @@ class MariaDBPhysical:
             f"mariadb-backup --backup --host={shlex.quote(source_host)} --port={PORT} "
             f'--user={shlex.quote(e.credentials.user)} --password="$MYSQL_PWD" '
             f"--datadir={e.datadir} --target-dir={shlex.quote(path)} 2>&1 | tail -n 4"
+            f" && {{ cd {shlex.quote(path)} && {{ test ! -s {BINLOG_INFO_11} || "
+            f"test -e {BINLOG_INFO} || cp {BINLOG_INFO_11} {BINLOG_INFO}; }}; }}"
         )
 
     def backup_command(self, *, source_host: str, path: str) -> str:
