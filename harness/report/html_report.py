@@ -15,6 +15,7 @@ from harness.report.model import (
     objectives_text,
     runs_met_text,
     seconds,
+    team_lines,
     when,
 )
 
@@ -80,6 +81,7 @@ def _environment() -> Environment:
         objectives_status=objectives_status,
         data_lost_text=data_lost_text,
         runs_met_text=runs_met_text,
+        team_lines=team_lines,
         saturation_note=saturation_note,
         max_rows=MAX_ROWS,
         timeline=lambda run: Markup(charts.timeline(run)),

@@ -12,6 +12,7 @@ from harness.report.model import (
     objectives_text,
     runs_met_text,
     seconds,
+    team_lines,
     when,
 )
 
@@ -147,6 +148,7 @@ def render_markdown(report: Report) -> str:
             out.append(f"- {reason}")
         if run.reasons:
             out.append("")
+        out += team_lines(run)
         if saturation_note(run):
             out += [f"> **Warning:** {saturation_note(run)}.", ""]
         marks = [s for s in run.steps if s.offset_s is not None]
