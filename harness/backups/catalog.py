@@ -46,6 +46,8 @@ class BackupRecord:
     faulted: bool = False
     log_tail: str = ""
     checks: list[str] = field(default_factory=list)
+    # What the job itself produced before shipping it (an upload may ship less: issue 13).
+    produced_bytes: int | None = None
 
     def entry(self) -> BackupEntry:
         """This backup as the drill record holds it."""

@@ -17,8 +17,10 @@ from harness.faults.migration_cutover import MigrationCutover
 from harness.faults.pause import PauseServer
 from harness.faults.ransomware import Ransomware
 from harness.faults.replication_break import ReplicationBreak
+from harness.faults.retention_deleted import RetentionDeleted
 from harness.faults.rm_rf_datadir import RmRfDatadir
 from harness.faults.silent_empty_backup import SilentEmptyBackup
+from harness.faults.silent_empty_upload import SilentEmptyUpload
 from harness.faults.wal_gap import WalGap
 from harness.scenario import model
 
@@ -35,8 +37,12 @@ NODE_FAULTS: dict[str, type] = {
     "decommission": Decommission,
     "migration_cutover": MigrationCutover,
     "ransomware": Ransomware,
+    "retention_deleted": RetentionDeleted,
 }
-BACKUP_FAULTS: dict[str, type] = {"silent_empty_backup": SilentEmptyBackup}
+BACKUP_FAULTS: dict[str, type] = {
+    "silent_empty_backup": SilentEmptyBackup,
+    "silent_empty_upload": SilentEmptyUpload,
+}
 FAULT_TYPES = sorted([*NODE_FAULTS, *BACKUP_FAULTS])
 
 
@@ -54,5 +60,6 @@ __all__ = [
     "FaultOutcome",
     "NodeFault",
     "SilentEmptyBackup",
+    "SilentEmptyUpload",
     "node_fault",
 ]

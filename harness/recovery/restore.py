@@ -7,6 +7,8 @@ import time
 
 from harness.backups.agent import STORES_ROOT
 from harness.backups.catalog import BackupRecord, Verification
+from harness.backups.command import restore_env, run_command
+from harness.backups.upload import download_script
 from harness.backups.verify import verify_stored
 from harness.engines.base import RecoveryTarget
 from harness.engines.collaborators import archive_of, physical_of
@@ -165,6 +167,8 @@ def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: fl
     """Load a dump into a fresh server; the server is removed if that fails."""
     assert ctx.agent is not None
     node = provision(ctx.lab, ctx.engine, image=ctx.image, name=ctx.next_name())
+    agent = ctx.agent
+    store = agent.s3_store(record.path)
     try:
         # The account gets what it has on the primary (MariaDB: server-wide privileges, which
         # a dump's triggers and routines with a DEFINER need).
@@ -173,11 +177,24 @@ def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: fl
             prepared = ctx.lab.exec(node.container_id, ["bash", "-c", script], timeout_s=60)
             if not prepared.ok:
                 raise _StepFailed(f"could not prepare {node.name}: {prepared.tail(300)}")
-        result = ctx.agent.run(
-            ctx.engine.restore_command(path=record.path, target_host=node.name),
-            timeout_s=timeout_s,
-            env=ctx.engine.tool_env(),
-        )
+        if record.method == "command":
+            backup = ctx.scenario_backup(record.name)
+            assert backup is not None and backup.restore_command is not None
+            env = restore_env(agent, ctx.engine, backup, record.path, target=node.name)
+            result = run_command(agent, backup, backup.restore_command, env, what="restore")
+        elif store is not None:
+            fetch, local = download_script(store, record.path, name=f"{record.name}.dump.gz")
+            result = agent.run(
+                f"{fetch} && {ctx.engine.restore_command(path=local, target_host=node.name)}",
+                timeout_s=timeout_s,
+                env={**ctx.engine.tool_env(), **store.env()},
+            )
+        else:
+            result = agent.run(
+                ctx.engine.restore_command(path=record.path, target_host=node.name),
+                timeout_s=timeout_s,
+                env=ctx.engine.tool_env(),
+            )
         if not result.ok:
             raise _StepFailed(f"restore exited {result.exit_code}: {result.tail(300)}")
         restored = time.monotonic()

@@ -19,9 +19,11 @@ from harness.scenario.model import (
     RecoveryStep,
     ReplayDelayedStep,
     RestoreBackupStep,
+    RetentionDeleted,
     RmRfDatadir,
     Scenario,
     SilentEmptyBackup,
+    SilentEmptyUpload,
     SqlStep,
     SwitchStep,
     WalGap,
@@ -64,6 +66,7 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
     if "primary" in [r.name for r in s.topology.replicas]:
         yield ("topology", "replicas"), "a replica cannot be called 'primary'"
     yield from _stores(s, stores)
+    yield from _s3_and_commands(s)
 
     for i, backup in enumerate(s.backups):
         if backup.store not in stores:
@@ -121,6 +124,45 @@ def _stores(s: Scenario, stores: list[str]) -> Iterator[tuple[Loc, str]]:
             )
 
 
+def _uploads(s: Scenario, backup: str) -> bool:
+    """Whether backup job ``backup`` is a logical dump uploaded to an S3 store."""
+    job = s.backup(backup)
+    store = next((st for st in s.stores if st.name == job.store), None)
+    return job.method == "logical" and store is not None and store.kind == "s3"
+
+
+S3_ONLY = ("endpoint_url", "bucket", "prefix", "access_key_env", "secret_key_env", "immutable")
+COMMAND_ONLY = ("backup_command", "restore_command", "image")
+
+
+def _s3_and_commands(s: Scenario) -> Iterator[tuple[Loc, str]]:
+    for i, store in enumerate(s.stores):
+        if store.kind != "s3":
+            for key in S3_ONLY:
+                if key in store.model_fields_set:
+                    yield ("stores", i, key), f"{key} applies to s3 stores only"
+    kinds = {st.name: st.kind for st in s.stores}
+    for i, backup in enumerate(s.backups):
+        if backup.method == "command":
+            for key in ("backup_command", "restore_command"):
+                if getattr(backup, key) is None:
+                    yield ("backups", i), f"method command needs {key}"
+            if kinds.get(backup.store) == "tmpfs" and backup.image:
+                yield (
+                    ("backups", i, "image"),
+                    "a command in its own image needs a volume or s3 store",
+                )
+        else:
+            for key in COMMAND_ONLY:
+                if key in backup.model_fields_set:
+                    yield ("backups", i, key), f"{key} applies to method command only"
+            if backup.method == "physical" and kinds.get(backup.store) == "s3":
+                yield (
+                    ("backups", i, "store"),
+                    ("physical backups go to volume stores (to S3: method command, or pgBackRest)"),
+                )
+
+
 def _faults(
     s: Scenario, backups: list[str], stores: list[str], nodes: list[str]
 ) -> Iterator[tuple[Loc, str]]:
@@ -128,9 +170,9 @@ def _faults(
     for i, fault in enumerate(s.timeline):
         if isinstance(fault, BadMigration):
             yield from _engine_sql(s, ("timeline", i, "sql"), fault.sql)
-        if isinstance(fault, SilentEmptyBackup):
+        if isinstance(fault, SilentEmptyBackup | SilentEmptyUpload):
             if not fault.targets:
-                yield ("timeline", i), "silent_empty_backup needs backup or backups"
+                yield ("timeline", i), f"{fault.fault} needs backup or backups"
             named: list[tuple[Loc, str]] = (
                 [(("timeline", i, "backup"), fault.backup)] if (fault.backup) else []
             )
@@ -141,6 +183,12 @@ def _faults(
                     yield where, one_of(name, backups, "backup")
                 elif faulted_backups[name] > 1:
                     yield where, f"backup {name!r} is already faulted"
+                elif isinstance(fault, SilentEmptyUpload) and not _uploads(s, name):
+                    yield where, "silent_empty_upload needs a logical backup on an s3 store"
+            continue
+        if isinstance(fault, RetentionDeleted):
+            if fault.store not in stores:
+                yield ("timeline", i, "store"), one_of(fault.store, stores, "store")
             continue
         if isinstance(fault, CorruptBackup):
             if fault.backup not in backups:
