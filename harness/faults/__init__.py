@@ -6,6 +6,7 @@ inconclusive, never a pass.
 
 from __future__ import annotations
 
+from harness.faults.backup_set_expired import BackupSetExpired
 from harness.faults.backup_store_full import BackupStoreFull
 from harness.faults.bad_migration import BadMigration
 from harness.faults.base import FaultContext, FaultOutcome, NodeFault
@@ -33,6 +34,7 @@ NODE_FAULTS: dict[str, type] = {
     "replication_break": ReplicationBreak,
     "bad_migration": BadMigration,
     "corrupt_backup": CorruptBackup,
+    "backup_set_expired": BackupSetExpired,
     "backup_store_full": BackupStoreFull,
     "decommission": Decommission,
     "migration_cutover": MigrationCutover,

@@ -108,6 +108,7 @@ def _backup(
         image=stage.image.name,
         break_job=fault.broken if isinstance(fault, SilentEmptyBackup) else None,
         truncate_upload_to=fault.truncate_to if isinstance(fault, SilentEmptyUpload) else None,
+        source_container=primary.container_id,
     )
     alert = backup_alert(
         record,

@@ -172,6 +172,9 @@ class Topology(Model):
     """Servers beside the primary, and where WAL is archived (a store mounted on the primary)."""
 
     wal_archive: Name | None = None
+    # Who archives WAL into it: the engine's own command (cp) or pgBackRest's archive-push
+    # (the store then holds pgBackRest's repository, which pgbackrest backups need).
+    archive_tool: Literal["native", "pgbackrest"] = "native"
     replicas: list[Replica] = Field(default_factory=list)
 
 
@@ -179,7 +182,7 @@ class Backup(Model):
     """A backup job: method, when (seconds after the workload starts), and where to."""
 
     name: Name
-    method: Literal["logical", "physical", "command"] = "logical"
+    method: Literal["logical", "physical", "command", "pgbackrest"] = "logical"
     at_s: Seconds
     store: Name
     min_size_ratio: Annotated[float, _float(gt=0, lt=1)] = 0.01
@@ -188,6 +191,8 @@ class Backup(Model):
     backup_command: Annotated[str, Field(min_length=1)] | None = None
     restore_command: Annotated[str, Field(min_length=1)] | None = None
     image: str | None = None
+    # pgbackrest only: full, differential (changes since the last full) or incremental.
+    type: Literal["full", "diff", "incr"] = "full"
 
 
 class RmRfDatadir(Model):
@@ -273,6 +278,15 @@ class CorruptBackup(Model):
     at_s: Seconds
     backup: Name
     bytes: Annotated[int, _int(ge=1, le=1_000_000)] = 64
+
+
+class BackupSetExpired(Model):
+    """A pgBackRest backup set expired from the repository (``pgbackrest expire --set``: a
+    retention job or an operator), with the sets that depend on it."""
+
+    fault: Literal["backup_set_expired"]
+    at_s: Seconds
+    backup: Name
 
 
 class BackupStoreFull(Model):
@@ -398,6 +412,7 @@ ServerFault = (
     | ReplicationBreak
     | BadMigration
     | CorruptBackup
+    | BackupSetExpired
     | BackupStoreFull
     | Decommission
     | MigrationCutover
@@ -442,6 +457,8 @@ class PitrTarget(Model):
     time: Annotated[str, AfterValidator(_iso_time)] | None = None
     lsn: Annotated[str, Field(pattern=r"^[0-9A-Fa-f]+/[0-9A-Fa-f]+$")] | None = None
     name: str | None = None
+    # Stop as soon as the backup is consistent (pgBackRest restore --type=immediate).
+    immediate: bool | None = None
 
 
 class PitrStep(Model):
@@ -452,6 +469,9 @@ class PitrStep(Model):
     target: PitrTarget = PitrTarget(before_fault=True)
     tolerance_s: PositiveSeconds = 1.0
     timeout_s: PositiveSeconds = 300.0
+    # pgbackrest backups only: restore with --delta over the failed primary's own data
+    # directory (only changed files rewritten) instead of into a fresh volume.
+    delta: bool = False
 
 
 class PromoteStep(Model):

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from harness.scenario.model import (
+    BackupSetExpired,
     BackupStoreFull,
     BadMigration,
     CorruptBackup,
@@ -71,6 +72,16 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
     for i, backup in enumerate(s.backups):
         if backup.store not in stores:
             yield ("backups", i, "store"), one_of(backup.store, stores, "store")
+        elif backup.method == "pgbackrest" and (
+            s.topology.archive_tool != "pgbackrest" or backup.store != s.topology.wal_archive
+        ):
+            yield (
+                ("backups", i, "store"),
+                "a pgbackrest backup goes into pgBackRest's repository: the store named by "
+                "topology.wal_archive, with topology.archive_tool: pgbackrest",
+            )
+        if backup.type != "full" and backup.method != "pgbackrest":
+            yield ("backups", i, "type"), "only pgbackrest backups are diff or incr"
 
     yield from _faults(s, backups, stores, nodes)
 
@@ -190,7 +201,7 @@ def _faults(
             if fault.store not in stores:
                 yield ("timeline", i, "store"), one_of(fault.store, stores, "store")
             continue
-        if isinstance(fault, CorruptBackup):
+        if isinstance(fault, CorruptBackup | BackupSetExpired):
             if fault.backup not in backups:
                 yield ("timeline", i, "backup"), one_of(fault.backup, backups, "backup")
             elif s.backup(fault.backup).at_s >= fault.at_s:
@@ -198,6 +209,10 @@ def _faults(
                     ("timeline", i, "at_s"),
                     f"backup {fault.backup!r} does not exist yet at {fault.at_s:g} s",
                 )
+            elif isinstance(fault, BackupSetExpired) and s.backup(fault.backup).method != (
+                "pgbackrest"
+            ):
+                yield ("timeline", i, "backup"), "backup_set_expired needs a pgbackrest backup"
             continue
         if isinstance(fault, BackupStoreFull):
             if fault.store not in stores:
@@ -226,7 +241,7 @@ def _faults(
 
 
 def _target(loc: Loc, target: PitrTarget) -> Iterator[tuple[Loc, str]]:
-    keys = ("before_fault", "fault_position", "time", "lsn", "name")
+    keys = ("before_fault", "fault_position", "time", "lsn", "name", "immediate")
     given = [k for k in keys if getattr(target, k)]
     if len(given) != 1:
         yield (*loc, "target"), f"give exactly one of {', '.join(keys)}"
@@ -236,7 +251,7 @@ def _steps(
     s: Scenario, loc: Loc, steps: list[RecoveryStep], backups: list[str]
 ) -> Iterator[tuple[Loc, str]]:
     replicas = {r.name: r for r in s.topology.replicas}
-    physical = [b.name for b in s.backups if b.method == "physical"]
+    physical = [b.name for b in s.backups if b.method in ("physical", "pgbackrest")]
     for i, step in enumerate(steps):
         here: Loc = (*loc, "steps", i)
         if isinstance(step, RestoreBackupStep):
@@ -258,6 +273,8 @@ def _steps(
             if s.topology.wal_archive is None:
                 yield here, "pitr needs topology.wal_archive"
             yield from _target(here, step.target)
+            if step.delta and not any(b.method == "pgbackrest" for b in s.backups):
+                yield (*here, "delta"), "delta restores are pgBackRest's: no pgbackrest backup"
         elif isinstance(step, SqlStep):
             yield from _engine_sql(s, (*here, "statements"), step.statements)
         elif isinstance(step, SwitchStep) and step.server not in s.nodes():

@@ -16,7 +16,7 @@ from typing import Any
 from harness.backups.agent import BackupAgent
 from harness.backups.s3store import open_stores
 from harness.engines.base import Engine
-from harness.engines.collaborators import archive_of, replication_of
+from harness.engines.collaborators import log_archive_for, replication_of
 from harness.engines.migrations import source_server_args
 from harness.errors import HarnessError, InfrastructureError, ServerExited
 from harness.lab.helpers import run_helper
@@ -58,7 +58,7 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
     tmpfs = {s.name: s.size_mb or 0 for s in scenario.stores if s.kind == "tmpfs"}
     archive_store = scenario.topology.wal_archive
     archive_volume = volumes[archive_store] if archive_store else None
-    archive = archive_of(engine) if archive_volume else None
+    archive = log_archive_for(engine, scenario.topology.archive_tool) if archive_volume else None
     mounts = {archive_volume: archive.mount} if archive_volume and archive else {}
     for store in scenario.stores:
         if store.reachable_from_db and store.name in volumes and store.name != archive_store:

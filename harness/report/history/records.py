@@ -19,7 +19,13 @@ from harness.report.history.db import Database
 from harness.report.journal import record_to_dict
 
 # Verification levels in order (harness.backups.catalog.Verification), each implying the last.
-VERIFICATION_TESTS = ("exists", "size_plausible", "checksum_matches", "restore_tested")
+VERIFICATION_TESTS = (
+    "exists",
+    "size_plausible",
+    "checksum_matches",
+    "tool_verified",
+    "restore_tested",
+)
 VERIFIED_FROM = "checksum_matches"
 
 FIGURES = (
