@@ -331,6 +331,23 @@ class Clock:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HostLoad:
+    """The host's load while the drill ran: its timings on a saturated host (work waiting for
+    a CPU half the time, by Linux PSI; else the 1-minute load average above the CPUs) measure
+    the host as much as the recovery (``harness.measurement.host_load``)."""
+
+    cpus: int
+    jobs: int = 1
+    load_1m_start: float | None = None
+    load_1m_max: float | None = None
+    load_1m_mean: float | None = None
+    samples: int = 0
+    cpu_stall_share: float | None = None
+    saturated: bool = False
+    docker_host: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class DrillRecord:
     """One drill run; ``action`` is what the runner was doing last (the failure breadcrumb)."""
 
@@ -375,6 +392,7 @@ class DrillRecord:
     writer_latency: WriterLatency | None = None
     three_two_one: ThreeTwoOne | None = None
     team_data: TeamData | None = None
+    host: HostLoad | None = None
 
     def disruptive_fault(self) -> FaultEntry | None:
         """The fault that took a server down (not a fault acting on a backup job)."""

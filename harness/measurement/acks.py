@@ -236,4 +236,3 @@ def _line(
         f'"latency_s": {round(done_mono - issued_mono, 5)}, "target": {json.dumps(target)}, '
         f'"error": {json.dumps(error)}}}\n'
     )
-

@@ -28,6 +28,7 @@ from harness.record import (
     DrillStatus,
     Expect,
     Fingerprints,
+    HostLoad,
     LatencyWindow,
     Measured,
     Objectives,
@@ -64,6 +65,7 @@ class RunFacts:
     checks: tuple[Check, ...]
     error: str
     error_detail: str
+    host: HostLoad | None = None
 
 
 def rule_of_three(s: Scenario, copies: list[CopyAtFault] | None) -> ThreeTwoOne | None:
@@ -146,6 +148,7 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
         ),
         writer_latency=_writer_latency(st),
         team_data=team_record(st.team),
+        host=facts.host,
     )
 
 

@@ -585,6 +585,42 @@ class Source(Model):
     url: str = ""
 
 
+class ExploreRange(Model):
+    """A number an explore search varies: from ``min`` to ``max`` in steps of ``step``."""
+
+    min: Annotated[float, _float(ge=0, le=MAX_COUNT)]
+    max: Annotated[float, _float(ge=0, le=MAX_COUNT)]
+    step: Annotated[float, _float(gt=0, le=MAX_COUNT)] = 0.1
+
+
+# One value an explore search may choose: a name (a fault, a step) or a number.
+ExploreChoice = (
+    Name | Annotated[int, _int(ge=0, le=MAX_COUNT)] | Annotated[float, _float(ge=0, le=MAX_COUNT)]
+)
+
+# What an explore search tries to break (harness/explore.py says what each one checks).
+ExploreProperty = Literal[
+    "expectations_met",
+    "objectives_met",
+    "no_unexpected_rows",
+    "pitr_on_target",
+    "lost_writes_within",
+    "faults_took_effect",
+]
+
+
+class Explore(Model):
+    """Bounds of ``recovery-drill explore``: the values it may vary (a dotted path into this
+    scenario, e.g. ``backups.nightly.at_s`` or ``timeline.0.fault``, to a range or a list of
+    choices) and the properties a run must keep."""
+
+    vary: Annotated[
+        dict[str, ExploreRange | Annotated[list[ExploreChoice], Field(min_length=1)]],
+        Field(min_length=1),
+    ]
+    properties: Annotated[list[ExploreProperty], Field(min_length=1)] = ["expectations_met"]
+
+
 class Scenario(Model):
     """One drill: engines, data, workload, backups, faults, recovery, objectives, expectation."""
 
@@ -610,6 +646,7 @@ class Scenario(Model):
     strategies: list[Strategy] = Field(default_factory=list)
     migration: Migration | None = None
     checks: list[DataCheck] = Field(default_factory=list)
+    explore: Explore | None = None
 
     def backup(self, name: str) -> Backup:
         """The backup job called ``name``."""
