@@ -25,7 +25,8 @@ from harness.scenario.model import (
     Scenario,
     engine_base,
 )
-from harness.scenario.references import one_of
+from harness.scenario.references import _engine_sql, one_of
+from harness.scenario.transaction import transaction_checks
 
 __all__ = ["load_scenario", "load_scenarios", "scenario_from"]
 
@@ -46,7 +47,13 @@ def scenario_from(data: Any, located: _Located) -> Scenario:
     return validated(
         data,
         located,
-        extra_checks=(_engine_checks, _outage_checks, migration_checks, dataset_checks),
+        extra_checks=(
+            _engine_checks,
+            _outage_checks,
+            migration_checks,
+            dataset_checks,
+            _transaction_checks,
+        ),
     )
 
 
@@ -109,6 +116,18 @@ def _dataset_checks(s: Scenario, folder: Path) -> Iterator[tuple[Loc, str]]:
             yield ("engines", i), f"engine {engine!r} cannot load a team's own dataset (yet)"
         elif kind is not FileKind.SCRIPT and engine != "postgres":
             yield ("dataset", "file"), f"a {kind} loads into postgres only, not {engine}"
+
+
+def _transaction_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
+    """workload.transaction: SQL for every engine, the sequence number bound (see
+    harness.scenario.transaction)."""
+    tx = s.workload.transaction
+    if tx is None:
+        return
+    yield from _engine_sql(s, ("workload", "transaction", "sql"), tx.sql)
+    if tx.setup is not None:
+        yield from _engine_sql(s, ("workload", "transaction", "setup"), tx.setup)
+    yield from transaction_checks(s)
 
 
 def _outage_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:

@@ -79,6 +79,17 @@ class ByoSupport(Protocol):
     def database_bytes(self, conn: Any) -> int:
         """On-disk size of the user tables (the yardstick of backup size plausibility)."""
 
+    def table_key(self, table: str) -> str:
+        """A scenario's table name as the truth names it (``orders`` -> ``public.orders``)."""
+
+    def seqs_in(self, conn: Any, table: str, column: str) -> set[int]:
+        """Every writer sequence number in ``table.column`` (a custom transaction's lost
+        writes are read back from there)."""
+
+    def counters(self, conn: Any, tables: list[str]) -> set[str]:
+        """Catalogue keys of the counters the tables' inserts move (PostgreSQL: sequences
+        owned by their columns; MariaDB: their AUTO_INCREMENT)."""
+
 
 class _Postgres:
     def load_command(self, engine: Any, file: DatasetFile, *, path: str, database: str) -> str:
@@ -120,6 +131,30 @@ class _Postgres:
 
         return catalogue.database_bytes(conn)
 
+    def table_key(self, table: str) -> str:
+        return table if "." in table else f"public.{table}"
+
+    def seqs_in(self, conn: Any, table: str, column: str) -> set[int]:
+        from harness.engines.postgres import catalogue
+
+        rows = conn.execute(
+            f'SELECT "{column}" FROM {catalogue.qualified(self.table_key(table))} '
+            f'WHERE "{column}" IS NOT NULL'
+        ).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def counters(self, conn: Any, tables: list[str]) -> set[str]:
+        rows = conn.execute(
+            "SELECT sn.nspname || '.' || s.relname FROM pg_depend d "
+            "JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
+            "JOIN pg_namespace sn ON sn.oid = s.relnamespace "
+            "JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace "
+            "WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass "
+            "AND d.deptype IN ('a', 'i') AND tn.nspname || '.' || t.relname = ANY(%s)",
+            ([self.table_key(t) for t in tables],),
+        ).fetchall()
+        return {f"sequence {r[0]}" for r in rows}
+
 
 class _MariaDB:
     def load_command(self, engine: Any, file: DatasetFile, *, path: str, database: str) -> str:
@@ -153,6 +188,17 @@ class _MariaDB:
         from harness.engines.mariadb import catalogue
 
         return catalogue.database_bytes(conn)
+
+    def table_key(self, table: str) -> str:
+        return table
+
+    def seqs_in(self, conn: Any, table: str, column: str) -> set[int]:
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT `{column}` FROM `{table}` WHERE `{column}` IS NOT NULL")
+            return {int(r[0]) for r in cur.fetchall()}
+
+    def counters(self, conn: Any, tables: list[str]) -> set[str]:
+        return {f"auto_increment {t}" for t in tables}
 
 
 _SUPPORT: dict[str, ByoSupport] = {"postgres": _Postgres(), "mariadb": _MariaDB(),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.backups.catalog import Verification
 from harness.engines.base import Engine
+from harness.engines.byo import byo_of
 from harness.lab.images import ResolvedImage
 from harness.lab.lab import Lab
 from harness.measurement.fidelity import (
@@ -142,7 +143,7 @@ def _measure(
     since = time.monotonic()
     conn = stage.connect(recovered.node)
     try:
-        surviving = engine.write_seqs(conn)
+        surviving = surviving_writes(stage, conn)
         node = recovered.node
         recovered_fps = {
             t: state
@@ -175,6 +176,15 @@ def _measure(
         source.verification = Verification.RESTORE_TESTED
         source.checks.append("restore_tested")
     return measured
+
+
+def surviving_writes(stage: Stage, conn: object) -> set[int]:
+    """The writer's sequence numbers on the recovered server: its own table's, or with a
+    custom transaction those in the team's table and column (workload.transaction)."""
+    tx = stage.scenario.workload.transaction
+    if tx is None:
+        return stage.engine.write_seqs(conn)
+    return byo_of(stage.engine).seqs_in(conn, tx.table, tx.seq_column)
 
 
 def _since(since: float) -> float:

@@ -125,6 +125,8 @@ class TeamData:
     recovered_truth: Truth | None = None
     comparison: Comparison | None = None
     checks: list[CheckResult] = field(default_factory=list)
+    # Catalogue keys of the counters a custom transaction moves (workload.transaction).
+    writer_counters: set[str] = field(default_factory=set)
 
     @property
     def verified(self) -> bool | None:

@@ -19,7 +19,9 @@ from harness.engines.byo import byo_of
 from harness.errors import InputError
 from harness.measurement.catalogue import compare
 from harness.measurement.checks import judge_check, run_query
+from harness.measurement.transaction import compare_with_writer, without_writer_rows
 from harness.runner.state import Stage, TeamData
+from harness.scenario.model import sql_for
 from harness.seeding import Seeded
 from harness.server.byo import load_dataset, take_truth
 from harness.server.node import Node
@@ -51,9 +53,18 @@ def load_team_data(stage: Stage, scenario_dir: Path | None) -> tuple[Seeded, Tea
     engine.probe_read_table = PROBE_TABLE
     stage.do(f"taking the source truth of {loaded.database}")
     conn = stage.connect(stage.topology.primary)
+    tx = s.workload.transaction
+    counters: set[str] = set()
     try:
+        if tx is not None and tx.setup is not None:
+            stage.do("preparing the writer's transaction (workload.transaction.setup)")
+            engine.run_sql(conn, sql_for(tx.setup, engine.name))
         engine.prepare(conn)
         truth = take_truth(engine, conn, loaded.database)
+        if tx is not None:
+            byo = byo_of(engine)
+            truth = without_writer_rows(byo, conn, truth, tx)
+            counters = byo.counters(conn, [tx.table, *tx.also_writes])
         source_bytes = byo_of(engine).database_bytes(conn)
         checks = {c.name: run_query(conn, c.sql, engine.driver_errors()) for c in s.checks}
     finally:
@@ -67,7 +78,9 @@ def load_team_data(stage: Stage, scenario_dir: Path | None) -> tuple[Seeded, Tea
         len(truth.objects),
         truth.took_s,
     )
-    return Seeded({}, source_bytes), TeamData(loaded, truth, checks)
+    team = TeamData(loaded, truth, checks)
+    team.writer_counters = counters
+    return Seeded({}, source_bytes), team
 
 
 def measure_team(stage: Stage, node: Node, team: TeamData) -> None:
@@ -77,6 +90,10 @@ def measure_team(stage: Stage, node: Node, team: TeamData) -> None:
     try:
         try:
             recovered = take_truth(engine, conn, team.loaded.database)
+            if s.workload.transaction is not None:
+                recovered = without_writer_rows(
+                    byo_of(engine), conn, recovered, s.workload.transaction
+                )
         except engine.driver_errors() as exc:  # e.g. the database itself was not restored
             log.warning("could not take the recovered truth: %s", exc)
             recovered = dataclasses.replace(team.truth, tables={}, objects=[], took_s=0.0)
@@ -84,7 +101,10 @@ def measure_team(stage: Stage, node: Node, team: TeamData) -> None:
     finally:
         conn.close()
     team.recovered_truth = recovered
-    team.comparison = compare(team.truth, recovered)
+    if s.workload.transaction is not None:
+        team.comparison = compare_with_writer(team.truth, recovered, team.writer_counters)
+    else:
+        team.comparison = compare(team.truth, recovered)
     team.checks = [judge_check(c, team.source_checks[c.name], runs[c.name]) for c in s.checks]
 
 

@@ -16,12 +16,13 @@ from harness.backups.schedule import backup_alert, take_scheduled_backup
 from harness.faults import FaultOutcome, SilentEmptyBackup, SilentEmptyUpload
 from harness.measurement.acks import AckLog
 from harness.measurement.monitor import LagMonitor
-from harness.measurement.workload import Reader, Writer
+from harness.measurement.transaction import transaction_write
+from harness.measurement.workload import Reader, WriteFn, Writer
 from harness.runner.incident import precondition_fault, run_incident
 from harness.runner.migration import prepare_migration, run_cutover
 from harness.runner.state import RunState, Stage, Workers
 from harness.scenario import model
-from harness.scenario.model import Backup, BadMigration, Migration, ServerFault
+from harness.scenario.model import Backup, BadMigration, Migration, ServerFault, sql_for
 from harness.seeding import Seeded
 
 
@@ -35,6 +36,7 @@ def start_workers(stage: Stage, acks_path: Path | None = None) -> Workers:
             rate_per_s=s.workload.rate_per_s,
             clients=s.workload.clients,
             log=AckLog(acks_path),
+            write=_transaction(stage),
         )
         stage.progress.watch(writer.counts)
         writer.retarget(primary.name, primary.endpoint(lab, engine))
@@ -63,6 +65,12 @@ def start_workers(stage: Stage, acks_path: Path | None = None) -> Workers:
             reader.start()
         undo.pop_all()
     return Workers(writer, monitor, reader, t0)
+
+
+def _transaction(stage: Stage) -> WriteFn | None:
+    """The writer's custom transaction in the team's tables, or None (its own table)."""
+    tx = stage.scenario.workload.transaction
+    return None if tx is None else transaction_write(sql_for(tx.sql, stage.engine.name))
 
 
 def run_timeline(stage: Stage, seeded: Seeded, workers: Workers, state: RunState) -> None:

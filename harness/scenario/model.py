@@ -130,6 +130,29 @@ class DataCheck(Model):
         return ", ".join(bounds) or "same"
 
 
+# A table or column of the team's database: ``name`` or ``schema.name`` (PostgreSQL).
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
+SqlName = Annotated[str, Field(pattern=rf"^{_IDENT}(\.{_IDENT})?$")]
+ColumnName = Annotated[str, Field(pattern=rf"^{_IDENT}$")]
+
+
+class Transaction(Model):
+    """The writer's own transaction in the team's tables (README "Drill your own database"):
+    ``sql`` runs in one transaction per write with the sequence number bound to ``:seq`` (and
+    the client's time to ``:ts``); the sequence number lands in ``table.seq_column``, which is
+    where lost writes are read back. ``setup`` runs once on the loaded database before the
+    source truth (e.g. adding the column); ``also_writes`` names the other tables the
+    transaction writes, each with the SQL condition that selects the writer's rows."""
+
+    table: SqlName
+    seq_column: ColumnName
+    sql: EngineSql
+    setup: EngineSql | None = None
+    also_writes: dict[SqlName, Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+        default_factory=dict
+    )
+
+
 class Workload(Model):
     """The writer that keeps writing during the drill."""
 
@@ -137,6 +160,9 @@ class Workload(Model):
     after_recovery_s: Seconds = 1.0
     clients: Annotated[int, _int(ge=1, le=MAX_CLIENTS)] = Field(
         default=1, description="concurrent connections sharing the rate, one write each at a time"
+    )
+    transaction: Transaction | None = Field(
+        default=None, description="write business rows into the team's own tables"
     )
 
 
