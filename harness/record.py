@@ -297,6 +297,8 @@ class Workload:
     rate_per_s: float
     after_recovery_s: float
     clients: int = 1
+    # workload.transaction as the scenario gave it (table, seq_column, sql, setup, also_writes).
+    transaction: dict[str, Any] | None = field(default=None, metadata={"omit_empty": True})
 
 
 @dataclass(frozen=True, kw_only=True)
