@@ -51,7 +51,6 @@ def load_team_data(stage: Stage, scenario_dir: Path | None) -> tuple[Seeded, Tea
     )
     engine.credentials = dataclasses.replace(engine.credentials, database=loaded.database)
     engine.probe_read_table = PROBE_TABLE
-    stage.do(f"taking the source truth of {loaded.database}")
     conn = stage.connect(stage.topology.primary)
     tx = s.workload.transaction
     counters: set[str] = set()
@@ -59,6 +58,7 @@ def load_team_data(stage: Stage, scenario_dir: Path | None) -> tuple[Seeded, Tea
         if tx is not None and tx.setup is not None:
             stage.do("preparing the writer's transaction (workload.transaction.setup)")
             engine.run_sql(conn, sql_for(tx.setup, engine.name))
+        stage.do(f"taking the source truth of {loaded.database}")
         engine.prepare(conn)
         truth = take_truth(engine, conn, loaded.database)
         if tx is not None:
