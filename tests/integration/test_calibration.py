@@ -54,10 +54,10 @@ NEW_VERSIONS = ("postgres@17", "mariadb@11.8")
 CALIBRATED = (*ENGINES, *NEW_VERSIONS)
 # To keep `make test` lean, the new versions run the three scenarios whose path goes through
 # the server version's own code (its dump and restore tools, its crash recovery, its DELETE and
-# read-back: restore-known-gap, kill-unknown, delete-newest; about 57 s for both versions). The
+# read-back: restore-known-gap, kill-unknown, delete-newest; 61 s for both versions). The
 # freeze (pause-outage: Docker's cgroup freezer and the client's probe) and delete-middle (the
 # delete-newest path with another WHERE) are version-independent; they run on the new versions
-# too with RECOVERY_DRILL_CALIBRATE_ALL_VERSIONS=1 (about 35 s more; all five passed there).
+# too with RECOVERY_DRILL_CALIBRATE_ALL_VERSIONS=1 (36 s more; all five passed there).
 ALL_VERSIONS = os.environ.get("RECOVERY_DRILL_CALIBRATE_ALL_VERSIONS") == "1"
 VERSION_INDEPENDENT = ("pause-outage", "delete-middle")
 # Two wall readings truncated to whole milliseconds differ from the truth by less than 1 ms
