@@ -1,8 +1,9 @@
 """``python -m bench``: run every section, print the tables, write the JSON.
 
-Environment (all optional): BENCH_SIZES (MB, default 10,100,1000), BENCH_SEED_MB and
-BENCH_RESTORE_MB (default 100), BENCH_REPEATS (default 3), BENCH_CALIBRATION (0 to skip),
-BENCH_OUT (default reports/bench.json), BENCH_VERBOSE (1 for progress logs).
+Environment (all optional): BENCH_SIZES (drill sizes, MB or with a G suffix, default
+10,100,1000; ``BENCH_SIZES=10G`` runs a 10 GB drill), BENCH_DISK (0 to skip the dd figures),
+BENCH_SEED_MB and BENCH_RESTORE_MB (default 100), BENCH_REPEATS (default 3), BENCH_CALIBRATION
+(0 to skip), BENCH_OUT (default reports/bench.json), BENCH_VERBOSE (1 for progress logs).
 
 Exit codes: 0 every section ran (whether or not the targets were met: the table says);
 3 a section failed (its error is in the JSON and on stderr).
@@ -23,11 +24,12 @@ from rich.console import Console
 
 from bench.calibration import bench_calibration
 from bench.common import REPO, Settings
+from bench.disk import bench_disk
 from bench.drills import DrillFigures, growth, run_child
 from bench.lab import foreign_containers
 from bench.report import Results, as_json, render, write_json
 from bench.restore import bench_restore
-from bench.seeding import bench_seeding
+from bench.seeding import bench_seeding, bench_seeding_mariadb
 
 T = TypeVar("T")
 EXIT_OK, EXIT_INFRA = 0, 3
@@ -77,9 +79,15 @@ def main() -> int:
         results.calibration = section(
             "calibration drills", lambda: bench_calibration(out_dir=runs_dir)
         )
+    if os.environ.get("BENCH_DISK", "1") != "0":
+        results.disk = section("disk throughput (dd, O_DIRECT)", bench_disk)
     results.seeding = section(
         f"seeding, harness vs pgbench -i, {settings.seed_mb} MB",
         lambda: bench_seeding(size_mb=settings.seed_mb, repeats=settings.repeats),
+    )
+    results.seeding_mariadb = section(
+        f"seeding on MariaDB, harness vs LOAD DATA by hand, {settings.seed_mb} MB",
+        lambda: bench_seeding_mariadb(size_mb=settings.seed_mb, repeats=settings.repeats),
     )
     results.restore = section(
         f"restore, harness vs by hand, {settings.restore_mb} MB",

@@ -24,6 +24,7 @@ BYTES_PER_ROW = 99.2
 # PostgreSQL connections of the harness carry statement_timeout=5s, which also bounds each
 # table's COPY and fingerprint query: keep tables small enough to load in well under that.
 MAX_ROWS_PER_TABLE = 400_000
+MAX_TABLES = 50
 PGBENCH_CANDIDATES = ("pgbench", "/usr/lib/postgresql/15/bin/pgbench")
 
 
@@ -42,7 +43,7 @@ class Settings:
     def from_env(cls) -> Settings:
         sizes = os.environ.get("BENCH_SIZES", "10,100,1000")
         return cls(
-            sizes_mb=tuple(int(s) for s in sizes.split(",") if s.strip()),
+            sizes_mb=tuple(parse_mb(s) for s in sizes.split(",") if s.strip()),
             seed_mb=int(os.environ.get("BENCH_SEED_MB", "100")),
             restore_mb=int(os.environ.get("BENCH_RESTORE_MB", "100")),
             repeats=int(os.environ.get("BENCH_REPEATS", "3")),
@@ -51,10 +52,19 @@ class Settings:
         )
 
 
+def parse_mb(text: str) -> int:
+    """A size in MB from ``100``, ``100M``, ``1G`` or ``10G`` (decimal: 1G = 1000 MB)."""
+    value = text.strip().upper().removesuffix("B")
+    if value.endswith("G"):
+        return round(float(value[:-1]) * 1000)
+    return round(float(value.removesuffix("M")))
+
+
 def dataset_for(size_mb: float, *, seed: int = 42) -> DatasetSpec:
     """A dataset of about ``size_mb`` MB on disk, in tables of at most MAX_ROWS_PER_TABLE rows."""
     rows = max(1, round(size_mb * 1e6 / BYTES_PER_ROW))
-    tables = max(1, math.ceil(rows / MAX_ROWS_PER_TABLE))
+    # At most MAX_TABLES tables (the scenario's limit): a 10 GB drill has bigger tables.
+    tables = min(MAX_TABLES, max(1, math.ceil(rows / MAX_ROWS_PER_TABLE)))
     return DatasetSpec(tables=tables, rows_per_table=math.ceil(rows / tables), seed=seed)
 
 

@@ -1,4 +1,4 @@
-"""A benchmark's own lab: the PostgreSQL engine, its image, fresh servers, and noise checks."""
+"""A benchmark's own lab: an engine (PostgreSQL by default), its image, fresh servers, noise."""
 
 from __future__ import annotations
 
@@ -40,14 +40,15 @@ class BenchLab:
 
 
 @contextmanager
-def bench_lab() -> Iterator[BenchLab]:
-    """A lab for PostgreSQL that removes everything it created when the block ends."""
+def bench_lab(engine_name: str = "postgres") -> Iterator[BenchLab]:
+    """A lab for the engine (PostgreSQL unless told) that removes everything it created when
+    the block ends."""
     client = docker_client()
-    engine = get_engine("postgres")
+    engine = get_engine(engine_name)
     image = resolve_image(
         client,
         engine=engine.name,
-        requested=os.environ.get("RECOVERY_DRILL_POSTGRES_IMAGE"),
+        requested=os.environ.get(f"RECOVERY_DRILL_{engine_name.upper()}_IMAGE"),
         default=engine.default_image,
         local_build=engine.local_image,
     ).name

@@ -12,12 +12,15 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.calibration import CalibrationResult
+from bench.common import median
+from bench.disk import DiskResult
 from bench.drills import PHASES, DrillFigures, Growth
 from bench.restore import RestoreResult
-from bench.seeding import SeedingResult
+from bench.seeding import MariaDBSeedingResult, SeedingResult
 
 OVERHEAD_MAX_PCT = 5.0
-SEED_RATIO_MIN = 0.8
+SEED_RATIO_MIN = 1.0
+RESTORE_RATIO_MAX = 1.05
 RTO_ERROR_MAX_MS = 100.0
 MEMORY_MAX_MB = 200.0
 LINEAR_R2_MIN = 0.99
@@ -38,7 +41,9 @@ class Target:
 class Results:
     """Everything one benchmark run measured."""
 
+    disk: DiskResult | None = None
     seeding: SeedingResult | None = None
+    seeding_mariadb: MariaDBSeedingResult | None = None
     restore: RestoreResult | None = None
     drills: list[DrillFigures] | None = None
     growth: Growth | None = None
@@ -77,6 +82,29 @@ def targets(r: Results) -> list[Target]:
             if s
             else "not run",
             s.ratio >= SEED_RATIO_MIN if s else None,
+        )
+    )
+    m = r.seeding_mariadb
+    out.append(
+        Target(
+            "seeding on MariaDB",
+            f">= {SEED_RATIO_MIN:g}x LOAD DATA INFILE of the same rows by hand",
+            f"{m.ratio:.2f}x ({median(m.harness_s):.2f} vs {median(m.load_data_s):.2f} s for "
+            f"{m.size_bytes / 1e6:.0f} MB)"
+            if m
+            else "not run",
+            m.ratio >= SEED_RATIO_MIN if m else None,
+        )
+    )
+    x = r.restore
+    out.append(
+        Target(
+            "restore, harness vs by hand",
+            f"<= {RESTORE_RATIO_MAX:g}x",
+            f"{x.ratio:.3f}x ({median(x.harness_s):.2f} vs {median(x.by_hand_s):.2f} s)"
+            if x
+            else "not run",
+            x.ratio <= RESTORE_RATIO_MAX if x else None,
         )
     )
     c = r.calibration
@@ -138,6 +166,14 @@ def _yes(met: bool | None) -> str:
 
 def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
     """Print every table of the run."""
+    if r.disk:
+        dd = r.disk
+        t = Table(title=f"This disk (dd, {dd.size_mb} MB, O_DIRECT): the physical limit")
+        for col in ("direction", "s", "MB/s"):
+            t.add_column(col, justify="right" if col != "direction" else "left")
+        t.add_row("write (+fsync)", f"{dd.write_s:.2f}", f"{dd.write_mb_per_s:.0f}")
+        t.add_row("read", f"{dd.read_s:.2f}", f"{dd.read_mb_per_s:.0f}")
+        console.print(t)
     if r.seeding:
         s = r.seeding
         t = Table(title=f"Seeding, about {s.target_mb} MB (median of {len(s.harness)})")
@@ -146,7 +182,7 @@ def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
         pg_rate = s.median_mb_per_s("pgbench")
         for tool, label in (
             ("pgbench", f"pgbench -i -s {s.pgbench_scale}"),
-            ("harness", "harness Engine.seed"),
+            ("harness", "harness seeding.load"),
         ):
             loads = s.pgbench if tool == "pgbench" else s.harness
             secs = sorted(x.duration_s for x in loads)[len(loads) // 2]
@@ -166,6 +202,26 @@ def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
             f"{s.phase_mb_per_s:.1f}",
             f"{s.phase_mb_per_s / pg_rate:.2f}x",
         )
+        console.print(t)
+    if r.seeding_mariadb:
+        m = r.seeding_mariadb
+        t = Table(
+            title=f"Seeding on MariaDB, {m.size_bytes / 1e6:.0f} MB in {m.tables} tables "
+            f"(median of {len(m.harness_s)})"
+        )
+        for col in ("loader", "s", "MB/s", "vs LOAD DATA"):
+            t.add_column(col, justify="right" if col != "loader" else "left")
+        for label, secs in (
+            ("by hand: LOAD DATA INFILE, file on the server", median(m.load_data_s)),
+            ("harness: INSERT ... SELECT, tables in parallel", median(m.harness_s)),
+        ):
+            t.add_row(
+                label,
+                f"{secs:.2f}",
+                f"{m.size_bytes / 1e6 / secs:.1f}",
+                f"{median(m.load_data_s) / secs:.2f}x",
+            )
+        t.add_row("harness reference fingerprints (server)", f"{m.verify_s:.2f}", "", "")
         console.print(t)
     if r.restore:
         x = r.restore
@@ -210,7 +266,7 @@ def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
         t = Table(title="Harness overhead, by what the harness spends it on (s)")
         t.add_column("size", justify="right")
         for col in (
-            "reference fp (Python)",
+            "reference fp (Python, now none)",
             "fingerprints (SQL)",
             "sha256",
             "probes+rest",
@@ -262,7 +318,9 @@ def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
 def as_json(r: Results, meta: dict[str, Any]) -> dict[str, Any]:
     return {
         **meta,
+        "disk": r.disk.as_dict() if r.disk else None,
         "seeding": r.seeding.as_dict() if r.seeding else None,
+        "seeding_mariadb": r.seeding_mariadb.as_dict() if r.seeding_mariadb else None,
         "restore": r.restore.as_dict() if r.restore else None,
         "drills": [d.as_dict() for d in r.drills or []],
         "growth": r.growth.as_dict() if r.growth else None,

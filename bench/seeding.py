@@ -5,10 +5,15 @@ every harness connection takes), alternating which goes first, each after a CHEC
 neither pays for the other's dirty pages. Throughput is the on-disk size afterwards
 (pg_total_relation_size: heap, indexes, TOAST) over the wall time of the load.
 
-The harness figure is ``Engine.seed``: rows generated in Python, COPY, the primary key kept up
-during the load, ANALYZE. ``pgbench -i`` generates rows client-side in C, COPYs them, VACUUMs and
-builds its primary keys afterwards. A drill's seed phase also verifies the load (fingerprints
-in SQL, the reference computed in Python); that is timed separately.
+The harness figure is ``harness.seeding.load``: rows computed on the server (INSERT ... SELECT
+from generate_series), one table per connection in parallel, the primary key built after the
+load, ANALYZE. ``pgbench -i`` generates rows client-side in C, COPYs them, VACUUMs and builds its
+primary keys afterwards. A drill's seed phase also takes its reference truth (one server-side
+fingerprint pass per table, in parallel); that is timed separately.
+
+On MariaDB the yardstick is ``LOAD DATA INFILE`` of the very same rows, typed by hand in the
+server container (the file already on the server's disk: no network, no client), one table
+after another, against the harness's INSERT ... SELECT from a sequence table.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from typing import Any
 
 from bench.common import dataset_for, median, pgbench_path, run, stopwatch
 from bench.lab import BenchLab, bench_lab
-from harness.dataset import DatasetSpec, reference_fingerprint, table_names
+from harness.dataset import DatasetSpec, table_names
 from harness.engines.base import Endpoint
 from harness.errors import InfrastructureError
+from harness.seeding import fingerprints, load
+from harness.server.node import Node
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +107,13 @@ def checkpoint(conn: Any) -> None:
     conn.execute("RESET statement_timeout")
 
 
-def harness_load(b: BenchLab, conn: Any, dataset: DatasetSpec) -> Load:
+def harness_load(b: BenchLab, conn: Any, node: Node, dataset: DatasetSpec) -> Load:
     tables = table_names(dataset.tables)
     for table in tables:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     checkpoint(conn)
     with stopwatch() as took:
-        b.engine.seed(conn, dataset)
+        load(b.engine, conn, dataset, connect=lambda: b.connect(node))
     return Load("harness", relation_bytes(conn, tables), took[0])
 
 
@@ -120,17 +127,13 @@ def pgbench_load(conn: Any, endpoint: Endpoint, *, scale: int, user: str, passwo
     return Load("pgbench", relation_bytes(conn, PGBENCH_TABLES), result.duration_s)
 
 
-def verify_load(b: BenchLab, conn: Any, dataset: DatasetSpec) -> float:
-    """What a drill does after loading: SQL fingerprints against the Python reference."""
+def verify_load(b: BenchLab, conn: Any, node: Node, dataset: DatasetSpec) -> float:
+    """What a drill does after loading: the reference fingerprints, on the server, in parallel."""
     tables = table_names(dataset.tables)
     with stopwatch() as took:
-        found = b.engine.fingerprints(conn, tables)
-        reference = {
-            t: reference_fingerprint(seed=dataset.seed, table_index=i, count=dataset.rows_per_table)
-            for i, t in enumerate(tables, start=1)
-        }
-    if found != reference:
-        raise InfrastructureError("seeded tables do not match their reference fingerprints")
+        found = fingerprints(b.engine, conn, tables, connect=lambda: b.connect(node))
+    if sorted(found) != tables or any(f.rows != dataset.rows_per_table for f in found.values()):
+        raise InfrastructureError(f"seeded tables hold the wrong row counts: {found}")
     return took[0]
 
 
@@ -139,6 +142,7 @@ def bench_seeding(*, size_mb: int, repeats: int) -> SeedingResult:
     dataset = dataset_for(size_mb)
     scale = max(1, round(size_mb / PGBENCH_MB_PER_SCALE))
     loads: dict[str, list[Load]] = {"harness": [], "pgbench": []}
+    load: Load
     with bench_lab() as b:
         node = b.server("seeding")
         endpoint = b.endpoint(node)
@@ -149,7 +153,7 @@ def bench_seeding(*, size_mb: int, repeats: int) -> SeedingResult:
             for i in range(repeats):
                 for tool in ("harness", "pgbench") if i % 2 == 0 else ("pgbench", "harness"):
                     if tool == "harness":
-                        load = harness_load(b, conn, dataset)
+                        load = harness_load(b, conn, node, dataset)
                     else:
                         load = pgbench_load(
                             conn,
@@ -165,7 +169,7 @@ def bench_seeding(*, size_mb: int, repeats: int) -> SeedingResult:
                         load.duration_s,
                     )
                     loads[tool].append(load)
-            verify_s = verify_load(b, conn, dataset)
+            verify_s = verify_load(b, conn, node, dataset)
         finally:
             conn.close()
     return SeedingResult(
@@ -175,5 +179,109 @@ def bench_seeding(*, size_mb: int, repeats: int) -> SeedingResult:
         pgbench_scale=scale,
         harness=loads["harness"],
         pgbench=loads["pgbench"],
+        verify_s=verify_s,
+    )
+
+
+@dataclass(frozen=True)
+class MariaDBSeedingResult:
+    """The harness's load on MariaDB against LOAD DATA INFILE of the same rows, by hand."""
+
+    target_mb: int
+    tables: int
+    rows_per_table: int
+    size_bytes: int
+    harness_s: list[float]
+    load_data_s: list[float]
+    verify_s: float
+
+    @property
+    def ratio(self) -> float:
+        """Harness throughput as a multiple of LOAD DATA's (same rows, same bytes)."""
+        return median(self.load_data_s) / median(self.harness_s)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "harness_median_s": round(median(self.harness_s), 3),
+            "load_data_median_s": round(median(self.load_data_s), 3),
+            "harness_mb_per_s": round(self.size_bytes / 1e6 / median(self.harness_s), 2),
+            "load_data_mb_per_s": round(self.size_bytes / 1e6 / median(self.load_data_s), 2),
+            "ratio": round(self.ratio, 3),
+        }
+
+
+def _root_sql(b: BenchLab, node: Node, sql: str) -> float:
+    """Run SQL as root in the server container, as an operator would; its wall time."""
+    client = b.engine.root_client()  # type: ignore[attr-defined]
+    database = b.engine.credentials.database
+    script = f"{client} {database} <<'SQL'\n{sql}\nSQL"
+    result = run(["docker", "exec", node.container_id, "bash", "-c", script], timeout_s=1800)
+    if result.exit_code != 0:
+        raise InfrastructureError(f"mariadb client exited {result.exit_code}: {result.stderr}")
+    return result.duration_s
+
+
+def bench_seeding_mariadb(*, size_mb: int, repeats: int) -> MariaDBSeedingResult:
+    """Load about ``size_mb`` MB on MariaDB with each path ``repeats`` times, alternating."""
+    dataset = dataset_for(size_mb)
+    tables = table_names(dataset.tables)
+    times: dict[str, list[float]] = {"harness": [], "hand": []}
+    with bench_lab("mariadb") as b:
+        node = b.server("seeding")
+        conn = b.connect(node)
+        try:
+            b.engine.prepare(conn)
+            load(b.engine, conn, dataset, connect=lambda: b.connect(node))
+            size_bytes = b.engine.source_bytes(conn, tables)
+            # The same rows as files on the server's disk (untimed), for LOAD DATA by hand.
+            _root_sql(
+                b,
+                node,
+                "\n".join(f"SELECT * FROM {t} INTO OUTFILE '/tmp/{t}.tsv';" for t in tables),
+            )
+            for i in range(repeats):
+                for how in ("harness", "hand") if i % 2 == 0 else ("hand", "harness"):
+                    if how == "harness":
+                        with conn.cursor() as cur:
+                            for t in tables:
+                                cur.execute(f"DROP TABLE IF EXISTS {t}")
+                        with stopwatch() as took:
+                            load(b.engine, conn, dataset, connect=lambda: b.connect(node))
+                        times["harness"].append(took[0])
+                    else:
+                        _root_sql(
+                            b,
+                            node,
+                            "\n".join(
+                                f"DROP TABLE IF EXISTS hand_{t}; CREATE TABLE hand_{t} LIKE {t};"
+                                for t in tables
+                            ),
+                        )
+                        times["hand"].append(
+                            _root_sql(
+                                b,
+                                node,
+                                "\n".join(
+                                    f"LOAD DATA INFILE '/tmp/{t}.tsv' INTO TABLE hand_{t};"
+                                    for t in tables
+                                ),
+                            )
+                        )
+                    log.info("seeding mariadb %s: %.2f s", how, times[how][-1])
+            with stopwatch() as took:
+                found = fingerprints(b.engine, conn, tables, connect=lambda: b.connect(node))
+            if any(f.rows != dataset.rows_per_table for f in found.values()):
+                raise InfrastructureError(f"seeded tables hold the wrong row counts: {found}")
+            verify_s = took[0]
+        finally:
+            conn.close()
+    return MariaDBSeedingResult(
+        target_mb=size_mb,
+        tables=dataset.tables,
+        rows_per_table=dataset.rows_per_table,
+        size_bytes=size_bytes,
+        harness_s=times["harness"],
+        load_data_s=times["hand"],
         verify_s=verify_s,
     )

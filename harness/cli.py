@@ -657,8 +657,13 @@ def _emit(text: str, out_file: Path | None) -> None:
 
 @app.command()
 def audit(
-    url: Annotated[str, typer.Argument(help="postgresql://USER[:PASS]@HOST[:PORT]/DB, "
-                                            "mariadb://..., mysql://..., sqlserver://...")],
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="postgresql://USER[:PASS]@HOST[:PORT]/DB, "
+            "mariadb://..., mysql://..., sqlserver://..."
+        ),
+    ],
     fmt: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = "table",
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help=OUT_HELP)] = None,
     allow_remote: Annotated[bool, typer.Option("--allow-remote", help=REMOTE_HELP)] = False,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from testcontainers.core.container import DockerContainer
 
-from harness.dataset import DatasetSpec, Fingerprint
+from harness.dataset import DatasetSpec, Fingerprint, SeedPlan
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
@@ -99,6 +99,8 @@ class Engine(Protocol):
     credentials: Credentials
     # Lines of the server's log worth keeping as its account of a recovery.
     recovery_log_markers: tuple[str, ...]
+    # The table the probe reads (seeded table 1; the probe table for a team's own database).
+    probe_read_table: str
 
     @property
     def physical(self) -> PhysicalBackups | None:
@@ -140,6 +142,10 @@ class Engine(Protocol):
 
     def seed(self, conn: Any, dataset: DatasetSpec) -> None:
         """Load the deterministic dataset with the engine's bulk path."""
+
+    def seed_plan(self, dataset: DatasetSpec, *, parts: int) -> SeedPlan | None:
+        """The load as SQL the harness runs in parallel (each table's rows in up to ``parts``
+        id ranges, see harness.seeding), or None where only ``seed`` loads."""
 
     def fingerprints(self, conn: Any, tables: list[str]) -> dict[str, Fingerprint]:
         """Per-table fingerprints computed in SQL (see harness.dataset)."""

@@ -166,6 +166,13 @@ def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: fl
     assert ctx.agent is not None
     node = provision(ctx.lab, ctx.engine, image=ctx.image, name=ctx.next_name())
     try:
+        # The account gets what it has on the primary (MariaDB: server-wide privileges, which
+        # a dump's triggers and routines with a DEFINER need).
+        script = ctx.engine.after_start_script()
+        if script is not None:
+            prepared = ctx.lab.exec(node.container_id, ["bash", "-c", script], timeout_s=60)
+            if not prepared.ok:
+                raise _StepFailed(f"could not prepare {node.name}: {prepared.tail(300)}")
         result = ctx.agent.run(
             ctx.engine.restore_command(path=record.path, target_host=node.name),
             timeout_s=timeout_s,

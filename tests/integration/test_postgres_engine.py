@@ -62,3 +62,28 @@ def test_writer_rows_round_trip(postgres_engine: Engine, conn) -> None:  # type:
     with pytest.raises(psycopg.Error) as caught:
         postgres_engine.insert_write(conn, 2, now)
     assert postgres_engine.is_definite_failure(caught.value)
+
+
+def test_parallel_seeding_takes_the_reference_on_the_server(  # type: ignore[no-untyped-def]
+    postgres_engine: Engine, postgres_endpoint: Endpoint, conn
+) -> None:
+    """harness.seeding loads and fingerprints tables on several connections at once; the
+    reference it returns is the Python definition's (so the same as MariaDB's, same seed)."""
+    from harness.scenario.model import Dataset
+    from harness.seeding import seed
+
+    opened = []
+
+    def connect():  # type: ignore[no-untyped-def]
+        c = postgres_engine.connect(postgres_endpoint, timeout_s=10)
+        opened.append(c)
+        return c
+
+    seeded = seed(
+        postgres_engine, conn, Dataset(tables=3, rows_per_table=2000, seed=5), connect=connect
+    )
+    assert seeded.reference == {
+        table_name(i): reference_fingerprint(seed=5, table_index=i, count=2000) for i in (1, 2, 3)
+    }
+    assert opened and all(c.closed for c in opened)
+    assert seeded.source_bytes > 3 * 2000 * 40

@@ -104,9 +104,7 @@ def test_control_character_is_reported_at_its_line(tmp_path: Path, char: str) ->
 
 def test_plan_naming_an_overlong_path_is_a_problem(tmp_path: Path) -> None:
     path = tmp_path / "plan.yaml"
-    path.write_text(
-        "plan: p\nsummary: s\ndrills:\n  - scenario: " + "x" * 300 + ".yaml\n"
-    )
+    path.write_text("plan: p\nsummary: s\ndrills:\n  - scenario: " + "x" * 300 + ".yaml\n")
     with pytest.raises(ScenarioError) as caught:
         load_inputs([path])
     [problem] = [str(p) for p in caught.value.problems]

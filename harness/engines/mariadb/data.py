@@ -1,22 +1,17 @@
-"""The drill's tables on MariaDB and MySQL 8: schema, LOAD DATA LOCAL seeding, SQL
+"""The drill's tables on MariaDB and MySQL 8: schema, server-side seeding, SQL
 fingerprints, the writer's statements and migrations."""
 
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.dataset import DatasetSpec, Fingerprint, table_name, tsv_chunks
+from harness.dataset import DatasetSpec, Fingerprint, SeedPlan, id_ranges, select_sql, table_name
 from harness.engines.base import PROBE_TABLE, WRITES_TABLE
 
 if TYPE_CHECKING:
     from pymysql.connections import Connection
-    from pymysql.cursors import Cursor
 
-# Rows per LOAD DATA statement: one autocommit transaction each, bounded temp file size.
-LOAD_CHUNK_ROWS = 100_000
 # The fingerprint in SQL: the same text form and 60-bit md5 prefix as harness.dataset. The
 # CAST keeps SUM exact (a sum of integers is DECIMAL; a sum of CONV's strings would be DOUBLE).
 _FINGERPRINT_SQL = (
@@ -42,28 +37,41 @@ class MariaDBData:
             )
 
     def seed(self, conn: Connection, dataset: DatasetSpec) -> None:
-        with (
-            conn.cursor() as cur,
-            tempfile.TemporaryDirectory(prefix="recovery-drill-seed-") as tmp,
-        ):
-            chunk_file = Path(tmp) / "rows.tsv"
-            for index in range(1, dataset.tables + 1):
-                table = table_name(index)
-                cur.execute(
-                    f"CREATE TABLE {table} (id BIGINT PRIMARY KEY, account INT NOT NULL, "
+        plan = self.seed_plan(dataset, parts=1)
+        for stage in plan.stages():
+            for unit in stage:
+                self.run_sql(conn, unit)
+
+    def seed_plan(self, dataset: DatasetSpec, *, parts: int) -> SeedPlan:
+        # The rows are computed on the server (harness.dataset.select_sql) from a Sequence-engine
+        # table on MariaDB, a recursive CTE on MySQL 8: nothing crosses the wire. The primary key
+        # is InnoDB's clustered index, so it stays (each range's ids arrive in order).
+        mysql = getattr(getattr(self, "flavor", None), "name", "mariadb") == "mysql"
+        create, load, finish = [], [], []
+        for index in range(1, dataset.tables + 1):
+            table = table_name(index)
+            create.append(
+                [
+                    f"CREATE TABLE {table} (id BIGINT NOT NULL PRIMARY KEY, account INT NOT NULL, "
                     "amount DECIMAL(12,2) NOT NULL, note VARCHAR(255) NOT NULL, "
                     "created DATE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
-                )
-                for chunk in tsv_chunks(
-                    seed=dataset.seed,
-                    table_index=index,
-                    count=dataset.rows_per_table,
-                    chunk_rows=LOAD_CHUNK_ROWS,
-                ):
-                    chunk_file.write_bytes(chunk)
-                    _load(cur, table, chunk_file, expected=chunk.count(b"\n"))
-                cur.execute(f"ANALYZE TABLE {table}")
-                cur.fetchall()
+                ]
+            )
+            for first, last in id_ranges(dataset.rows_per_table, parts):
+                unit = []
+                if mysql:
+                    unit.append(f"SET SESSION cte_max_recursion_depth = {last - first + 2}")
+                    ids = (
+                        f"(WITH RECURSIVE n (id) AS (SELECT {first} UNION ALL SELECT id + 1 "
+                        f"FROM n WHERE id < {last}) SELECT id FROM n) AS g"
+                    )
+                else:
+                    ids = f"(SELECT seq AS id FROM seq_{first}_to_{last}) AS g"
+                select = select_sql(seed=dataset.seed, table_index=index, ids=ids, dialect="mysql")
+                unit.append(f"INSERT INTO {table} (id, account, amount, note, created) {select}")
+                load.append(unit)
+            finish.append([f"ANALYZE TABLE {table}"])
+        return SeedPlan(create, load, finish)
 
     def fingerprints(
         self,
@@ -129,23 +137,3 @@ class MariaDBData:
         with conn.cursor() as cur:
             cur.execute(f"SELECT seq FROM {WRITES_TABLE}")
             return {int(r[0]) for r in cur.fetchall()}
-
-
-def _load(cur: Cursor, table: str, path: Path, *, expected: int) -> None:
-    # With LOCAL the server cannot abort the transfer, so bad rows become warnings, not
-    # errors (duplicates are skipped as with IGNORE): count both and refuse either.
-    import pymysql.err
-
-    cur.execute(
-        f"LOAD DATA LOCAL INFILE %s INTO TABLE {table} CHARACTER SET utf8mb4 "
-        "FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' "
-        "(id, account, amount, note, created)",
-        (str(path),),
-    )
-    loaded = cur.rowcount
-    cur.execute("SHOW WARNINGS LIMIT 3")
-    warnings = cur.fetchall()
-    if loaded != expected or warnings:
-        raise pymysql.err.DataError(
-            0, f"LOAD DATA into {table} loaded {loaded} of {expected} rows: {warnings}"
-        )

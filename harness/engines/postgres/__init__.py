@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.container import DockerContainer
 
-from harness.dataset import DatasetSpec, Fingerprint, table_name, tsv_chunks
+from harness.dataset import DatasetSpec, Fingerprint, SeedPlan, id_ranges, select_sql, table_name
 from harness.engines.base import (
     PROBE_TABLE,
     WRITES_TABLE,
@@ -90,6 +90,9 @@ class PostgresEngine:
 
     # The account every server of a drill gets (the image's POSTGRES_* variables).
     default_credentials = Credentials(user="drill", password="drill-secret", database="drill")
+
+    # The table the probe reads (a team's own database has no seeded tables: the probe table).
+    probe_read_table = table_name(1)
 
     def __init__(self) -> None:
         self.credentials = self.default_credentials
@@ -177,22 +180,40 @@ class PostgresEngine:
         )
 
     def seed(self, conn: psycopg.Connection[Any], dataset: DatasetSpec) -> None:
-        conn.execute("SET statement_timeout = 0")  # a big COPY is not a stuck statement
+        plan = self.seed_plan(dataset, parts=1)
+        for stage in plan.stages():
+            for unit in stage:
+                self.run_sql(conn, unit)
+
+    def seed_plan(self, dataset: DatasetSpec, *, parts: int) -> SeedPlan:
+        # The rows are computed on the server (harness.dataset.select_sql): nothing crosses the
+        # wire. The primary key is built after the load, in one sorted pass, as pgbench -i does.
+        # A big load is not a stuck statement: no statement timeout (SET lasts past the commit).
+        no_timeout = "SET statement_timeout = 0"
+        create, load, finish = [], [], []
         for index in range(1, dataset.tables + 1):
             table = table_name(index)
-            conn.execute(
-                f"CREATE TABLE {table} (id bigint PRIMARY KEY, account integer NOT NULL, "
-                "amount numeric(12,2) NOT NULL, note text NOT NULL, created date NOT NULL)"
+            create.append(
+                [
+                    f"CREATE TABLE {table} (id bigint NOT NULL, account integer NOT NULL, "
+                    "amount numeric(12,2) NOT NULL, note text NOT NULL, created date NOT NULL)"
+                ]
             )
-            with (
-                conn.cursor() as cur,
-                cur.copy(f"COPY {table} (id, account, amount, note, created) FROM STDIN") as copy,
-            ):
-                for chunk in tsv_chunks(
-                    seed=dataset.seed, table_index=index, count=dataset.rows_per_table
-                ):
-                    copy.write(chunk)
-            conn.execute(f"ANALYZE {table}")
+            for first, last in id_ranges(dataset.rows_per_table, parts):
+                ids = f"generate_series({first}::bigint, {last}) AS g(id)"
+                select = select_sql(
+                    seed=dataset.seed, table_index=index, ids=ids, dialect="postgres"
+                )
+                load.append(
+                    [
+                        no_timeout,
+                        f"INSERT INTO {table} (id, account, amount, note, created) {select}",
+                    ]
+                )
+            finish.append(
+                [no_timeout, f"ALTER TABLE {table} ADD PRIMARY KEY (id)", f"ANALYZE {table}"]
+            )
+        return SeedPlan(create, load, finish)
 
     def fingerprints(
         self, conn: psycopg.Connection[Any], tables: list[str]
@@ -233,7 +254,7 @@ class PostgresEngine:
     def probe(self, conn: psycopg.Connection[Any]) -> None:
         # The control file check catches a wiped data directory that cached pages still hide.
         conn.execute("SELECT pg_stat_file('global/pg_control')").fetchone()
-        conn.execute(f"SELECT 1 FROM {table_name(1)} LIMIT 1").fetchone()
+        conn.execute(f"SELECT 1 FROM {self.probe_read_table} LIMIT 1").fetchone()
         row = conn.execute(f"INSERT INTO {PROBE_TABLE} DEFAULT VALUES RETURNING id").fetchone()
         if row is None:
             raise ProbeFailed("probe write returned no row")

@@ -60,6 +60,8 @@ class SqlServerEngine(NativeBackups, DumpTools):
     archive = None
     replication = None
     # The error log's lines about starting and recovering databases.
+    # The table the probe reads (seeded table 1).
+    probe_read_table = table_name(1)
     recovery_log_markers = ("Recovery is complete", "Recovery of database", "Error:")
 
     def __init__(self) -> None:
@@ -131,29 +133,35 @@ class SqlServerEngine(NativeBackups, DumpTools):
             "created_at DATETIME2(6) NOT NULL DEFAULT SYSUTCDATETIME())",
         )
 
+    def seed_plan(self, dataset: DatasetSpec, *, parts: int) -> None:
+        """Rows come from Python (harness.dataset.rows) over one connection: ``seed`` only."""
+        return None
+
     def seed(self, conn: Any, dataset: DatasetSpec) -> None:
+        for index in range(1, dataset.tables + 1):
+            self.seed_table(conn, dataset, index)
+
+    def seed_table(self, conn: Any, dataset: DatasetSpec, index: int) -> None:
         cursor = conn.cursor()
         cursor.fast_executemany = True  # one round trip per batch (array binding)
         try:
-            for index in range(1, dataset.tables + 1):
-                table = table_name(index)
-                run_batch(
-                    conn,
-                    f"CREATE TABLE {table} (id BIGINT PRIMARY KEY, account INT NOT NULL, "
-                    "amount DECIMAL(12,2) NOT NULL, note VARCHAR(255) NOT NULL, "
-                    "created DATE NOT NULL)",
-                )
-                insert = (
-                    f"INSERT INTO {table} (id, account, amount, note, created) "
-                    "VALUES (?, ?, ?, ?, ?)"
-                )
-                for batch in _batches(
-                    rows(seed=dataset.seed, table_index=index, count=dataset.rows_per_table),
-                    size=INSERT_BATCH_ROWS,
-                    convert=_typed_row,
-                ):
-                    cursor.executemany(insert, batch)
-                run_batch(conn, f"UPDATE STATISTICS {table}")
+            table = table_name(index)
+            run_batch(
+                conn,
+                f"CREATE TABLE {table} (id BIGINT PRIMARY KEY, account INT NOT NULL, "
+                "amount DECIMAL(12,2) NOT NULL, note VARCHAR(255) NOT NULL, "
+                "created DATE NOT NULL)",
+            )
+            insert = (
+                f"INSERT INTO {table} (id, account, amount, note, created) VALUES (?, ?, ?, ?, ?)"
+            )
+            for batch in _batches(
+                rows(seed=dataset.seed, table_index=index, count=dataset.rows_per_table),
+                size=INSERT_BATCH_ROWS,
+                convert=_typed_row,
+            ):
+                cursor.executemany(insert, batch)
+            run_batch(conn, f"UPDATE STATISTICS {table}")
         finally:
             cursor.close()
 
@@ -224,7 +232,7 @@ class SqlServerEngine(NativeBackups, DumpTools):
         )[0]
         if state[0] != "ONLINE" or int(state[1]) > 0:
             raise ProbeFailed(f"database {state[0]}, {state[1]} of its files missing")
-        run_batch(conn, f"SELECT TOP 1 1 FROM {table_name(1)}")
+        run_batch(conn, f"SELECT TOP 1 1 FROM {self.probe_read_table}")
         written = run_batch(conn, f"INSERT INTO {PROBE_TABLE} OUTPUT INSERTED.id DEFAULT VALUES")
         new_id = written[0][0][0]
         if not run_batch(conn, f"SELECT id FROM {PROBE_TABLE} WHERE id = ?", (new_id,))[0]:
