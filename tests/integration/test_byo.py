@@ -9,6 +9,7 @@ time); the Chinook drills and the failing-check drill run whole drills.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import gzip
 import io
 import os
@@ -284,3 +285,60 @@ def test_a_failing_check_fails_the_drill_with_its_name(tmp_path: Path) -> None:
     assert team is not None and not team.verified and not team.differences
     assert [c.name for c in team.checks if not c.passed] == ["impossible-count"]
     assert result.journal["team_data"]["checks"][-1]["passed"] is False
+
+
+def test_the_writers_orders_are_left_out_and_a_lost_source_row_is_still_named(
+    server: Server,
+) -> None:
+    """workload.transaction on a real server: the example scenario's own SQL places three
+    orders; the truth without the writer's rows still equals the source, the sequences or
+    AUTO_INCREMENT counters they moved are allowed forward, and a source order line deleted
+    beside them is named."""
+    from harness.measurement.transaction import (
+        compare_with_writer,
+        transaction_write,
+        without_writer_rows,
+    )
+    from harness.scenario.model import sql_for
+
+    engine = server.engine.name
+    tx = load_scenario(BYO / f"shop-orders-writer-{engine}.yaml").workload.transaction
+    assert tx is not None and tx.setup is not None
+    loaded = server.load(SHOP[engine])
+    server.run(loaded.database, *sql_for(tx.setup, engine))
+    byo = byo_of(server.engine)
+    conn = server.connect(loaded.database)
+    try:
+        source = without_writer_rows(byo, conn, take_truth(server.engine, conn, "shop"), tx)
+        counters = byo.counters(conn, [tx.table, *tx.also_writes])
+        write = transaction_write(sql_for(tx.sql, engine))
+        for seq in (1, 2, 3):
+            write(conn, seq, dt.datetime.now(dt.UTC))
+        assert byo.seqs_in(conn, tx.table, tx.seq_column) == {1, 2, 3}
+        raw = take_truth(server.engine, conn, "shop")
+        after = without_writer_rows(byo, conn, raw, tx)
+    finally:
+        conn.close()
+    expected = (
+        {"sequence public.orders_order_id_seq", "sequence public.audit_log_audit_id_seq"}
+        if engine == "postgres"
+        else {"auto_increment orders", "auto_increment order_line", "auto_increment audit_log"}
+    )
+    assert counters == expected
+    assert compare_with_writer(source, after, counters).ok
+    # Without the exclusions the writer's rows and counters are differences.
+    assert {d.name for d in compare(source, raw).differences} >= {
+        byo.table_key(t) for t in ("orders", "order_line", "audit_log")
+    }
+    server.run(loaded.database, "DELETE FROM order_line WHERE order_id = 5 AND line_no = 1")
+    conn = server.connect(loaded.database)
+    try:
+        damaged = without_writer_rows(byo, conn, take_truth(server.engine, conn, "shop"), tx)
+    finally:
+        conn.close()
+    result = compare_with_writer(source, damaged, counters)
+    table = byo.table_key("order_line")
+    rows = source.tables[table].rows
+    assert [d.reason for d in result.differences] == [
+        f"table {table} has {rows - 1} rows, source {rows}"
+    ]
