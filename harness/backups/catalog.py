@@ -46,6 +46,8 @@ class BackupRecord:
     faulted: bool = False
     log_tail: str = ""
     checks: list[str] = field(default_factory=list)
+    # Jobs the logical backup was taken with (its restore uses as many; 1: single stream).
+    parallel: int = 1
 
     def entry(self) -> BackupEntry:
         """This backup as the drill record holds it."""
@@ -66,6 +68,7 @@ class BackupRecord:
             verification_failure=self.verification_failure,
             checks=tuple(self.checks),
             log_tail=self.log_tail,
+            parallel=self.parallel,
         )
 
 

@@ -33,6 +33,7 @@ from harness.record import (
     TableFingerprint,
     Workload,
 )
+from harness.recovery.split import restore_split
 from harness.runner.judge import outcome
 from harness.runner.state import RunState
 from harness.scenario.model import Scenario
@@ -98,6 +99,7 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
             detect_s=round(rto.detect_s, 4) if rto else None,
             restore_s=round(rto.restore_s, 4) if rto else None,
             verify_s=round(rto.verify_s, 4) if rto else None,
+            **restore_split(st.incident.recovered if st.incident and rto else None),
         ),
         timings=dict(ledger.timings),
         faults=tuple(f.entry() for f in ledger.faults),

@@ -35,6 +35,8 @@ FIGURES = (
     "seed_rows_lost",
 )
 PHASES = ("detect_s", "restore_s", "verify_s")
+# The restore phase split: the backup's re-check, the server's start, the restore tool's run.
+RESTORE_SPLIT = ("backup_check_s", "server_start_s", "restore_tool_s")
 
 BACKUP_COLUMNS_V2 = (
     "run_id",
@@ -120,6 +122,7 @@ def figure_rows(record: DrillRecord) -> list[tuple[str, float]]:
     """(figure, value) for every measured number of a drill record."""
     values = [(name, getattr(record.measured, name)) for name in FIGURES]
     values += [(name, getattr(record.phases, name)) for name in PHASES]
+    values += [(name, getattr(record.phases, name)) for name in RESTORE_SPLIT]
     values.append(("duration_s", record.duration_s))
     return [(name, float(value)) for name, value in values if value is not None]
 
