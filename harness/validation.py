@@ -37,7 +37,11 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from(data: Any, located: _Located) -> Scenario:
     """Validate data already read by read_yaml as a scenario (one parse per file)."""
-    return validated(data, located, extra_checks=(_engine_checks, _outage_checks, migration_checks))
+    return validated(
+        data,
+        located,
+        extra_checks=(_engine_checks, _outage_checks, migration_checks, _parallel_checks),
+    )
 
 
 def load_scenarios(paths: list[Path]) -> list[tuple[Path, Scenario]]:
@@ -85,12 +89,24 @@ def _outage_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
         )
 
 
+def _parallel_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
+    """``parallel`` is an option of logical backups (a physical one has its tool's own)."""
+    for i, b in enumerate(s.backups):
+        if b.method != "logical" and b.parallel > 1:
+            yield (
+                ("backups", i, "parallel"),
+                f"parallel applies to logical backups; backup {b.name!r} is {b.method}",
+            )
+
+
 def capabilities_needed(s: Scenario) -> set[str]:
     """The capabilities (harness.capabilities' names) a scenario asks of its engines."""
     steps = [step for x in s.strategies for step in x.steps] + list(s.recovery.steps)
     needed: set[str] = set()
     if any(b.method == "physical" for b in s.backups):
         needed.add("physical_backup")
+    if any(b.method == "logical" and b.parallel > 1 for b in s.backups):
+        needed.add("parallel_logical")
     if s.topology.wal_archive is not None:
         needed.add("wal_archive")
     if s.topology.replicas:
