@@ -72,7 +72,7 @@ def take_scheduled_backup(
             last_acked_seq=last_acked_seq,
         )
     record.faulted = break_job is not None
-    verify_stored(agent, engine, record)
+    verify_stored(agent, engine, record, just_taken=True)
     catalog.add(record)
     return record
 
