@@ -235,6 +235,53 @@ class Dataset:
     tables: int
     rows_per_table: int
     seed: int
+    file: str | None = None
+    database: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamDifference:
+    """A table or schema object of the team's database that does not match its source."""
+
+    kind: str
+    name: str
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamCheck:
+    """A team's own check: its results on the source and the recovered database, as text."""
+
+    name: str
+    expectation: str
+    source: str | None = None
+    recovered: str | None = None
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamData:
+    """A team's own database: what was loaded, how long loading and the truths took, the
+    comparison after recovery (``verified`` None before it) and the team's checks."""
+
+    file: str
+    kind: str
+    gzipped: bool = False
+    file_bytes: int = 0
+    database: str
+    load_s: float
+    truth_s: float
+    recovered_truth_s: float | None = None
+    tables: int
+    objects: int
+    objects_by_kind: Mapping[str, int] = field(default_factory=dict)
+    rows: int
+    verified: bool | None = None
+    summary: str = ""
+    differences: tuple[TeamDifference, ...] = ()
+    checks: tuple[TeamCheck, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -298,6 +345,7 @@ class DrillRecord:
     dataset: Dataset
     workload: Workload
     clock: Clock
+    team_data: TeamData | None = None
 
     def disruptive_fault(self) -> FaultEntry | None:
         """The fault that took a server down (not a fault acting on a backup job)."""

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.capabilities import CAPABILITIES, engine_names
+from harness.engines.byo import FileKind, byo_engines, inspect_file
 from harness.engines.migrations import migration_methods
-from harness.errors import Problem, ScenarioError
+from harness.errors import InputError, Problem, ScenarioError
 from harness.faults import node_fault
 from harness.scenario.loader import Loc, _Located, read_yaml, validated
 from harness.scenario.model import (
@@ -37,10 +38,21 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from(data: Any, located: _Located) -> Scenario:
     """Validate data already read by read_yaml as a scenario (one parse per file)."""
+    folder = Path(located.file).parent
+
+    def dataset_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
+        return _dataset_checks(s, folder)
+
     return validated(
         data,
         located,
-        extra_checks=(_engine_checks, _outage_checks, migration_checks, _parallel_checks),
+        extra_checks=(
+            _engine_checks,
+            _outage_checks,
+            migration_checks,
+            dataset_checks,
+            _parallel_checks,
+        ),
     )
 
 
@@ -75,6 +87,34 @@ def _engine_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
                     "remove it from engines or the feature from the scenario"
                 ),
             )
+
+
+def _dataset_checks(s: Scenario, folder: Path) -> Iterator[tuple[Loc, str]]:
+    """A team's own dataset file exists, is of a kind each engine loads, and the engines can
+    drill a team's database; each check has an expectation of one kind."""
+    for i, check in enumerate(s.checks):
+        bounded = check.min is not None or check.max is not None
+        if sum((check.expect is not None, check.equals is not None, bounded)) > 1:
+            yield ("checks", i), "give one of expect: same, equals, or min/max"
+    if s.dataset.file is None:
+        if s.dataset.database is not None:
+            yield ("dataset", "database"), "database is for a team's own file (dataset.file)"
+        return
+    path = Path(s.dataset.file).expanduser()
+    path = path if path.is_absolute() else folder / path
+    if not path.exists():
+        yield ("dataset", "file"), f"{path} does not exist"
+        return
+    try:
+        kind = inspect_file(path).kind
+    except InputError as exc:
+        yield ("dataset", "file"), str(exc)
+        return
+    for i, engine in enumerate(s.engines):
+        if engine not in byo_engines():
+            yield ("engines", i), f"engine {engine!r} cannot load a team's own dataset (yet)"
+        elif kind is not FileKind.SCRIPT and engine != "postgres":
+            yield ("dataset", "file"), f"a {kind} loads into postgres only, not {engine}"
 
 
 def _outage_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:

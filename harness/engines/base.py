@@ -99,6 +99,8 @@ class Engine(Protocol):
     credentials: Credentials
     # Lines of the server's log worth keeping as its account of a recovery.
     recovery_log_markers: tuple[str, ...]
+    # The table the probe reads (seeded table 1; the probe table for a team's own database).
+    probe_read_table: str
 
     @property
     def physical(self) -> PhysicalBackups | None:

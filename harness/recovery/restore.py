@@ -173,6 +173,13 @@ def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: fl
     node = provision(ctx.lab, ctx.engine, image=ctx.image, name=ctx.next_name())
     started = time.monotonic()
     try:
+        # The account gets what it has on the primary (MariaDB: server-wide privileges, which
+        # a dump's triggers and routines with a DEFINER need).
+        script = ctx.engine.after_start_script()
+        if script is not None:
+            prepared = ctx.lab.exec(node.container_id, ["bash", "-c", script], timeout_s=60)
+            if not prepared.ok:
+                raise _StepFailed(f"could not prepare {node.name}: {prepared.tail(300)}")
         result = ctx.agent.run(
             restore_command(
                 ctx.engine, path=record.path, target_host=node.name, jobs=record.parallel

@@ -14,6 +14,7 @@ from harness.report.model import (
     objectives_text,
     runs_met_text,
     seconds,
+    team_lines,
     when,
 )
 
@@ -79,6 +80,7 @@ def _environment() -> Environment:
         objectives_status=objectives_status,
         data_lost_text=data_lost_text,
         runs_met_text=runs_met_text,
+        team_lines=team_lines,
         max_rows=MAX_ROWS,
         timeline=lambda run: Markup(charts.timeline(run)),
         against_objectives=lambda run: Markup(charts.against_objectives(run)),

@@ -61,6 +61,12 @@ def _case(run: StoredRun) -> ET.Element:
         ("restored_from", run.restored_from or ""),
     ):
         ET.SubElement(props, "property", {"name": name, "value": str(value)})
+    for figure, number in sorted(run.figures.items()):  # a team's own database and checks
+        if figure.startswith("check:"):
+            shown = "passed" if number else "failed"
+            ET.SubElement(props, "property", {"name": figure, "value": shown})
+        elif figure.startswith("team_"):
+            ET.SubElement(props, "property", {"name": figure, "value": _num(number)})
     reasons = "; ".join(run.reasons) or run.error or "no reason recorded"
     verdict = run.verdict or "error"
     if verdict == "fail":

@@ -11,6 +11,7 @@ from harness.report.model import (
     objectives_text,
     runs_met_text,
     seconds,
+    team_lines,
     when,
 )
 
@@ -146,6 +147,7 @@ def render_markdown(report: Report) -> str:
             out.append(f"- {reason}")
         if run.reasons:
             out.append("")
+        out += team_lines(run)
         marks = [s for s in run.steps if s.offset_s is not None]
         if marks:
             out += _table(

@@ -314,3 +314,27 @@ def since_iso(text: str, *, now: dt.datetime | None = None) -> str:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def team_lines(run: StoredRun) -> list[str]:
+    """A team's own database in a run: the fidelity figures and each check, as text lines
+    (nothing for a drill on seeded tables)."""
+    f = run.figures
+    if "team_tables" not in f:
+        return []
+    differences = f.get("team_differences")
+    fidelity = (
+        "not compared" if differences is None else
+        "all match" if not differences else f"{int(differences)} differences"
+    )  # fmt: skip
+    lines = [
+        f"Team database: {int(f['team_tables'])} tables, {int(f.get('team_objects', 0))} "
+        f"objects: {fidelity} (loaded in {seconds(f.get('team_load_s'))}, source truth in "
+        f"{seconds(f.get('team_truth_s'))})."
+    ]
+    checks = sorted((k.removeprefix("check:"), v) for k, v in f.items() if k.startswith("check:"))
+    if checks:
+        lines.append(
+            "Checks: " + ", ".join(f"{n} {'passed' if v else 'FAILED'}" for n, v in checks) + "."
+        )
+    return [*lines, ""]

@@ -170,6 +170,7 @@ class Drill:
                     state=st,
                     progress=self.progress,
                     do=self._do,
+                    scenario_dir=self.source.parent,
                 )
             finally:
                 if st.workers is not None:

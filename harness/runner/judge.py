@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness.measurement.verdict import Check, Outcome, Verdict, decide
 from harness.recovery.context import StepOutcome
 from harness.runner.state import RunState
+from harness.runner.team import team_reasons
 from harness.scenario.model import Scenario
 
 
@@ -24,7 +25,12 @@ def outcome(state: RunState) -> Outcome:
         recovered=recovered is not None,
         rto=measured.rto if measured else None,
         rpo=measured.rpo if measured else None,
-        data_verified=(measured.recovered_fps == reference) if measured else None,
+        data_verified=(
+            measured.recovered_fps == reference
+            and (state.team is None or state.team.verified is True)
+        )
+        if measured
+        else None,
         restored_from=recovered.restored_from.name
         if recovered and recovered.restored_from
         else None,
@@ -37,4 +43,7 @@ def outcome(state: RunState) -> Outcome:
 
 def judge(scenario: Scenario, state: RunState) -> tuple[Verdict, list[Check], list[str]]:
     """The verdict, the checks made and the reasons."""
-    return decide(scenario.expect, scenario.objectives, outcome(state))
+    verdict, checks, reasons = decide(scenario.expect, scenario.objectives, outcome(state))
+    if verdict is not Verdict.PASS:
+        reasons = [*reasons, *team_reasons(state.team)]
+    return verdict, checks, reasons

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from harness.backups.catalog import Verification
 from harness.engines.base import Engine
@@ -22,6 +23,7 @@ from harness.measurement.fidelity import (
 )
 from harness.progress import Progress
 from harness.runner.state import Incident, RunState, Stage, Workers
+from harness.runner.team import judge_unrecovered, load_team_data, measure_team
 from harness.runner.timeline import run_timeline, start_workers
 from harness.scenario.model import Scenario
 from harness.seeding import Seeded, per_table, seed
@@ -37,8 +39,10 @@ def run_phases(
     state: RunState,
     progress: Progress,
     do: Callable[[str], None],
+    scenario_dir: Path | None = None,
 ) -> None:
-    """Run every phase of the drill in ``lab``, filling ``state``."""
+    """Run every phase of the drill in ``lab``, filling ``state``; a team's own dataset file
+    is found relative to ``scenario_dir``."""
     s, timings = scenario, state.ledger.timings
     since = time.monotonic()
     do("starting the primary server" + (" and the backup agent" if s.stores else ""))
@@ -47,8 +51,14 @@ def run_phases(
     stage = Stage(s, engine, lab, image, topo, progress, do)
 
     since = time.monotonic()
-    do(f"seeding {s.dataset.tables} tables x {s.dataset.rows_per_table} rows")
-    seeded = state.seeded = _seed(stage)
+    if s.dataset.file is not None:
+        seeded, state.team = load_team_data(stage, scenario_dir)
+        state.seeded = seeded
+        timings["load_s"] = state.team.loaded.took_s
+        timings["truth_s"] = state.team.truth.took_s
+    else:
+        do(f"seeding {s.dataset.tables} tables x {s.dataset.rows_per_table} rows")
+        seeded = state.seeded = _seed(stage)
     timings["seed_s"] = _since(since)
 
     if s.topology.replicas:
@@ -74,10 +84,16 @@ def run_phases(
         workers.reader.stop()
     if incident is not None and incident.recovered is not None:
         state.measured = _measure(stage, seeded, workers, incident, timings)
+        if state.team is not None:
+            since = time.monotonic()
+            measure_team(stage, incident.recovered.node, state.team)
+            timings["recovered_truth_s"] = _since(since)
     elif incident is not None and incident.unrecoverable:
         state.measured = measure_unrecoverable(
             workers.writer.records(), seeded.reference, fault_mono=incident.fault_mono
         )
+        if state.team is not None:
+            judge_unrecovered(stage, state.team)
 
 
 def _seed(stage: Stage) -> Seeded:

@@ -20,6 +20,8 @@ from harness.errors import InfrastructureError
 from harness.faults import FaultContext, FaultOutcome, NodeFault
 from harness.lab.images import ResolvedImage
 from harness.lab.lab import Lab
+from harness.measurement.catalogue import Comparison
+from harness.measurement.checks import CheckResult, CheckRun
 from harness.measurement.fidelity import Measured, table_states
 from harness.measurement.monitor import LagMonitor
 from harness.measurement.workload import Reader, Writer
@@ -27,8 +29,10 @@ from harness.progress import Progress
 from harness.recovery.context import Recovered, RecoveryContext
 from harness.scenario.model import Scenario
 from harness.seeding import Seeded
+from harness.server.byo import Loaded
 from harness.server.node import Node
 from harness.server.topology import Topology
+from harness.truth import Truth
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,26 @@ class Ledger:
 
 
 @dataclass
+class TeamData:
+    """A team's own database: what was loaded, its source truth and checks before the
+    timeline, and (after recovery) the comparison and the checks judged."""
+
+    loaded: Loaded
+    truth: Truth
+    source_checks: dict[str, CheckRun] = field(default_factory=dict)
+    recovered_truth: Truth | None = None
+    comparison: Comparison | None = None
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool | None:
+        """True when every table, object and check matches; None before the comparison."""
+        if self.comparison is None:
+            return None
+        return self.comparison.ok and all(c.passed for c in self.checks)
+
+
+@dataclass
 class RunState:
     """One slot per phase result, each written once, and the ledger."""
 
@@ -115,3 +139,4 @@ class RunState:
     workers: Workers | None = None
     incident: Incident | None = None
     measured: Measured | None = None
+    team: TeamData | None = None

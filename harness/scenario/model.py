@@ -22,6 +22,7 @@ MAX_ROWS = 50_000_000  # rows per seeded table (a 10 GB drill is about 25 M rows
 MAX_COUNT = 10_000_000  # counts of writes (deleted, allowed to be lost)
 MAX_SEED = 2**63 - 1
 MAX_PARALLEL = 64  # parallel jobs of a logical backup or restore
+MAX_CHECK_VALUE = 1e18  # a bound or value a team's check expects
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
 
@@ -90,10 +91,42 @@ class Dataset(Model):
     tables: Annotated[int, _int(ge=1, le=50)] = 3
     rows_per_table: Annotated[int, _int(ge=1, le=MAX_ROWS)] = 10_000
     seed: Annotated[int, _int(ge=0, le=MAX_SEED)] = 0
+    # A team's own database instead of seeded tables (README "Drill your own database"): a
+    # SQL script, a mysqldump/mariadb-dump file or a pg_dump archive, gzip or not, relative to
+    # the scenario file; the drill's database is ``database`` or the one the script ends in.
+    file: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    database: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
     def spec(self) -> DatasetSpec:
         """The engine-neutral spec an engine seeds from."""
         return DatasetSpec(tables=self.tables, rows_per_table=self.rows_per_table, seed=self.seed)
+
+
+class DataCheck(Model):
+    """A team's own check: an SQL query run on the source before the incident and on the
+    recovered database. ``expect: same`` (the default) wants the same result on both;
+    ``equals`` an exact first value; ``min`` / ``max`` bounds on a numeric first value."""
+
+    name: Name
+    sql: Annotated[str, Field(min_length=1, max_length=20_000)]
+    expect: Literal["same"] | None = None
+    equals: (
+        Annotated[str, Field(max_length=2000)]
+        | Annotated[int, _int(ge=-(2**63), le=2**63 - 1)]
+        | Annotated[float, _float(ge=-MAX_CHECK_VALUE, le=MAX_CHECK_VALUE)]
+        | None
+    ) = None
+    min: Annotated[float, _float(ge=-MAX_CHECK_VALUE, le=MAX_CHECK_VALUE)] | None = None
+    max: Annotated[float, _float(ge=-MAX_CHECK_VALUE, le=MAX_CHECK_VALUE)] | None = None
+
+    @property
+    def expectation(self) -> str:
+        """The expectation in words ("same", "= 0", ">= 1, <= 10")."""
+        if self.equals is not None:
+            return f"= {self.equals}"
+        bounds = [f">= {self.min:g}"] if self.min is not None else []
+        bounds += [f"<= {self.max:g}"] if self.max is not None else []
+        return ", ".join(bounds) or "same"
 
 
 class Workload(Model):
@@ -510,6 +543,7 @@ class Scenario(Model):
     expect: Expect = Expect()
     strategies: list[Strategy] = Field(default_factory=list)
     migration: Migration | None = None
+    checks: list[DataCheck] = Field(default_factory=list)
 
     def backup(self, name: str) -> Backup:
         """The backup job called ``name``."""

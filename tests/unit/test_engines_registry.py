@@ -150,7 +150,8 @@ def test_mysql_flavor_uses_mysql_tools() -> None:
 
     engine = get_engine("mysql")
     command = engine.dump_command(DumpJob("primary", "/x.gz", "pw", "db"))
-    assert " mysqldump --single-transaction --no-tablespaces --set-gtid-purged=OFF " in command
+    options = "--single-transaction --no-tablespaces --routines --events --set-gtid-purged=OFF"
+    assert f" mysqldump {options} " in command
     assert " mysql --batch " in engine.restore_command(path="/x.gz", target_host="r")
     assert flavor_for_image("mysql:8", default=MARIADB) is MYSQL
     assert flavor_for_image("recovery-drill/mariadb:10.11-bookworm", default=MYSQL) is MARIADB

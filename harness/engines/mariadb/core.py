@@ -68,6 +68,8 @@ class MariaDBCore(MariaDBData):
     # The accounts every server of a drill gets (the image's *_PASSWORD variables).
     default_credentials = Credentials(user="drill", password="drill-secret", database="drill")
     default_root_password = "drill-root-secret"
+    # The table the probe reads (a team's own database has no seeded tables: the probe table).
+    probe_read_table = table_name(1)
 
     def __init__(self) -> None:
         self.credentials = self.default_credentials
@@ -160,7 +162,7 @@ class MariaDBCore(MariaDBData):
             # Open tables keep serving from unlinked files after `rm -rf` of the data directory,
             # and new connections still authenticate: only the directory itself tells.
             self._check_datadir(cur)
-            cur.execute(f"SELECT 1 FROM {table_name(1)} LIMIT 1")
+            cur.execute(f"SELECT 1 FROM {self.probe_read_table} LIMIT 1")
             cur.fetchall()
             cur.execute(f"INSERT INTO {PROBE_TABLE} () VALUES ()")
             written = cur.lastrowid
@@ -204,7 +206,16 @@ class MariaDBCore(MariaDBData):
 
     def dump_command(self, job: DumpJob) -> str:
         head = "set -o pipefail; " if job.pipefail else ""
-        options = " ".join(("--single-transaction", "--no-tablespaces", *self.flavor.dump_options))
+        # Routines and events too (triggers are dumped by default): a team's database has them.
+        options = " ".join(
+            (
+                "--single-transaction",
+                "--no-tablespaces",
+                "--routines",
+                "--events",
+                *self.flavor.dump_options,
+            )
+        )
         return (
             f"{head}{self.flavor.dump} {options} "
             f"{self._tool_login(job.source_host)} {shlex.quote(job.database)} "

@@ -91,6 +91,9 @@ class PostgresEngine:
     # The account every server of a drill gets (the image's POSTGRES_* variables).
     default_credentials = Credentials(user="drill", password="drill-secret", database="drill")
 
+    # The table the probe reads (a team's own database has no seeded tables: the probe table).
+    probe_read_table = table_name(1)
+
     def __init__(self) -> None:
         self.credentials = self.default_credentials
         self.physical = PostgresPhysical(self)
@@ -251,7 +254,7 @@ class PostgresEngine:
     def probe(self, conn: psycopg.Connection[Any]) -> None:
         # The control file check catches a wiped data directory that cached pages still hide.
         conn.execute("SELECT pg_stat_file('global/pg_control')").fetchone()
-        conn.execute(f"SELECT 1 FROM {table_name(1)} LIMIT 1").fetchone()
+        conn.execute(f"SELECT 1 FROM {self.probe_read_table} LIMIT 1").fetchone()
         row = conn.execute(f"INSERT INTO {PROBE_TABLE} DEFAULT VALUES RETURNING id").fetchone()
         if row is None:
             raise ProbeFailed("probe write returned no row")

@@ -60,6 +60,8 @@ class SqlServerEngine(NativeBackups, DumpTools):
     archive = None
     replication = None
     # The error log's lines about starting and recovering databases.
+    # The table the probe reads (seeded table 1).
+    probe_read_table = table_name(1)
     recovery_log_markers = ("Recovery is complete", "Recovery of database", "Error:")
 
     def __init__(self) -> None:
@@ -230,7 +232,7 @@ class SqlServerEngine(NativeBackups, DumpTools):
         )[0]
         if state[0] != "ONLINE" or int(state[1]) > 0:
             raise ProbeFailed(f"database {state[0]}, {state[1]} of its files missing")
-        run_batch(conn, f"SELECT TOP 1 1 FROM {table_name(1)}")
+        run_batch(conn, f"SELECT TOP 1 1 FROM {self.probe_read_table}")
         written = run_batch(conn, f"INSERT INTO {PROBE_TABLE} OUTPUT INSERTED.id DEFAULT VALUES")
         new_id = written[0][0][0]
         if not run_batch(conn, f"SELECT id FROM {PROBE_TABLE} WHERE id = ?", (new_id,))[0]:

@@ -124,6 +124,16 @@ def figure_rows(record: DrillRecord) -> list[tuple[str, float]]:
     values += [(name, getattr(record.phases, name)) for name in PHASES]
     values += [(name, getattr(record.phases, name)) for name in RESTORE_SPLIT]
     values.append(("duration_s", record.duration_s))
+    team = record.team_data
+    if team is not None:  # a team's own database: its fidelity and checks (check:<name> 1/0)
+        values += [
+            ("team_load_s", team.load_s),
+            ("team_truth_s", team.truth_s),
+            ("team_tables", team.tables),
+            ("team_objects", team.objects),
+            ("team_differences", len(team.differences) if team.verified is not None else None),
+        ]
+        values += [(f"check:{c.name}", 1.0 if c.passed else 0.0) for c in team.checks]
     return [(name, float(value)) for name, value in values if value is not None]
 
 
