@@ -184,7 +184,7 @@ def step_rows(record: DrillRecord) -> list[dict[str, Any]]:
         add("detected", "outage detected", detect, 0.0)
         add("phase", "detect", 0.0, detect)
         if restore is not None:
-            add("phase", "restore", detect, restore)
+            add("phase", "restore", detect, restore, None, _restore_split(record))
             if verify is not None:
                 add("phase", "verify", round(detect + restore, 4), verify)
     for r in record.recovery:
@@ -331,3 +331,15 @@ def refresh_procedure(
             "last_rto_s",
         ),
     )
+
+
+def _restore_split(record: DrillRecord) -> str:
+    """The restore phase's parts, where known: "backup check 0.12 s, server start 1.7 s, ..."."""
+    parts = [
+        f"{label} {value:.2f} s"
+        for label, name in zip(
+            ("backup check", "server start", "restore tool"), RESTORE_SPLIT, strict=True
+        )
+        if (value := getattr(record.phases, name)) is not None
+    ]
+    return ", ".join(parts)
