@@ -40,7 +40,7 @@ from harness.exit_codes import (
     VERDICT_EXIT,  # noqa: F401 - re-exported: callers and tests use cli.VERDICT_EXIT
     error_exit,
     run_exit,
-    worst,  # noqa: F401 - re-exported, as above
+    worst,
 )
 from harness.report.history.store import DEFAULT_HISTORY as DEFAULT_HISTORY_PATH
 
@@ -618,6 +618,151 @@ def _reaper(store: History) -> Callable[[DockerClient], object]:
             _reap(client, record=store.record, console=err, only_reaped=True)
 
     return reap
+
+
+@app.command("restore-test")
+def restore_test_command(
+    source: Annotated[
+        str,
+        typer.Argument(help="A dump file, a dump folder, or a pgBackRest repository folder."),
+    ],
+    engine: Annotated[str, typer.Option("--engine", "-e", help="Engine that restores it.")],
+    checks_file: Annotated[
+        Path | None,
+        typer.Option("--checks", help="YAML file of checks: name, sql, expect {value|min|max}."),
+    ] = None,
+    rto_s: Annotated[
+        float | None, typer.Option("--rto-s", help="Fail if fetch + restore + verify is longer.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Catalog name.")] = None,
+    backup_set: Annotated[
+        str | None,
+        typer.Option("--set", help="pgBackRest repository: the set to restore (newest)."),
+    ] = None,
+    image: Annotated[str | None, typer.Option("--image", help="Server image to use.")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write JSON here.")] = None,
+    history: Annotated[
+        str, typer.Option("--history", envvar="RECOVERY_DRILL_HISTORY", help=HISTORY_HELP)
+    ] = DEFAULT_HISTORY,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Restore a backup made outside the tool into a scratch server: time to fetch, restore
+    and verified read+write; the team's checks; catalogued in the history (exit 0/1/3)."""
+    from harness.engines import engine_names
+    from harness.report.history.external import record_restore_test
+    from harness.report.restore_tests import write_json, write_junit
+    from harness.runner.restore_test import restore_test
+    from harness.scenario.checks import load_checks
+
+    _setup_logging(verbose)
+    if engine not in engine_names():
+        _fail(EXIT_INPUT, f"unknown engine {engine!r} (known: {', '.join(engine_names())})")
+    if rto_s is not None and rto_s <= 0:
+        _fail(EXIT_INPUT, "--rto-s must be positive")
+    try:
+        checks = load_checks(checks_file) if checks_file else []
+    except ScenarioError as exc:
+        _fail(EXIT_INPUT, str(exc))
+    store = _open_history(history)
+    try:
+        result = restore_test(
+            source,
+            engine_name=engine,
+            checks=checks,
+            rto_s=rto_s,
+            image=image,
+            name=name,
+            backup_set=backup_set,
+        )
+    except KeyboardInterrupt:
+        store.close()
+        _fail(EXIT_INTERRUPTED, "interrupted: the restore test's lab was removed")
+    except InputError as exc:
+        store.close()
+        _fail(EXIT_INPUT, str(exc))
+    if json_out:
+        write_json(result, json_out)
+    if junit:
+        write_junit(result, junit)
+    code = {"pass": EXIT_OK, "fail": EXIT_FAIL}.get(result.status, EXIT_INFRA)
+    try:
+        record_restore_test(store.db, result)
+    except HarnessError as exc:
+        err.print(f"could not record the restore test in the history: {exc}", markup=False)
+        code = worst([code, EXIT_INFRA])
+    store.close()
+    figures = ", ".join(
+        f"{k} {v:.2f} s"
+        for k, v in (
+            ("fetch", result.fetch_s),
+            ("restore", result.restore_s),
+            ("verified read+write", result.verify_s),
+            ("RTO", result.rto_s),
+        )
+        if v is not None
+    )
+    out.print(
+        f"restore-test {result.location} on {result.engine}: {result.status.upper()} "
+        f"({result.verification}; {figures or 'no figures'})",
+        markup=False,
+        highlight=False,
+    )
+    for check in result.data_checks:
+        mark = "ok" if check.passed else "FAILED"
+        out.print(
+            f"  check {check.name}: {mark} (expected {check.expected}, got {check.actual})",
+            markup=False,
+            highlight=False,
+        )
+    if result.reason:
+        err.print(f"  {result.reason}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def catalog(
+    history: Annotated[
+        str, typer.Option("--history", envvar="RECOVERY_DRILL_HISTORY", help=HISTORY_HELP)
+    ] = DEFAULT_HISTORY,
+) -> None:
+    """List catalogued backups (restore-tested external ones and drills' own), and when each
+    was last proven restorable."""
+    from rich.table import Table
+
+    from harness.report.history.external import catalog as catalog_rows
+
+    store = _open_history(history, must_exist=True)
+    rows = catalog_rows(store.db)
+    store.close()
+    table = Table(title="backup catalog")
+    for column in (
+        "origin",
+        "name",
+        "engine",
+        "type",
+        "size",
+        "verification",
+        "last tested",
+        "last status",
+        "last proven restorable",
+        "location",
+    ):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r.origin,
+            r.name,
+            r.engine,
+            r.backup_type,
+            _fmt(r.size_bytes),
+            r.verification,
+            r.last_tested_at or "-",
+            r.last_status or "-",
+            r.last_restorable_at or "never",
+            r.location,
+        )
+    out.print(table)
 
 
 # --- seed 001's audit and migration gate ------------------------------------------------------

@@ -194,6 +194,21 @@ class Lag:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ThreeTwoOne:
+    """The 3-2-1 rule at the moment of the incident (issue 13): copies of the data (the live
+    database and every backup that had passed verification), kinds of store, copies off the
+    database host, and backups on a store the database host could write to."""
+
+    copies: int
+    store_kinds: tuple[str, ...]
+    off_host: int
+    immutable: int = 0
+    db_writable: tuple[str, ...] = ()
+    met: bool
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Alert:
     """A backup alert the team would have received."""
 
@@ -345,6 +360,7 @@ class DrillRecord:
     dataset: Dataset
     workload: Workload
     clock: Clock
+    three_two_one: ThreeTwoOne | None = None
     team_data: TeamData | None = None
 
     def disruptive_fault(self) -> FaultEntry | None:

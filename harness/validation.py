@@ -131,11 +131,18 @@ def _outage_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
 
 def _parallel_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
     """``parallel`` is an option of logical backups (a physical one has its tool's own)."""
+    s3 = {store.name for store in s.stores if store.kind == "s3"}
     for i, b in enumerate(s.backups):
         if b.method != "logical" and b.parallel > 1:
             yield (
                 ("backups", i, "parallel"),
                 f"parallel applies to logical backups; backup {b.name!r} is {b.method}",
+            )
+        elif b.parallel > 1 and b.store in s3:
+            yield (
+                ("backups", i, "parallel"),
+                f"parallel applies to volume and tmpfs stores; {b.store!r} is an s3 store "
+                "(its upload is one stream)",
             )
 
 
@@ -149,6 +156,8 @@ def capabilities_needed(s: Scenario) -> set[str]:
         needed.add("parallel_logical")
     if s.topology.wal_archive is not None:
         needed.add("wal_archive")
+    if s.topology.archive_tool == "pgbackrest" or any(b.method == "pgbackrest" for b in s.backups):
+        needed.add("pgbackrest")
     if s.topology.replicas:
         needed.add("replicas")
     if any(isinstance(step, PitrStep) for step in steps):

@@ -10,6 +10,8 @@
 #   recovery-drill/debian-base:bookworm   mmdebstrap rootfs + `docker import`
 #   recovery-drill/postgres:15-bookworm   FROM base, postgres/Dockerfile
 #   recovery-drill/mariadb:10.11-bookworm FROM base, mariadb/Dockerfile
+#   recovery-drill/s3:moto                FROM base, s3/Dockerfile (S3 server + client;
+#                                         s3/prepare.sh fetches its wheels on the host)
 #
 # Second major versions (issue 14), from Debian trixie packages, same entrypoints:
 #   recovery-drill/debian-base:trixie     mmdebstrap rootfs (trixie/base/)
@@ -17,7 +19,7 @@
 #                                         plus bookworm's PostgreSQL 15 binaries for pg_upgrade)
 #   recovery-drill/mariadb:11.8-trixie    trixie/mariadb/Dockerfile (MariaDB 11.8)
 #
-# Usage: build.sh [--rebuild] [base|postgres|mariadb|base-trixie|postgres-17|mariadb-11.8 ...]
+# Usage: build.sh [--rebuild] [base|postgres|mariadb|s3|base-trixie|postgres-17|mariadb-11.8 ...]
 #   Idempotent: an image that already exists is skipped, unless --rebuild is
 #   given or its recipe changed since it was built (each image carries a
 #   label with a hash of its recipe files and of the base image it came from).
@@ -32,6 +34,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BASE_TAG="recovery-drill/debian-base:bookworm"
 PG_TAG="recovery-drill/postgres:15-bookworm"
 MARIADB_TAG="recovery-drill/mariadb:10.11-bookworm"
+S3_TAG="recovery-drill/s3:moto"
 TRIXIE_BASE_TAG="recovery-drill/debian-base:trixie"
 PG17_TAG="recovery-drill/postgres:17-trixie"
 MARIADB118_TAG="recovery-drill/mariadb:11.8-trixie"
@@ -42,14 +45,14 @@ WANT=()
 for arg in "$@"; do
     case "$arg" in
         --rebuild) REBUILD=1 ;;
-        -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        base|postgres|mariadb) WANT+=("$arg") ;;
+        -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        base|postgres|mariadb|s3) WANT+=("$arg") ;;
         base-trixie|postgres-17|mariadb-11.8) WANT+=("$arg") ;;
         *) echo "build.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
 ALL_IMAGES=0; (( ${#WANT[@]} )) || ALL_IMAGES=1
-(( ${#WANT[@]} )) || WANT=(base postgres mariadb)
+(( ${#WANT[@]} )) || WANT=(base postgres mariadb s3)
 if (( ALL_IMAGES )); then WANT+=(base-trixie postgres-17 mariadb-11.8); fi
 wants() { local w; for w in "${WANT[@]}"; do [[ "$w" == "$1" ]] && return 0; done; return 1; }
 
@@ -164,12 +167,13 @@ if wants base || ! image_exists "$BASE_TAG"; then
 fi
 
 base_id="$(image_id "$BASE_TAG")"
-for spec in "postgres:$PG_TAG" "mariadb:$MARIADB_TAG"; do
+for spec in "postgres:$PG_TAG" "mariadb:$MARIADB_TAG" "s3:$S3_TAG"; do
     dir="${spec%%:*}" tag="${spec#*:}"
     wants "$dir" || continue
-    mapfile -t files < <(find "$HERE/$dir" -type f | LC_ALL=C sort)
+    mapfile -t files < <(find "$HERE/$dir" -type f -not -path '*/wheels/*' | LC_ALL=C sort)
     h="$(recipe_hash "${files[@]}" "$base_id")"
     if need_build "$tag" "$h"; then
+        if [[ -x "$HERE/$dir/prepare.sh" ]]; then "$HERE/$dir/prepare.sh"; fi
         timed "$tag" build_engine "$dir" "$tag" "$h"
     fi
 done

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.backups.agent import BackupAgent
 from harness.backups.catalog import BackupRecord, Verification
+from harness.backups.pgbackrest import verify_pgbackrest
 from harness.backups.physical import directory_facts, verify_files
 from harness.engines.base import Engine
 
@@ -16,12 +17,14 @@ def verify_stored(
     For a logical backup the checksum is the file's sha256 against the catalog; for a physical
     one it is the manifest's sha256 against the catalog plus the engine's verifier checking
     every file against the manifest. Updates and returns the record; ``verification_failure``
-    says which check failed and why.
+    says which check failed and why. pgBackRest sets go one level further (backups/pgbackrest).
 
     ``just_taken``: the record's size and sha256 were read from the store when the backup was
     catalogued, moments ago; they are reused instead of reading the file again (each backup is
     hashed once when taken; only a restore re-reads it, to catch what happened to it since).
     """
+    if record.method == "pgbackrest":
+        return verify_pgbackrest(agent, engine, record)
     if just_taken:
         exists, size, sha256 = bool(record.sha256), record.size_bytes, record.sha256
     elif record.method == "physical":

@@ -14,6 +14,7 @@ from harness.errors import InputError
 
 if TYPE_CHECKING:
     from harness.engines.base import Engine
+    from harness.engines.postgres.pgbackrest import PgBackRest
 
 # The kinds of recovery target (RecoveryTarget's fields) an archive may support.
 TARGET_KINDS = frozenset({"time", "position", "lsn", "name"})
@@ -146,3 +147,16 @@ def archive_of(engine: Engine) -> LogArchive:
 def replication_of(engine: Engine) -> Replication:
     """The engine's replication (MissingCapability if it has none)."""
     return _need(engine.replication, engine, "replication")
+
+
+def pgbackrest_of(engine: Engine) -> PgBackRest:
+    """The engine's pgBackRest (MissingCapability for engines without it: it is PostgreSQL's).
+
+    Not part of the Engine protocol: one engine has it, and only drills that name it ask."""
+    part: PgBackRest | None = getattr(engine, "pgbackrest", None)
+    return _need(part, engine, "pgBackRest")
+
+
+def log_archive_for(engine: Engine, tool: str) -> LogArchive:
+    """The log archive a scenario's topology asks for: the engine's own, or pgBackRest's."""
+    return pgbackrest_of(engine) if tool == "pgbackrest" else archive_of(engine)

@@ -12,6 +12,7 @@ from harness.report.model import (
     runs_met_text,
     seconds,
     team_lines,
+    three_two_one_text,
     when,
 )
 
@@ -147,6 +148,9 @@ def render_markdown(report: Report) -> str:
             out.append(f"- {reason}")
         if run.reasons:
             out.append("")
+        rule = three_two_one_text(run)
+        if rule is not None:  # flagged in bold where the rule is broken
+            out += [rule if rule.startswith("3-2-1 met") else f"**{rule}**", ""]
         out += team_lines(run)
         marks = [s for s in run.steps if s.offset_s is not None]
         if marks:

@@ -16,6 +16,8 @@ from harness.clock import DURATIONS_CLOCK, MONOTONIC_RESOLUTION_S, WALL_CLOCK, i
 from harness.dataset import Fingerprint
 from harness.measurement.fidelity import data_loss
 from harness.measurement.measure import to_ranges
+from harness.measurement.three_two_one import CopyAtFault, StoreView
+from harness.measurement.three_two_one import count as count_copies
 from harness.measurement.verdict import Check, Outcome, Verdict, objectives_met
 from harness.record import (
     Clock,
@@ -31,6 +33,7 @@ from harness.record import (
     Pitr,
     Source,
     TableFingerprint,
+    ThreeTwoOne,
     Workload,
 )
 from harness.recovery.split import restore_split
@@ -58,6 +61,24 @@ class RunFacts:
     checks: tuple[Check, ...]
     error: str
     error_detail: str
+
+
+def rule_of_three(s: Scenario, copies: list[CopyAtFault] | None) -> ThreeTwoOne | None:
+    """The 3-2-1 count at the incident (None before it, or without one)."""
+    if copies is None:
+        return None
+    views = [
+        StoreView(
+            st.name,
+            st.kind,
+            db_writable=st.reachable_from_db or st.name == s.topology.wal_archive,
+            on_db_host=st.kind != "s3"
+            and (st.reachable_from_db or st.name == s.topology.wal_archive),
+            immutable=st.immutable,
+        )
+        for st in s.stores
+    ]
+    return count_copies(views, copies)
 
 
 def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
@@ -108,6 +129,7 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
         recovery=tuple(r.entry() for r in (ledger.recovery.records if ledger.recovery else [])),
         lag=st.workers.monitor.summary() if st.workers else None,
         alerts=tuple(a.entry() for a in ledger.alerts),
+        three_two_one=rule_of_three(s, ledger.copies_at_fault),
         outcome=_outcome_label(st),
         old_reader=_old_reader(st),
         fingerprints=_fingerprints(st),

@@ -24,6 +24,7 @@ from harness.measurement.catalogue import Comparison
 from harness.measurement.checks import CheckResult, CheckRun
 from harness.measurement.fidelity import Measured, table_states
 from harness.measurement.monitor import LagMonitor
+from harness.measurement.three_two_one import CopyAtFault
 from harness.measurement.workload import Reader, Writer
 from harness.progress import Progress
 from harness.recovery.context import Recovered, RecoveryContext
@@ -102,6 +103,8 @@ class Ledger:
     recovery: RecoveryContext | None = None
     # Faults to revert in ``finally``, in the order they were injected.
     reverts: list[tuple[NodeFault, FaultContext]] = field(default_factory=list)
+    # Each backup as it stood when the incident struck (for the 3-2-1 count).
+    copies_at_fault: list[CopyAtFault] | None = None
 
     @property
     def gate_blocked(self) -> bool:

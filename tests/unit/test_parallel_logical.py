@@ -13,6 +13,8 @@ from harness.backups.parallel import dump_command, offers_parallel, restore_comm
 from harness.engines import get_engine
 from harness.engines.base import DumpJob
 from harness.engines.mariadb.core import SPLIT_DUMP_AWK
+from harness.errors import ScenarioError
+from harness.validation import load_scenario
 
 DUMP = """-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB
 --
@@ -86,3 +88,27 @@ def test_one_job_is_the_single_stream_and_more_the_parallel_path() -> None:
         get_engine("mariadb"), path="/p", target_host="r", jobs=3
     )
     assert not offers_parallel(get_engine("sqlserver"))
+
+
+SCENARIO = Path(__file__).parents[1] / "integration" / "scenarios" / "parallel-restore.yaml"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("method: logical", "method: physical"), "parallel applies to logical backups"),
+        (("  - name: offsite\n", "  - name: offsite\n    kind: s3\n"), "is an s3 store"),
+        (("engines: [postgres, mariadb]", "engines: [sqlserver]"), "parallel_logical"),
+    ],
+)
+def test_parallel_where_there_is_no_parallel_path_is_bad_input(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    text = SCENARIO.read_text(encoding="utf-8")
+    assert change[0] in text
+    path = tmp_path / "s.yaml"
+    path.write_text(text.replace(*change), encoding="utf-8")
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(path)
+    assert message in str(raised.value)
+    load_scenario(SCENARIO)  # the scenario itself is valid

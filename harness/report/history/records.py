@@ -19,7 +19,13 @@ from harness.report.history.db import Database
 from harness.report.journal import record_to_dict
 
 # Verification levels in order (harness.backups.catalog.Verification), each implying the last.
-VERIFICATION_TESTS = ("exists", "size_plausible", "checksum_matches", "restore_tested")
+VERIFICATION_TESTS = (
+    "exists",
+    "size_plausible",
+    "checksum_matches",
+    "tool_verified",
+    "restore_tested",
+)
 VERIFIED_FROM = "checksum_matches"
 
 FIGURES = (
@@ -124,6 +130,16 @@ def figure_rows(record: DrillRecord) -> list[tuple[str, float]]:
     values += [(name, getattr(record.phases, name)) for name in PHASES]
     values += [(name, getattr(record.phases, name)) for name in RESTORE_SPLIT]
     values.append(("duration_s", record.duration_s))
+    rule = record.three_two_one
+    if rule is not None:  # the 3-2-1 count at the incident (issue 13)
+        values += [
+            ("copies_at_fault", rule.copies),
+            ("store_kinds_at_fault", len(rule.store_kinds)),
+            ("copies_off_host", rule.off_host),
+            ("copies_immutable", rule.immutable),
+            ("backups_db_writable", len(rule.db_writable)),
+            ("rule_321_met", int(rule.met)),
+        ]
     team = record.team_data
     if team is not None:  # a team's own database: its fidelity and checks (check:<name> 1/0)
         values += [
