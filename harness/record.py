@@ -305,6 +305,27 @@ class Workload:
 
     rate_per_s: float
     after_recovery_s: float
+    clients: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatencyWindow:
+    """Latencies of the acknowledged writes of one window (milliseconds), and their rate."""
+
+    writes: int
+    acked_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriterLatency:
+    """The writer's latency from its start to the fault, and on the recovered server."""
+
+    before_fault: LatencyWindow | None = None
+    after_recovery: LatencyWindow | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -316,6 +337,23 @@ class Clock:
     wall: str
     probe_interval_s: float
     rto_uncertainty_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostLoad:
+    """The host's load while the drill ran: its timings on a saturated host (work waiting for
+    a CPU half the time, by Linux PSI; else the 1-minute load average above the CPUs) measure
+    the host as much as the recovery (``harness.measurement.host_load``)."""
+
+    cpus: int
+    jobs: int = 1
+    load_1m_start: float | None = None
+    load_1m_max: float | None = None
+    load_1m_mean: float | None = None
+    samples: int = 0
+    cpu_stall_share: float | None = None
+    saturated: bool = False
+    docker_host: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -360,8 +398,10 @@ class DrillRecord:
     dataset: Dataset
     workload: Workload
     clock: Clock
+    writer_latency: WriterLatency | None = None
     three_two_one: ThreeTwoOne | None = None
     team_data: TeamData | None = None
+    host: HostLoad | None = None
 
     def disruptive_fault(self) -> FaultEntry | None:
         """The fault that took a server down (not a fault acting on a backup job)."""

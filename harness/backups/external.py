@@ -10,7 +10,10 @@ first failing statement). Every pipeline fails on the first error (pipefail).
 
 from __future__ import annotations
 
+import gzip
+import re
 import shlex
+from pathlib import Path
 from typing import Any
 
 from harness.engines.base import Engine
@@ -86,3 +89,68 @@ def _ident(conn: Any, name: str) -> str:
     """A quoted identifier in the connection's dialect (MariaDB: backquotes)."""
     quote = "`" if type(conn).__module__.startswith(("pymysql", "mariadb", "MySQLdb")) else '"'
     return quote + name.replace(quote, quote * 2) + quote
+
+
+def _pg_custom_dbname(head: bytes) -> str | None:
+    """The database a pg_dump custom-format archive was dumped from, read from its header:
+    ``PGDMP``, version (3 bytes), int size, offset size, format, then (1.15+: the compression
+    method byte | older: an int), seven time ints, and the database name as a string (an int
+    length: a sign byte then ``int size`` little-endian bytes)."""
+    if not head.startswith(b"PGDMP") or len(head) < 11:
+        return None
+    vmaj, vmin = head[5], head[6]
+    int_size = head[8]
+    pos = 11  # after the format byte
+    if not 1 <= int_size <= 8:
+        return None
+
+    def read_int() -> int | None:
+        nonlocal pos
+        if pos + 1 + int_size > len(head):
+            return None
+        sign, raw = head[pos], head[pos + 1 : pos + 1 + int_size]
+        pos += 1 + int_size
+        value = int.from_bytes(raw, "little")
+        return -value if sign else value
+
+    if (vmaj, vmin) >= (1, 15):
+        pos += 1  # compression method
+    elif read_int() is None:  # compression level
+        return None
+    for _ in range(7):  # sec, min, hour, mday, mon, year, isdst
+        if read_int() is None:
+            return None
+    length = read_int()
+    if length is None or not 0 < length <= 255 or pos + length > len(head):
+        return None
+    return head[pos : pos + length].decode("utf-8", errors="replace")
+
+
+def sniff_source_database(path: Path) -> str | None:
+    """The database a dump says it was taken of, where its format records it: a pg_dump
+    custom archive's header, a directory archive's toc.dat, mysqldump/mariadb-dump's
+    ``-- Host: ... Database: NAME`` line, psql's ``\\connect NAME`` of a ``--create`` dump.
+    None when the file does not say (pass --database)."""
+    file = path / "toc.dat" if path.is_dir() else path
+    if not file.is_file():
+        return None
+    with file.open("rb") as fh:
+        magic = fh.read(2)
+        fh.seek(0)
+        raw = gzip.GzipFile(fileobj=fh) if magic == b"\x1f\x8b" else fh
+        try:
+            head = raw.read(64 * 1024)
+        except (OSError, EOFError):
+            return None
+    if head.startswith(b"PGDMP"):
+        return _pg_custom_dbname(head)
+    text = head.decode("utf-8", errors="replace")
+    found = re.search(r"^-- Host: .*?Database: (\S+)\s*$", text, re.MULTILINE)
+    if found:
+        return found.group(1)
+    found = re.search(
+        r"^\\(?:connect|c) (?:-reuse-previous=on \"dbname='([^']+)'\"|\"([^\"]+)\"|(\w+))",
+        text,
+        re.MULTILINE,
+    )
+    return next((g for g in found.groups() if g), None) if found else None

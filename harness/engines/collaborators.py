@@ -124,6 +124,13 @@ class Replication(Protocol):
     def churn_log(self, conn: Any, *, rounds: int = 4) -> None:
         """Generate and recycle enough log that old segments are gone from the primary."""
 
+    def make_synchronous(self, primary: Any, replica: Any, *, name: str) -> None:
+        """Make the primary acknowledge a commit only once replica ``name`` has it (on its
+        disk or in its relay log), from now on; called on a replica that is streaming."""
+
+    def is_synchronous(self, primary: Any, *, name: str) -> bool:
+        """Whether the primary now waits for replica ``name`` before acknowledging."""
+
 
 Part = TypeVar("Part")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harness.report.host_note import saturation_note
 from harness.report.model import (
     Report,
     data_lost_text,
@@ -152,6 +153,8 @@ def render_markdown(report: Report) -> str:
         if rule is not None:  # flagged in bold where the rule is broken
             out += [rule if rule.startswith("3-2-1 met") else f"**{rule}**", ""]
         out += team_lines(run)
+        if saturation_note(run):
+            out += [f"> **Warning:** {saturation_note(run)}.", ""]
         marks = [s for s in run.steps if s.offset_s is not None]
         if marks:
             out += _table(

@@ -7,6 +7,7 @@ the domain objects' own ``entry()`` (a fault outcome, a backup, a recovery attem
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from harness.clock import DURATIONS_CLOCK, MONOTONIC_RESOLUTION_S, WALL_CLOCK, iso_utc
 from harness.dataset import Fingerprint
 from harness.measurement.fidelity import data_loss
+from harness.measurement.latency import Percentiles
 from harness.measurement.measure import to_ranges
 from harness.measurement.three_two_one import CopyAtFault, StoreView
 from harness.measurement.three_two_one import count as count_copies
@@ -26,6 +28,8 @@ from harness.record import (
     DrillStatus,
     Expect,
     Fingerprints,
+    HostLoad,
+    LatencyWindow,
     Measured,
     Objectives,
     OldReader,
@@ -35,6 +39,7 @@ from harness.record import (
     TableFingerprint,
     ThreeTwoOne,
     Workload,
+    WriterLatency,
 )
 from harness.recovery.split import restore_split
 from harness.runner.judge import outcome
@@ -61,6 +66,7 @@ class RunFacts:
     checks: tuple[Check, ...]
     error: str
     error_detail: str
+    host: HostLoad | None = None
 
 
 def rule_of_three(s: Scenario, copies: list[CopyAtFault] | None) -> ThreeTwoOne | None:
@@ -142,7 +148,22 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
             probe_interval_s=probe_s,
             rto_uncertainty_s=probe_s,  # an outage ends at most one probe interval earlier
         ),
+        writer_latency=_writer_latency(st),
         team_data=team_record(st.team),
+        host=facts.host,
+    )
+
+
+def _writer_latency(st: RunState) -> WriterLatency | None:
+    lat = st.latency
+    if lat is None:
+        return None
+
+    def window(p: Percentiles | None) -> LatencyWindow | None:
+        return LatencyWindow(**dataclasses.asdict(p)) if p is not None else None
+
+    return WriterLatency(
+        before_fault=window(lat.before_fault), after_recovery=window(lat.after_recovery)
     )
 
 

@@ -25,7 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from harness.backups.agent import BackupAgent
-from harness.backups.external import restore_script, verified_read_write
+from harness.backups.external import (
+    restore_script,
+    sniff_source_database,
+    verified_read_write,
+)
 from harness.backups.pgbackrest import as_postgres, parse_info
 from harness.clock import iso_utc
 from harness.engines import get_engine
@@ -113,6 +117,7 @@ def restore_test(
     image: str | None = None,
     name: str | None = None,
     backup_set: str | None = None,
+    database: str | None = None,
 ) -> RestoreTestResult:
     """Run one restore test (see the module docstring); never raises a HarnessError: an
     infrastructure failure is a result with status error. InputError for a bad SOURCE."""
@@ -130,7 +135,9 @@ def restore_test(
         engine=engine.name,
         name=name or source.path.name,
         backup_type="full",  # a logical dump is always a full backup
-        source_database=engine.credentials.database,
+        # The database the backup is of (what audit and gate look up): as given, else as
+        # the dump's own header says, else unknown (the scratch database's name is not it).
+        source_database=database or sniff_source_database(source.path) or "",
         size_bytes=source.size_bytes,
         sha256=source.sha256,
         backup_ended_at=iso_utc(source.modified_wall),
@@ -279,7 +286,7 @@ def _run_pgbackrest(
     result.backup_type = {"incr": "incremental", "diff": "differential"}.get(
         chosen.type, chosen.type
     )
-    result.source_database = f"cluster (stanza {source.stanza})"
+    result.source_database = result.source_database or f"cluster (stanza {source.stanza})"
     if chosen.started_epoch:
         result.backup_started_at = iso_utc(chosen.started_epoch)
         result.backup_ended_at = iso_utc(chosen.stopped_epoch)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness.backups.catalog import Catalog
@@ -23,6 +24,7 @@ from harness.lab.lab import Lab
 from harness.measurement.catalogue import Comparison
 from harness.measurement.checks import CheckResult, CheckRun
 from harness.measurement.fidelity import Measured, table_states
+from harness.measurement.latency import WriterLatency
 from harness.measurement.monitor import LagMonitor
 from harness.measurement.three_two_one import CopyAtFault
 from harness.measurement.workload import Reader, Writer
@@ -142,4 +144,7 @@ class RunState:
     workers: Workers | None = None
     incident: Incident | None = None
     measured: Measured | None = None
+    # Where the writer streams its acknowledgment log (None: kept in memory only).
+    acks_path: Path | None = None
+    latency: WriterLatency | None = None
     team: TeamData | None = None

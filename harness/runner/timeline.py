@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 
 from harness.backups.schedule import backup_alert, take_scheduled_backup
 from harness.faults import FaultOutcome, SilentEmptyBackup, SilentEmptyUpload
+from harness.measurement.acks import AckLog
 from harness.measurement.monitor import LagMonitor
 from harness.measurement.workload import Reader, Writer
 from harness.runner.incident import precondition_fault, run_incident
@@ -23,12 +25,17 @@ from harness.scenario.model import Backup, BadMigration, Migration, ServerFault
 from harness.seeding import Seeded
 
 
-def start_workers(stage: Stage) -> Workers:
-    """Start the writer on the primary, the lag monitor and, for a bad migration, the reader
-    that stands for the old code."""
+def start_workers(stage: Stage, acks_path: Path | None = None) -> Workers:
+    """Start the writer on the primary (its acknowledgment log streamed to ``acks_path``), the
+    lag monitor and, for a bad migration, the reader that stands for the old code."""
     s, engine, lab, primary = stage.scenario, stage.engine, stage.lab, stage.topology.primary
     with contextlib.ExitStack() as undo:
-        writer = Writer(engine, rate_per_s=s.workload.rate_per_s)
+        writer = Writer(
+            engine,
+            rate_per_s=s.workload.rate_per_s,
+            clients=s.workload.clients,
+            log=AckLog(acks_path),
+        )
         stage.progress.watch(writer.counts)
         writer.retarget(primary.name, primary.endpoint(lab, engine))
         writer.start()

@@ -22,6 +22,8 @@ MAX_ROWS = 50_000_000  # rows per seeded table (a 10 GB drill is about 25 M rows
 MAX_COUNT = 10_000_000  # counts of writes (deleted, allowed to be lost)
 MAX_SEED = 2**63 - 1
 MAX_PARALLEL = 64  # parallel jobs of a logical backup or restore
+MAX_WRITE_RATE = 50_000.0  # writes per second, all of the writer's clients together
+MAX_CLIENTS = 64  # the writer's concurrent connections
 MAX_CHECK_VALUE = 1e18  # a bound or value a team's check expects
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
@@ -132,8 +134,11 @@ class DataCheck(Model):
 class Workload(Model):
     """The writer that keeps writing during the drill."""
 
-    rate_per_s: Annotated[float, _float(gt=0, le=5000)] = 50.0
+    rate_per_s: Annotated[float, _float(gt=0, le=MAX_WRITE_RATE)] = 50.0
     after_recovery_s: Seconds = 1.0
+    clients: Annotated[int, _int(ge=1, le=MAX_CLIENTS)] = Field(
+        default=1, description="concurrent connections sharing the rate, one write each at a time"
+    )
 
 
 class Store(Model):
@@ -167,6 +172,11 @@ class Replica(Model):
 
     name: Name
     apply_delay_s: Seconds = 0.0
+    synchronous: bool = Field(
+        default=False,
+        description="the primary acknowledges a commit only once this replica has it "
+        "(PostgreSQL synchronous_standby_names, MariaDB semi-synchronous replication)",
+    )
 
 
 class Topology(Model):
@@ -581,6 +591,42 @@ class Source(Model):
     url: str = ""
 
 
+class ExploreRange(Model):
+    """A number an explore search varies: from ``min`` to ``max`` in steps of ``step``."""
+
+    min: Annotated[float, _float(ge=0, le=MAX_COUNT)]
+    max: Annotated[float, _float(ge=0, le=MAX_COUNT)]
+    step: Annotated[float, _float(gt=0, le=MAX_COUNT)] = 0.1
+
+
+# One value an explore search may choose: a name (a fault, a step) or a number.
+ExploreChoice = (
+    Name | Annotated[int, _int(ge=0, le=MAX_COUNT)] | Annotated[float, _float(ge=0, le=MAX_COUNT)]
+)
+
+# What an explore search tries to break (harness/explore.py says what each one checks).
+ExploreProperty = Literal[
+    "expectations_met",
+    "objectives_met",
+    "no_unexpected_rows",
+    "pitr_on_target",
+    "lost_writes_within",
+    "faults_took_effect",
+]
+
+
+class Explore(Model):
+    """Bounds of ``recovery-drill explore``: the values it may vary (a dotted path into this
+    scenario, e.g. ``backups.nightly.at_s`` or ``timeline.0.fault``, to a range or a list of
+    choices) and the properties a run must keep."""
+
+    vary: Annotated[
+        dict[str, ExploreRange | Annotated[list[ExploreChoice], Field(min_length=1)]],
+        Field(min_length=1),
+    ]
+    properties: Annotated[list[ExploreProperty], Field(min_length=1)] = ["expectations_met"]
+
+
 class Scenario(Model):
     """One drill: engines, data, workload, backups, faults, recovery, objectives, expectation."""
 
@@ -606,6 +652,7 @@ class Scenario(Model):
     strategies: list[Strategy] = Field(default_factory=list)
     migration: Migration | None = None
     checks: list[DataCheck] = Field(default_factory=list)
+    explore: Explore | None = None
 
     def backup(self, name: str) -> Backup:
         """The backup job called ``name``."""

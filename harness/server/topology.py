@@ -176,5 +176,37 @@ def add_replica(
         retry_on=(HarnessError, *engine.driver_errors()),
         stop_on=(ServerExited,),
     )
+    if replica.synchronous:
+        _make_synchronous(engine, topology, replica.name, node, connect, timeout_s)
     topology.replicas[replica.name] = node
     return node
+
+
+def _make_synchronous(
+    engine: Engine,
+    topology: Topology,
+    name: str,
+    node: Node,
+    connect: Callable[[Node], Any],
+    timeout_s: float,
+) -> None:
+    """Make the primary wait for replica ``name`` before acknowledging a commit, and wait
+    until it does."""
+    replication = replication_of(engine)
+    primary, replica = connect(topology.primary), connect(node)
+    try:
+        replication.make_synchronous(primary, replica, name=name)
+
+        def synchronous() -> bool | None:
+            return True if replication.is_synchronous(primary, name=name) else None
+
+        poll_until(
+            synchronous,
+            what=f"replica {name} to become synchronous",
+            timeout_s=timeout_s,
+            interval_s=REPLICA_POLL_S,
+            retry_on=engine.driver_errors(),
+        )
+    finally:
+        primary.close()
+        replica.close()

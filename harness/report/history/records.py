@@ -150,6 +150,14 @@ def figure_rows(record: DrillRecord) -> list[tuple[str, float]]:
             ("team_differences", len(team.differences) if team.verified is not None else None),
         ]
         values += [(f"check:{c.name}", 1.0 if c.passed else 0.0) for c in team.checks]
+    if record.host is not None:  # the host's load during the drill (measurement.host_load)
+        values += [
+            ("host_cpus", record.host.cpus),
+            ("host_jobs", record.host.jobs),
+            ("host_load_1m_max", record.host.load_1m_max),
+            ("host_cpu_stall_share", record.host.cpu_stall_share),
+            ("host_saturated", 1.0 if record.host.saturated else 0.0),
+        ]
     return [(name, float(value)) for name, value in values if value is not None]
 
 
