@@ -120,6 +120,13 @@ class Phases:
     detect_s: float | None = None
     restore_s: float | None = None
     verify_s: float | None = None
+    # restore_s split where the recovery restored a backup: the backup's checksum re-check,
+    # the fresh server's start (a physical restore: up to its promotion, its own WAL replay
+    # included) and the restore tool's own run (pg_restore, the client, copying a base backup,
+    # a binlog replay); what is left of restore_s is the harness's own steps.
+    backup_check_s: float | None = None
+    server_start_s: float | None = None
+    restore_tool_s: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,6 +165,8 @@ class BackupEntry:
     # The database the backup was taken of, where it is known (a backup made outside the
     # tool and restore-tested names it); drills of the synthetic dataset leave it None.
     source_database: str | None = None
+    # Jobs of a logical backup taken and restored in parallel (1: the single stream).
+    parallel: int = 1
 
 
 @dataclass(frozen=True, kw_only=True)

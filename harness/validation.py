@@ -46,7 +46,13 @@ def scenario_from(data: Any, located: _Located) -> Scenario:
     return validated(
         data,
         located,
-        extra_checks=(_engine_checks, _outage_checks, migration_checks, dataset_checks),
+        extra_checks=(
+            _engine_checks,
+            _outage_checks,
+            migration_checks,
+            dataset_checks,
+            _parallel_checks,
+        ),
     )
 
 
@@ -123,12 +129,31 @@ def _outage_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
         )
 
 
+def _parallel_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
+    """``parallel`` is an option of logical backups (a physical one has its tool's own)."""
+    s3 = {store.name for store in s.stores if store.kind == "s3"}
+    for i, b in enumerate(s.backups):
+        if b.method != "logical" and b.parallel > 1:
+            yield (
+                ("backups", i, "parallel"),
+                f"parallel applies to logical backups; backup {b.name!r} is {b.method}",
+            )
+        elif b.parallel > 1 and b.store in s3:
+            yield (
+                ("backups", i, "parallel"),
+                f"parallel applies to volume and tmpfs stores; {b.store!r} is an s3 store "
+                "(its upload is one stream)",
+            )
+
+
 def capabilities_needed(s: Scenario) -> set[str]:
     """The capabilities (harness.capabilities' names) a scenario asks of its engines."""
     steps = [step for x in s.strategies for step in x.steps] + list(s.recovery.steps)
     needed: set[str] = set()
     if any(b.method == "physical" for b in s.backups):
         needed.add("physical_backup")
+    if any(b.method == "logical" and b.parallel > 1 for b in s.backups):
+        needed.add("parallel_logical")
     if s.topology.wal_archive is not None:
         needed.add("wal_archive")
     if s.topology.archive_tool == "pgbackrest" or any(b.method == "pgbackrest" for b in s.backups):

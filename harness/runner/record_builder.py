@@ -41,6 +41,7 @@ from harness.record import (
     Workload,
     WriterLatency,
 )
+from harness.recovery.split import restore_split
 from harness.runner.judge import outcome
 from harness.runner.state import RunState
 from harness.runner.team import team_record
@@ -126,6 +127,7 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
             detect_s=round(rto.detect_s, 4) if rto else None,
             restore_s=round(rto.restore_s, 4) if rto else None,
             verify_s=round(rto.verify_s, 4) if rto else None,
+            **restore_split(st.incident.recovered if st.incident and rto else None),
         ),
         timings=dict(ledger.timings),
         faults=tuple(f.entry() for f in ledger.faults),
