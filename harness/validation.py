@@ -175,6 +175,14 @@ def migration_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
                 f"engine {base!r} has no migration method {m.method!r}"
                 + (f" (it has: {', '.join(sorted(methods))})" if methods else ""),
             )
+    if m.skip and m.method in STOPPING_METHODS:
+        yield (
+            ("migration", "skip"),
+            f"{m.method} carries the whole data directory over: it cannot skip {m.skip[0]}; "
+            "skip objects with a dump or replication method",
+        )
+    if "events" in m.skip and any(engine_base(e) == "postgres" for e in s.engines):
+        yield ("migration", "skip"), "postgres has no events (skip triggers or routines)"
     if m.gate is not None:
         if m.gate.compare_with != MIGRATION_TARGET:
             yield (

@@ -34,6 +34,7 @@ from harness.record import (
     Workload,
 )
 from harness.runner.judge import outcome
+from harness.runner.migration_fidelity import fidelity_record
 from harness.runner.state import RunState
 from harness.runner.team import team_record
 from harness.scenario.model import Scenario
@@ -119,6 +120,7 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
             rto_uncertainty_s=probe_s,  # an outage ends at most one probe interval earlier
         ),
         team_data=team_record(st.team),
+        migration_fidelity=fidelity_record(st.migration_fidelity),
     )
 
 
