@@ -105,9 +105,9 @@ def _dataset_checks(s: Scenario, folder: Path) -> Iterator[tuple[Loc, str]]:
         yield ("dataset", "file"), str(exc)
         return
     for i, engine in enumerate(s.engines):
-        if engine not in byo_engines():
+        if engine_base(engine) not in byo_engines():
             yield ("engines", i), f"engine {engine!r} cannot load a team's own dataset (yet)"
-        elif kind is not FileKind.SCRIPT and engine != "postgres":
+        elif kind is not FileKind.SCRIPT and engine_base(engine) != "postgres":
             yield ("dataset", "file"), f"a {kind} loads into postgres only, not {engine}"
 
 

@@ -177,3 +177,20 @@ def upgrade_script(
         f"-d /var/lib/postgresql/data -D {new_dir} -U {user} {mode} "
         "| tail -n 4"
     )
+
+
+def reprint_view(conn: Any, definition: str) -> str:
+    """A view's query as *this* server prints it (pg_get_viewdef), from the text another
+    version printed: two majors print the same query differently (PostgreSQL 17 keeps
+    ``x AT TIME ZONE 'UTC'``, 15 prints ``timezone('UTC'::text, x)``). Rolled back; nothing
+    stays on the server."""
+    import psycopg
+
+    query = definition.strip().rstrip(";")
+    reprinted = ""
+    with conn.transaction():
+        conn.execute(f"CREATE TEMP VIEW rd_reprint AS {query}".encode())
+        row = conn.execute("SELECT pg_get_viewdef('rd_reprint'::regclass)").fetchone()
+        reprinted = str(row[0]) if row else ""
+        raise psycopg.Rollback()
+    return reprinted
