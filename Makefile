@@ -10,6 +10,7 @@
 #   make cleanup remove containers/networks/volumes left by earlier runs
 #   make soak    setup, then 100 drills and 25 interrupted ones, counting leftovers (bench.soak)
 #   make pull    connected sites only: fetch the official images
+#   make tool-image  the tool itself as recovery-drill/tool:local (opt-in; not in setup)
 #
 # Every recipe runs with testcontainers pointed at 127.0.0.1 and Ryuk off
 # (Ryuk's image cannot be pulled here; the harness cleans up after itself).
@@ -29,6 +30,7 @@ export TESTCONTAINERS_CONNECTION_MODE := docker_host
 export TC_HOST := 127.0.0.1
 
 .PHONY: help venv engine images setup browser drill test unit bench mutate soak cleanup pull
+.PHONY: tool-image
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -119,3 +121,8 @@ cleanup: venv
 pull:
 	docker pull postgres:16
 	docker pull mariadb:11
+
+# recovery-drill itself as an image (compose/images/recovery-drill/Dockerfile), for CI jobs and
+# the Kubernetes CronJob in ci/: Python dependencies from a wheelhouse made here with pip.
+tool-image: venv engine
+	bash compose/images/build.sh tool

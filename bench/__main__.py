@@ -3,7 +3,8 @@
 Environment (all optional): BENCH_SIZES (drill sizes, MB or with a G suffix, default
 10,100,1000; ``BENCH_SIZES=10G`` runs a 10 GB drill), BENCH_DISK (0 to skip the dd figures),
 BENCH_SEED_MB and BENCH_RESTORE_MB (default 100), BENCH_REPEATS (default 3), BENCH_CALIBRATION
-(0 to skip), BENCH_OUT (default reports/bench.json), BENCH_VERBOSE (1 for progress logs).
+(0 to skip), BENCH_OUT (default reports/bench.json), BENCH_VERBOSE (1 for progress logs),
+BENCH_WRITER (0 to skip the writer section).
 
 Exit codes: 0 every section ran (whether or not the targets were met: the table says);
 3 a section failed (its error is in the JSON and on stderr).
@@ -30,6 +31,7 @@ from bench.lab import foreign_containers
 from bench.report import Results, as_json, render, write_json
 from bench.restore import bench_restore
 from bench.seeding import bench_seeding, bench_seeding_mariadb
+from bench.writer import bench_writer, render_writer
 
 T = TypeVar("T")
 EXIT_OK, EXIT_INFRA = 0, 3
@@ -100,11 +102,18 @@ def main() -> int:
             drills.append(drill)
     results.drills = drills
     results.growth = growth(drills) if drills else None
+    writer = None
+    if os.environ.get("BENCH_WRITER", "1") != "0":
+        writer = section("writer at load, 8 clients, both engines", bench_writer)
+        if writer is not None:
+            meta["writer"] = writer.as_json()
 
     meta["foreign_containers"].append(foreign_containers(set()))
     meta["loadavg_end"] = os.getloadavg()[0]
     meta["runtime_s"] = round(time.monotonic() - started, 1)
     render(out, results, meta)
+    if writer is not None:
+        render_writer(out, writer)
     write_json(settings.out, as_json(results, meta))
     out.print(f"written: {settings.out}")
     return EXIT_INFRA if meta["errors"] else EXIT_OK

@@ -35,6 +35,8 @@ def capabilities_of(engine: Engine) -> frozenset[str]:
         }
     if engine.replication is not None:
         found.add("replicas")
+    if getattr(engine, "pgbackrest", None) is not None:
+        found.add("pgbackrest")
     return frozenset(found)
 
 

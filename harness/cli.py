@@ -40,17 +40,17 @@ from harness.exit_codes import (
     VERDICT_EXIT,  # noqa: F401 - re-exported: callers and tests use cli.VERDICT_EXIT
     error_exit,
     run_exit,
-    worst,  # noqa: F401 - re-exported, as above
+    worst,
 )
 from harness.report.history.store import DEFAULT_HISTORY as DEFAULT_HISTORY_PATH
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from docker import DockerClient
 
     from harness.plan import PlannedDrill
-    from harness.record import DrillRecord
+    from harness.record import DrillRecord, HostLoad
     from harness.report.history import History
     from harness.runner import DrillResult
 
@@ -162,6 +162,24 @@ def run(
     ] = DEFAULT_HISTORY,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Drills to run at once, each in its own process and lab (default 1). "
+            "The journal flags a drill whose host was saturated (load above the CPUs).",
+        ),
+    ] = 1,
+    docker_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--docker-host",
+            help="A Docker engine on this machine to run drills on (repeatable: drills are "
+            "dealt to the engines in turn): unix:///path.sock or tcp://127.0.0.1:PORT.",
+        ),
+    ] = None,
 ) -> None:
     """Run drills; write OUT/<run-id>/journal.json for each, record it in the history, and
     print a summary. For a drill plan, also write the report files into OUT."""
@@ -211,6 +229,12 @@ def run(
             )
         planned += chosen
 
+    from harness.runner.docker_hosts import check_docker_host
+
+    try:
+        engines = [check_docker_host(url) for url in docker_host or []]
+    except InputError as exc:
+        _fail(EXIT_INPUT, str(exc))
     store = _open_history(history)  # a bad history location is bad input: before any Docker
     if not engine:
         planned = _runnable(planned, images)
@@ -224,6 +248,12 @@ def run(
             (d, None) for d in planned if not d.scenario.strategies
         ]
         runs.sort(key=lambda run: planned.index(run[0]))
+        if (jobs > 1 and len(runs) > 1) or engines:
+            results, codes = _run_parallel(
+                runs, jobs=jobs, store=store, out_dir=out_dir, images=images,
+                quiet=quiet, verbose=verbose, reaper=reaper, engines=engines,
+            )  # fmt: skip
+            runs = []
         for index, (drill_plan, strategy) in enumerate(runs, start=1):
             progress.position(index, len(runs))
             drill = Drill(
@@ -254,6 +284,86 @@ def run(
         codes.append(_plan_report(store, results, names=names, out_dir=out_dir))
     store.close()
     raise typer.Exit(run_exit([r.verdict for r in results], codes))
+
+
+def _run_parallel(
+    runs: Sequence[tuple[PlannedDrill, str | None]],
+    *,
+    jobs: int,
+    store: History,
+    out_dir: Path,
+    images: dict[str, str],
+    quiet: bool,
+    verbose: bool,
+    reaper: Callable[[DockerClient], object],
+    engines: Sequence[str] = (),
+) -> tuple[list[DrillResult], list[int]]:
+    """``run --jobs N``: the drills in processes of their own, at most N at once; results in
+    the order of the sequential run, each recorded in the history as it ends. With
+    ``--docker-host`` engines, the drills are dealt to them in turn."""
+    import docker
+
+    from harness.lab.docker_client import docker_client
+    from harness.runner.docker_hosts import deal
+    from harness.runner.parallel import DrillJob, run_parallel
+
+    if engines:  # before any drill, on every engine: the drills themselves do not reap
+        for url in engines:
+            try:
+                client = docker.DockerClient(base_url=url, timeout=60)
+                client.ping()
+            except docker.errors.DockerException as exc:
+                _fail(EXIT_INFRA, f"--docker-host {url}: no Docker engine answers ({exc})")
+            _reap(client, record=store.record, console=err, only_reaped=True)
+    else:
+        reaper(docker_client())
+    workers = min(jobs, len(runs))
+    placed = deal(len(runs), list(engines))
+    drill_jobs = [
+        DrillJob(
+            index=i,
+            scenario=d.scenario,
+            source=d.source,
+            engine=d.engine,
+            out_dir=out_dir,
+            image=images.get(d.engine),
+            strategy=strategy,
+            jobs=workers,
+            docker_host=placed[i],
+        )
+        for i, (d, strategy) in enumerate(runs)
+    ]
+    codes: list[int] = []
+    finished: list[int] = []
+
+    def on_done(job: DrillJob, result: DrillResult | None) -> None:
+        finished.append(job.index)
+        label = job.scenario.name + (f" / {job.strategy}" if job.strategy else "")
+        if result is None:
+            codes.append(EXIT_INFRA)
+            err.print(
+                f"[{len(finished)}/{len(runs)}] {label} on {job.engine}: the drill's process "
+                "died without a result (its lab is left to the reaper)",
+                markup=False,
+                highlight=False,
+            )
+            return
+        codes.append(_record(store, result, plan=runs[job.index][0].plan))
+        if not quiet:
+            rto = result.record.measured.rto_s
+            host = result.record.host
+            err.print(
+                f"[{len(finished)}/{len(runs)}] {label} on {job.engine}: "
+                f"{result.verdict.value}, RTO {_fmt(rto, ' s')}"
+                + (", host saturated" if host and host.saturated else "")
+                + (f" (Docker engine {job.docker_host})" if job.docker_host else ""),
+                markup=False,
+                highlight=False,
+            )
+
+    done = run_parallel(drill_jobs, workers=workers, on_done=on_done, verbose=verbose)
+    results = [r for _, r in sorted(done.items()) if r is not None]
+    return results, codes
 
 
 def _runnable(planned: list[PlannedDrill], images: dict[str, str]) -> list[PlannedDrill]:
@@ -448,6 +558,7 @@ def _print_summary(results: list[DrillResult]) -> None:
         "holes",
         "data",
         "seed rows lost",
+        "host",
         "journal",
     ):
         table.add_column(column)
@@ -473,14 +584,117 @@ def _print_summary(results: list[DrillResult]) -> None:
             _fmt(m.holes),
             "-" if verified is None else ("verified" if verified else "MISMATCH"),
             _fmt(m.seed_rows_lost),
+            _host_cell(r.record),
             Text(str(r.journal_path)),
         )
         for reason in r.record.reasons:
             label = r.scenario + (f" / {r.strategy}" if r.strategy else "")
             notes.append(f"{label} on {r.engine}: {reason}")
+        if r.record.host is not None and r.record.host.saturated:
+            label = r.scenario + (f" / {r.strategy}" if r.strategy else "")
+            notes.append(f"{label} on {r.engine}: {saturated_text(r.record.host)}")
     out.print(table)
     for note in notes:
         out.print(f"  - {note}", markup=False, highlight=False)
+
+
+def _host_cell(record: DrillRecord) -> Text:
+    """The host column: CPU stall share (or peak load on the CPUs), red when saturated."""
+    host = record.host
+    if host is None or (host.load_1m_max is None and host.cpu_stall_share is None):
+        return Text("-")
+    if host.cpu_stall_share is not None:
+        text = f"stall {host.cpu_stall_share:.0%}"
+    else:
+        text = f"load {host.load_1m_max:.1f}/{host.cpus}"
+    text += " SATURATED" if host.saturated else ""
+    return Text(text, style="red" if host.saturated else "")
+
+
+def saturated_text(host: HostLoad) -> str:
+    """The note under the results table for a drill run on a saturated host."""
+    parallel = f", {host.jobs} drills at once" if host.jobs > 1 else ""
+    stall = (
+        f"work waited for a CPU {host.cpu_stall_share:.0%} of the time, "
+        if host.cpu_stall_share is not None
+        else ""
+    )
+    return (
+        f"saturated host: {stall}load average up to {host.load_1m_max} on {host.cpus} CPUs"
+        f"{parallel}; its RTO measures the host as much as the recovery"
+    )
+
+
+@app.command()
+def explore(
+    scenario: Annotated[Path, typer.Argument(help="A scenario file with an `explore:` section.")],
+    budget: Annotated[
+        int, typer.Option("--budget", min=1, help="Real drills to run at most, shrinking included.")
+    ] = 20,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the search.")] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", "-e", help="Engine (default: the scenario's first).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Output folder: drills' journals, hypothesis's example database (a later "
+            "search here resumes and replays), explore.json and the minimal failing scenario "
+            "(default reports/explore-<scenario>).",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Search variations of a scenario (hypothesis, real drills) for one that breaks a property;
+    shrink it and write the minimal failing scenario as YAML. Exit 1 when one was found, 0 when
+    the budget found none, 2 bad input, 3 infrastructure failure."""
+    from harness.explore import InfrastructureStop, Trial
+    from harness.explore import explore as search
+
+    _setup_logging(verbose)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    out_path = out_dir or Path("reports") / f"explore-{scenario.stem}"
+
+    def on_trial(trial: Trial, n: int) -> None:
+        values = ", ".join(f"{k}={v}" for k, v in trial.values.items())
+        verdict = "BROKE " + "; ".join(trial.broken) if trial.broken else "held"
+        err.print(
+            f"[drill {n}/{budget}] {values}: {trial.verdict}, RTO {_fmt(trial.rto_s, ' s')}, "
+            f"RPO {_fmt(trial.rpo_s, ' s')}, lost {_fmt(trial.lost_writes)}: {verdict}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    try:
+        outcome = search(
+            scenario, engine=engine, budget=budget, seed=seed, out=out_path, on_trial=on_trial
+        )
+    except ScenarioError as exc:
+        _fail(EXIT_INPUT, str(exc))
+    except InputError as exc:
+        _fail(EXIT_INPUT, str(exc))
+    except InfrastructureStop as exc:
+        _fail(EXIT_INFRA, f"search stopped: a drill failed on the infrastructure: {exc}")
+    except KeyboardInterrupt:
+        _fail(EXIT_INTERRUPTED, "interrupted: the lab of the current drill was removed")
+    say = f"{outcome.drills} drills in {outcome.wall_s:.0f} s"
+    if outcome.found is None or outcome.trial is None:
+        out.print(f"no variation broke a property ({say}); search state in {out_path}")
+        raise typer.Exit(EXIT_OK)
+    out.print(f"found a failing variation ({say}), shrunk to:", markup=False, highlight=False)
+    for key, value in outcome.found.items():
+        out.print(f"  {key}: {value}", markup=False, highlight=False)
+    for reason in outcome.trial.broken:
+        out.print(f"  broke {reason}", markup=False, highlight=False)
+    out.print(
+        f"minimal failing scenario: {outcome.minimal_path} "
+        f"(reproduce: recovery-drill run {outcome.minimal_path} -e {engine or '<engine>'})",
+        markup=False,
+        highlight=False,
+    )
+    raise typer.Exit(EXIT_FAIL)
 
 
 @app.command("list")
@@ -618,6 +832,160 @@ def _reaper(store: History) -> Callable[[DockerClient], object]:
             _reap(client, record=store.record, console=err, only_reaped=True)
 
     return reap
+
+
+@app.command("restore-test")
+def restore_test_command(
+    source: Annotated[
+        str,
+        typer.Argument(help="A dump file, a dump folder, or a pgBackRest repository folder."),
+    ],
+    engine: Annotated[str, typer.Option("--engine", "-e", help="Engine that restores it.")],
+    checks_file: Annotated[
+        Path | None,
+        typer.Option("--checks", help="YAML file of checks: name, sql, expect {value|min|max}."),
+    ] = None,
+    rto_s: Annotated[
+        float | None, typer.Option("--rto-s", help="Fail if fetch + restore + verify is longer.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Catalog name.")] = None,
+    backup_set: Annotated[
+        str | None,
+        typer.Option("--set", help="pgBackRest repository: the set to restore (newest)."),
+    ] = None,
+    image: Annotated[str | None, typer.Option("--image", help="Server image to use.")] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="The database the backup was taken of, as `audit` and `gate` name it "
+            "[default: what the dump's header says, where it says it].",
+        ),
+    ] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write JSON here.")] = None,
+    history: Annotated[
+        str, typer.Option("--history", envvar="RECOVERY_DRILL_HISTORY", help=HISTORY_HELP)
+    ] = DEFAULT_HISTORY,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Restore a backup made outside the tool into a scratch server: time to fetch, restore
+    and verified read+write; the team's checks; catalogued in the history (exit 0/1/3)."""
+    from harness.engines import engine_names
+    from harness.report.history.external import record_restore_test
+    from harness.report.restore_tests import write_json, write_junit
+    from harness.runner.restore_test import restore_test
+    from harness.scenario.checks import load_checks
+
+    _setup_logging(verbose)
+    if engine not in engine_names():
+        _fail(EXIT_INPUT, f"unknown engine {engine!r} (known: {', '.join(engine_names())})")
+    if rto_s is not None and rto_s <= 0:
+        _fail(EXIT_INPUT, "--rto-s must be positive")
+    try:
+        checks = load_checks(checks_file) if checks_file else []
+    except ScenarioError as exc:
+        _fail(EXIT_INPUT, str(exc))
+    store = _open_history(history)
+    try:
+        result = restore_test(
+            source,
+            engine_name=engine,
+            checks=checks,
+            rto_s=rto_s,
+            image=image,
+            name=name,
+            backup_set=backup_set,
+            database=database,
+        )
+    except KeyboardInterrupt:
+        store.close()
+        _fail(EXIT_INTERRUPTED, "interrupted: the restore test's lab was removed")
+    except InputError as exc:
+        store.close()
+        _fail(EXIT_INPUT, str(exc))
+    if json_out:
+        write_json(result, json_out)
+    if junit:
+        write_junit(result, junit)
+    code = {"pass": EXIT_OK, "fail": EXIT_FAIL}.get(result.status, EXIT_INFRA)
+    try:
+        record_restore_test(store.db, result)
+    except HarnessError as exc:
+        err.print(f"could not record the restore test in the history: {exc}", markup=False)
+        code = worst([code, EXIT_INFRA])
+    store.close()
+    figures = ", ".join(
+        f"{k} {v:.2f} s"
+        for k, v in (
+            ("fetch", result.fetch_s),
+            ("restore", result.restore_s),
+            ("verified read+write", result.verify_s),
+            ("RTO", result.rto_s),
+        )
+        if v is not None
+    )
+    out.print(
+        f"restore-test {result.location} on {result.engine}: {result.status.upper()} "
+        f"({result.verification}; {figures or 'no figures'})",
+        markup=False,
+        highlight=False,
+    )
+    for check in result.data_checks:
+        mark = "ok" if check.passed else "FAILED"
+        out.print(
+            f"  check {check.name}: {mark} (expected {check.expected}, got {check.actual})",
+            markup=False,
+            highlight=False,
+        )
+    if result.reason:
+        err.print(f"  {result.reason}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def catalog(
+    history: Annotated[
+        str, typer.Option("--history", envvar="RECOVERY_DRILL_HISTORY", help=HISTORY_HELP)
+    ] = DEFAULT_HISTORY,
+) -> None:
+    """List catalogued backups (restore-tested external ones and drills' own), and when each
+    was last proven restorable."""
+    from rich.table import Table
+
+    from harness.report.history.external import catalog as catalog_rows
+
+    store = _open_history(history, must_exist=True)
+    rows = catalog_rows(store.db)
+    store.close()
+    table = Table(title="backup catalog")
+    for column in (
+        "origin",
+        "name",
+        "engine",
+        "type",
+        "size",
+        "verification",
+        "last tested",
+        "last status",
+        "last proven restorable",
+        "location",
+    ):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r.origin,
+            r.name,
+            r.engine,
+            r.backup_type,
+            _fmt(r.size_bytes),
+            r.verification,
+            r.last_tested_at or "-",
+            r.last_status or "-",
+            r.last_restorable_at or "never",
+            r.location,
+        )
+    out.print(table)
 
 
 # --- seed 001's audit and migration gate ------------------------------------------------------

@@ -185,6 +185,21 @@ class Lag:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ThreeTwoOne:
+    """The 3-2-1 rule at the moment of the incident (issue 13): copies of the data (the live
+    database and every backup that had passed verification), kinds of store, copies off the
+    database host, and backups on a store the database host could write to."""
+
+    copies: int
+    store_kinds: tuple[str, ...]
+    off_host: int
+    immutable: int = 0
+    db_writable: tuple[str, ...] = ()
+    met: bool
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Alert:
     """A backup alert the team would have received."""
 
@@ -297,6 +312,27 @@ class Workload:
 
     rate_per_s: float
     after_recovery_s: float
+    clients: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatencyWindow:
+    """Latencies of the acknowledged writes of one window (milliseconds), and their rate."""
+
+    writes: int
+    acked_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriterLatency:
+    """The writer's latency from its start to the fault, and on the recovered server."""
+
+    before_fault: LatencyWindow | None = None
+    after_recovery: LatencyWindow | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -308,6 +344,23 @@ class Clock:
     wall: str
     probe_interval_s: float
     rto_uncertainty_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostLoad:
+    """The host's load while the drill ran: its timings on a saturated host (work waiting for
+    a CPU half the time, by Linux PSI; else the 1-minute load average above the CPUs) measure
+    the host as much as the recovery (``harness.measurement.host_load``)."""
+
+    cpus: int
+    jobs: int = 1
+    load_1m_start: float | None = None
+    load_1m_max: float | None = None
+    load_1m_mean: float | None = None
+    samples: int = 0
+    cpu_stall_share: float | None = None
+    saturated: bool = False
+    docker_host: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -352,7 +405,10 @@ class DrillRecord:
     dataset: Dataset
     workload: Workload
     clock: Clock
+    writer_latency: WriterLatency | None = None
+    three_two_one: ThreeTwoOne | None = None
     team_data: TeamData | None = None
+    host: HostLoad | None = None
     migration_fidelity: MigrationFidelity | None = None
 
     def disruptive_fault(self) -> FaultEntry | None:

@@ -131,6 +131,8 @@ def capabilities_needed(s: Scenario) -> set[str]:
         needed.add("physical_backup")
     if s.topology.wal_archive is not None:
         needed.add("wal_archive")
+    if s.topology.archive_tool == "pgbackrest" or any(b.method == "pgbackrest" for b in s.backups):
+        needed.add("pgbackrest")
     if s.topology.replicas:
         needed.add("replicas")
     if any(isinstance(step, PitrStep) for step in steps):

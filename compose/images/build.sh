@@ -10,6 +10,11 @@
 #   recovery-drill/debian-base:bookworm   mmdebstrap rootfs + `docker import`
 #   recovery-drill/postgres:15-bookworm   FROM base, postgres/Dockerfile
 #   recovery-drill/mariadb:10.11-bookworm FROM base, mariadb/Dockerfile
+#   recovery-drill/s3:moto                FROM base, s3/Dockerfile (S3 server + client;
+#                                         s3/prepare.sh fetches its wheels on the host)
+#   recovery-drill/tool:local             FROM base, recovery-drill/Dockerfile: the tool
+#                                         itself; opt-in (`build.sh tool`, `make tool-image`),
+#                                         never built by default; always rebuilt when asked
 #
 # Second major versions (issue 14), from Debian trixie packages, same entrypoints:
 #   recovery-drill/debian-base:trixie     mmdebstrap rootfs (trixie/base/)
@@ -17,7 +22,7 @@
 #                                         plus bookworm's PostgreSQL 15 binaries for pg_upgrade)
 #   recovery-drill/mariadb:11.8-trixie    trixie/mariadb/Dockerfile (MariaDB 11.8)
 #
-# Usage: build.sh [--rebuild] [base|postgres|mariadb|base-trixie|postgres-17|mariadb-11.8 ...]
+# Usage: build.sh [--rebuild] [base|postgres|mariadb|s3|base-trixie|postgres-17|mariadb-11.8|tool ...]
 #   Idempotent: an image that already exists is skipped, unless --rebuild is
 #   given or its recipe changed since it was built (each image carries a
 #   label with a hash of its recipe files and of the base image it came from).
@@ -32,6 +37,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BASE_TAG="recovery-drill/debian-base:bookworm"
 PG_TAG="recovery-drill/postgres:15-bookworm"
 MARIADB_TAG="recovery-drill/mariadb:10.11-bookworm"
+S3_TAG="recovery-drill/s3:moto"
+TOOL_TAG="recovery-drill/tool:local"
 TRIXIE_BASE_TAG="recovery-drill/debian-base:trixie"
 PG17_TAG="recovery-drill/postgres:17-trixie"
 MARIADB118_TAG="recovery-drill/mariadb:11.8-trixie"
@@ -42,14 +49,15 @@ WANT=()
 for arg in "$@"; do
     case "$arg" in
         --rebuild) REBUILD=1 ;;
-        -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        base|postgres|mariadb) WANT+=("$arg") ;;
+        -h|--help) sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        base|postgres|mariadb|s3) WANT+=("$arg") ;;
         base-trixie|postgres-17|mariadb-11.8) WANT+=("$arg") ;;
+        tool) WANT+=("$arg") ;;
         *) echo "build.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
 ALL_IMAGES=0; (( ${#WANT[@]} )) || ALL_IMAGES=1
-(( ${#WANT[@]} )) || WANT=(base postgres mariadb)
+(( ${#WANT[@]} )) || WANT=(base postgres mariadb s3)
 if (( ALL_IMAGES )); then WANT+=(base-trixie postgres-17 mariadb-11.8); fi
 wants() { local w; for w in "${WANT[@]}"; do [[ "$w" == "$1" ]] && return 0; done; return 1; }
 
@@ -164,12 +172,13 @@ if wants base || ! image_exists "$BASE_TAG"; then
 fi
 
 base_id="$(image_id "$BASE_TAG")"
-for spec in "postgres:$PG_TAG" "mariadb:$MARIADB_TAG"; do
+for spec in "postgres:$PG_TAG" "mariadb:$MARIADB_TAG" "s3:$S3_TAG"; do
     dir="${spec%%:*}" tag="${spec#*:}"
     wants "$dir" || continue
-    mapfile -t files < <(find "$HERE/$dir" -type f | LC_ALL=C sort)
+    mapfile -t files < <(find "$HERE/$dir" -type f -not -path '*/wheels/*' | LC_ALL=C sort)
     h="$(recipe_hash "${files[@]}" "$base_id")"
     if need_build "$tag" "$h"; then
+        if [[ -x "$HERE/$dir/prepare.sh" ]]; then "$HERE/$dir/prepare.sh"; fi
         timed "$tag" build_engine "$dir" "$tag" "$h"
     fi
 done
@@ -201,8 +210,45 @@ if (( trixie_wanted )); then
     done
 fi
 
-# Drop our own superseded (now untagged) images after a rebuild.
-docker image prune -f --filter "label=$HASH_LABEL" >/dev/null || true
+
+# --- the tool image (opt-in): a wheelhouse made on the host, installed --no-index ----------
+build_tool() {
+    local repo ctx pip
+    repo="$(cd "$HERE/../.." && pwd)"
+    ctx="$repo/build/tool-image"
+    pip="$repo/.venv/bin/pip"
+    [[ -x "$pip" ]] || pip="python3 -m pip"
+    rm -rf "$ctx"
+    mkdir -p "$ctx/wheels"
+    cp "$HERE/recovery-drill/Dockerfile" "$ctx/"
+    cp -r "$repo/scenarios" "$repo/drills" "$ctx/"
+    say "wheelhouse: recovery-drill and its dependencies (pip wheel, on the host)"
+    # shellcheck disable=SC2086
+    $pip wheel --quiet --wheel-dir "$ctx/wheels" "$repo" pytest 2>&1 \
+        | grep -v "^WARNING: Location" >&2 || true
+    ls "$ctx"/wheels/recovery_drill-*.whl >/dev/null || {
+        echo "build.sh: pip wheel did not produce the recovery-drill wheel" >&2; exit 1; }
+    # --network host: the RUN apt-get reaches the Debian mirror the way the host does.
+    local out rc=0
+    out="$(DOCKER_BUILDKIT=0 docker build --quiet --network host \
+        --label "$HASH_LABEL=$1" -t "$TOOL_TAG" "$ctx" 2>&1)" || rc=$?
+    if (( rc )); then
+        printf '%s\n' "$out" >&2
+        echo "build.sh: building $TOOL_TAG failed (exit $rc)" >&2
+        return "$rc"
+    fi
+}
+
+if wants tool; then
+    say "$TOOL_TAG: building (opt-in)"
+    timed "$TOOL_TAG" build_tool "$(recipe_hash "$HERE/recovery-drill/Dockerfile" "$base_id")"
+fi
+
+# Drop our own superseded (now untagged) images after a rebuild (not for `tool` alone: the
+# engine images' leftovers are whoever built them's to drop).
+if wants base || wants postgres || wants mariadb || wants s3 || (( trixie_wanted )); then
+    docker image prune -f --filter "label=$HASH_LABEL" >/dev/null || true
+fi
 
 say "images:"
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | sed -n 's|^recovery-drill/|  &|p'

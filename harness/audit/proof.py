@@ -1,8 +1,9 @@
 """What the drill history proves about a database: its restore-tested backups.
 
-A backup counts as proof when the history's catalog names this database as its source, its
-verification reached ``restore_tested``, and the run that tested it verified the data
-(fidelity). Drills of the synthetic dataset prove nothing about a team's database and are
+A backup counts as proof when the history names this database as its source and a restore
+test of it passed: a ``restore-test`` run (restored into a scratch server, read and written,
+the team's checks met), or a drill whose backup reached ``restore_tested`` with its data
+verified. Drills of the synthetic dataset prove nothing about a team's database and are
 never counted: their backups name no source database.
 """
 
@@ -50,16 +51,29 @@ def family_of(engine: str) -> str:
 
 
 def restore_proofs(history: History, *, database: str, family: str) -> list[RestoreProof]:
-    """Every restore test of a backup of ``database`` on an engine of ``family``, newest first."""
-    rows = history.db.query(
-        "SELECT b.run_id, b.backup_name, b.engine, COALESCE(b.ended_at, b.started_at), "
-        "r.ended_at, r.data_verified, b.location FROM backup_catalog b "
-        "JOIN drill_runs r ON r.run_id = b.run_id "
-        "WHERE b.source_database = ? AND b.verification = ? "
-        "ORDER BY r.ended_at DESC, b.run_id",
-        (database, RESTORE_TESTED),
-    )
-    return [
+    """Every restore test of a backup of ``database`` on an engine of ``family``, newest first:
+    ``recovery-drill restore-test`` runs of backups made outside the tool (a test that passed
+    verified the data: restored, read and written, the team's checks met), and drill backups
+    whose catalog row names the database."""
+    proofs = [
+        RestoreProof(
+            run_id=f"restore-test {started}",
+            backup_name=name,
+            engine=engine,
+            backup_ended_at=_time(ended),
+            tested_at=_time(tested),
+            data_verified=status == "pass",
+            location=location,
+        )
+        for name, engine, ended, started, tested, status, location in history.db.query(
+            "SELECT b.backup_name, b.engine, COALESCE(b.backup_end_time, b.backup_start_time), "
+            "t.started_at, t.ended_at, t.status, b.backup_location FROM external_backups b "
+            "JOIN external_restore_tests t ON t.backup_location = b.backup_location "
+            "AND t.sha256 = b.sha256 WHERE b.source_database = ?",
+            (database,),
+        )
+    ]
+    proofs += [
         RestoreProof(
             run_id=run_id,
             backup_name=name,
@@ -69,9 +83,17 @@ def restore_proofs(history: History, *, database: str, family: str) -> list[Rest
             data_verified=bool(verified),
             location=location,
         )
-        for run_id, name, engine, ended, tested, verified, location in rows
-        if family_of(engine) == family
+        for run_id, name, engine, ended, tested, verified, location in history.db.query(
+            "SELECT b.run_id, b.backup_name, b.engine, COALESCE(b.ended_at, b.started_at), "
+            "r.ended_at, r.data_verified, b.location FROM backup_catalog b "
+            "JOIN drill_runs r ON r.run_id = b.run_id "
+            "WHERE b.source_database = ? AND b.verification = ?",
+            (database, RESTORE_TESTED),
+        )
     ]
+    mine = [p for p in proofs if family_of(p.engine) == family]
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return sorted(mine, key=lambda p: p.tested_at or oldest, reverse=True)
 
 
 def judge_proofs(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from testcontainers.core.container import DockerContainer
 
+from harness.backups.s3store import S3Store
 from harness.errors import InfrastructureError
 from harness.lab.lab import ExecResult, Lab
 
@@ -32,11 +33,19 @@ class BackupAgent:
     """Runs backup and restore pipelines next to the stores, never next to the data."""
 
     def __init__(
-        self, lab: Lab, *, image: str, volumes: dict[str, str], tmpfs_mb: dict[str, int]
+        self,
+        lab: Lab,
+        *,
+        image: str,
+        volumes: dict[str, str],
+        tmpfs_mb: dict[str, int],
+        s3: dict[str, S3Store] | None = None,
     ) -> None:
-        """``volumes`` maps store names to volumes of the run; ``tmpfs_mb`` sizes tmpfs stores."""
+        """``volumes`` maps store names to volumes of the run; ``tmpfs_mb`` sizes tmpfs stores;
+        ``s3`` holds the S3 stores (reached through the S3 API, nothing mounted)."""
         self.lab = lab
         self.volumes = dict(volumes)
+        self.s3 = dict(s3 or {})
         container = DockerContainer(image).with_command(["sleep", "infinity"])
         for store, volume in volumes.items():
             container.with_volume_mapping(volume, f"{STORES_ROOT}/{store}", mode="rw")
@@ -61,8 +70,19 @@ class BackupAgent:
             action="run a backup command in",
         )
 
+    def s3_store(self, path: str) -> S3Store | None:
+        """The S3 store an ``s3://`` location belongs to (None for a file path)."""
+        if not path.startswith("s3://"):
+            return None
+        bucket = path[5:].split("/", 1)[0]
+        return next((st for st in self.s3.values() if st.bucket == bucket), None)
+
     def facts(self, path: str) -> FileFacts:
-        """Existence, size and sha256 of a stored file."""
+        """Existence, size and sha256 of a stored file, or of an S3 object version."""
+        store = self.s3_store(path)
+        if store is not None:
+            o = store.facts(path)
+            return FileFacts(exists=o.exists, size_bytes=o.size_bytes, sha256=o.sha256)
         quoted = shlex.quote(path)
         result = self.run(
             f"if [ -f {quoted} ]; then stat -c %s {quoted}; sha256sum {quoted} | cut -d' ' -f1; "

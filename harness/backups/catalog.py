@@ -16,7 +16,10 @@ class Verification(IntEnum):
     EXISTS = 1
     SIZE_PLAUSIBLE = 2
     CHECKSUM_MATCHES = 3
-    RESTORE_TESTED = 4
+    # The backup tool's own check of its repository (pgbackrest verify): checksums of every
+    # file against the tool's manifest, and the WAL it needs. Still not a restore.
+    TOOL_VERIFIED = 4
+    RESTORE_TESTED = 5
 
     @property
     def label(self) -> str:
@@ -46,6 +49,8 @@ class BackupRecord:
     faulted: bool = False
     log_tail: str = ""
     checks: list[str] = field(default_factory=list)
+    # What the job itself produced before shipping it (an upload may ship less: issue 13).
+    produced_bytes: int | None = None
 
     def entry(self) -> BackupEntry:
         """This backup as the drill record holds it."""

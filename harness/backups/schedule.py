@@ -8,8 +8,11 @@ from dataclasses import dataclass
 
 from harness.backups.agent import BackupAgent
 from harness.backups.catalog import BackupRecord, Catalog, Verification
+from harness.backups.command import take_command_backup
 from harness.backups.logical import dump_job, take_logical_backup
+from harness.backups.pgbackrest import take_pgbackrest_backup
 from harness.backups.physical import take_physical_backup
+from harness.backups.upload import staged_job, take_s3_logical_backup
 from harness.backups.verify import verify_stored
 from harness.engines.base import DumpJob, Engine
 from harness.record import Alert
@@ -43,12 +46,51 @@ def take_scheduled_backup(
     last_acked_seq: int,
     image: str,
     break_job: Callable[[DumpJob], DumpJob] | None = None,
+    truncate_upload_to: int | None = None,
+    source_container: str | None = None,
 ) -> BackupRecord:
     """Take ``backup``, verify it where it is stored and add it to ``catalog``.
 
-    ``break_job`` (a backup fault) rewrites a logical dump's job before it runs.
+    ``break_job`` (a backup fault) rewrites a logical dump's job before it runs;
+    ``truncate_upload_to`` (silent_empty_upload) makes the upload ship only that many bytes;
+    ``source_container`` is the primary's container (pgbackrest runs there).
     """
-    if backup.method == "physical":
+    s3_store = agent.s3.get(backup.store)
+    if backup.method == "pgbackrest":
+        assert source_container is not None
+        record = take_pgbackrest_backup(
+            agent,
+            agent.lab,
+            engine,
+            backup,
+            source_container=source_container,
+            source_bytes=source_bytes,
+            last_acked_seq=last_acked_seq,
+        )
+    elif backup.method == "command":
+        record = take_command_backup(
+            agent,
+            engine,
+            backup,
+            source_host=source_host,
+            source_bytes=source_bytes,
+            last_acked_seq=last_acked_seq,
+        )
+    elif s3_store is not None:
+        job = staged_job(engine, backup, source_host=source_host)
+        if break_job is not None:
+            job = break_job(job)
+        record = take_s3_logical_backup(
+            agent,
+            engine,
+            backup,
+            job,
+            s3_store,
+            source_bytes=source_bytes,
+            last_acked_seq=last_acked_seq,
+            truncate_to=truncate_upload_to,
+        )
+    elif backup.method == "physical":
         record = take_physical_backup(
             agent,
             engine,
@@ -71,7 +113,7 @@ def take_scheduled_backup(
             source_bytes=source_bytes,
             last_acked_seq=last_acked_seq,
         )
-    record.faulted = break_job is not None
+    record.faulted = break_job is not None or truncate_upload_to is not None
     verify_stored(agent, engine, record)
     catalog.add(record)
     return record
@@ -79,7 +121,7 @@ def take_scheduled_backup(
 
 def backup_alert(record: BackupRecord, *, at_s: float, alerts_on: bool) -> BackupAlert | None:
     """The alert a backup that failed verification raises (None if it passed or alerts are off)."""
-    if record.verification >= Verification.CHECKSUM_MATCHES:
+    if record.verification >= Verification.CHECKSUM_MATCHES and not record.verification_failure:
         return None
     log.warning("backup %s failed verification: %s", record.name, record.verification_failure)
     if not alerts_on:

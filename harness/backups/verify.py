@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.backups.agent import BackupAgent
 from harness.backups.catalog import BackupRecord, Verification
+from harness.backups.pgbackrest import verify_pgbackrest
 from harness.backups.physical import directory_facts, verify_files
 from harness.engines.base import Engine
 
@@ -14,8 +15,10 @@ def verify_stored(agent: BackupAgent, engine: Engine, record: BackupRecord) -> B
     For a logical backup the checksum is the file's sha256 against the catalog; for a physical
     one it is the manifest's sha256 against the catalog plus the engine's verifier checking
     every file against the manifest. Updates and returns the record; ``verification_failure``
-    says which check failed and why.
+    says which check failed and why. pgBackRest sets go one level further (backups/pgbackrest).
     """
+    if record.method == "pgbackrest":
+        return verify_pgbackrest(agent, engine, record)
     if record.method == "physical":
         size, sha256 = directory_facts(agent, record.path)
         exists = bool(sha256)

@@ -66,6 +66,8 @@ class RecoveryTarget:
     lsn: str | None = None
     name: str | None = None
     position: str | None = None
+    # Stop as soon as the restored backup is consistent (pgBackRest --type=immediate).
+    immediate: bool | None = None
 
     def describe(self) -> str:
         return next(f"{k} {v}" for k, v in vars(self).items() if v is not None)

@@ -14,6 +14,7 @@ from harness.errors import InputError
 
 if TYPE_CHECKING:
     from harness.engines.base import Engine
+    from harness.engines.postgres.pgbackrest import PgBackRest
 
 # The kinds of recovery target (RecoveryTarget's fields) an archive may support.
 TARGET_KINDS = frozenset({"time", "position", "lsn", "name"})
@@ -123,6 +124,13 @@ class Replication(Protocol):
     def churn_log(self, conn: Any, *, rounds: int = 4) -> None:
         """Generate and recycle enough log that old segments are gone from the primary."""
 
+    def make_synchronous(self, primary: Any, replica: Any, *, name: str) -> None:
+        """Make the primary acknowledge a commit only once replica ``name`` has it (on its
+        disk or in its relay log), from now on; called on a replica that is streaming."""
+
+    def is_synchronous(self, primary: Any, *, name: str) -> bool:
+        """Whether the primary now waits for replica ``name`` before acknowledging."""
+
 
 Part = TypeVar("Part")
 
@@ -146,3 +154,16 @@ def archive_of(engine: Engine) -> LogArchive:
 def replication_of(engine: Engine) -> Replication:
     """The engine's replication (MissingCapability if it has none)."""
     return _need(engine.replication, engine, "replication")
+
+
+def pgbackrest_of(engine: Engine) -> PgBackRest:
+    """The engine's pgBackRest (MissingCapability for engines without it: it is PostgreSQL's).
+
+    Not part of the Engine protocol: one engine has it, and only drills that name it ask."""
+    part: PgBackRest | None = getattr(engine, "pgbackrest", None)
+    return _need(part, engine, "pgBackRest")
+
+
+def log_archive_for(engine: Engine, tool: str) -> LogArchive:
+    """The log archive a scenario's topology asks for: the engine's own, or pgBackRest's."""
+    return pgbackrest_of(engine) if tool == "pgbackrest" else archive_of(engine)

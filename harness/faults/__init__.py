@@ -6,6 +6,7 @@ inconclusive, never a pass.
 
 from __future__ import annotations
 
+from harness.faults.backup_set_expired import BackupSetExpired
 from harness.faults.backup_store_full import BackupStoreFull
 from harness.faults.bad_migration import BadMigration
 from harness.faults.base import FaultContext, FaultOutcome, NodeFault
@@ -17,8 +18,10 @@ from harness.faults.migration_cutover import MigrationCutover
 from harness.faults.pause import PauseServer
 from harness.faults.ransomware import Ransomware
 from harness.faults.replication_break import ReplicationBreak
+from harness.faults.retention_deleted import RetentionDeleted
 from harness.faults.rm_rf_datadir import RmRfDatadir
 from harness.faults.silent_empty_backup import SilentEmptyBackup
+from harness.faults.silent_empty_upload import SilentEmptyUpload
 from harness.faults.wal_gap import WalGap
 from harness.scenario import model
 
@@ -31,12 +34,17 @@ NODE_FAULTS: dict[str, type] = {
     "replication_break": ReplicationBreak,
     "bad_migration": BadMigration,
     "corrupt_backup": CorruptBackup,
+    "backup_set_expired": BackupSetExpired,
     "backup_store_full": BackupStoreFull,
     "decommission": Decommission,
     "migration_cutover": MigrationCutover,
     "ransomware": Ransomware,
+    "retention_deleted": RetentionDeleted,
 }
-BACKUP_FAULTS: dict[str, type] = {"silent_empty_backup": SilentEmptyBackup}
+BACKUP_FAULTS: dict[str, type] = {
+    "silent_empty_backup": SilentEmptyBackup,
+    "silent_empty_upload": SilentEmptyUpload,
+}
 FAULT_TYPES = sorted([*NODE_FAULTS, *BACKUP_FAULTS])
 
 
@@ -54,5 +62,6 @@ __all__ = [
     "FaultOutcome",
     "NodeFault",
     "SilentEmptyBackup",
+    "SilentEmptyUpload",
     "node_fault",
 ]

@@ -1,4 +1,7 @@
-"""corrupt_backup: bytes changed inside a stored backup (bit rot, a bad copy, tampering)."""
+"""corrupt_backup: bytes changed inside a stored backup (bit rot, a bad copy, tampering).
+
+For a pgBackRest set, the largest data file the set stored in the repository (compressed):
+what ``pgbackrest verify`` exists to catch."""
 
 from __future__ import annotations
 
@@ -47,7 +50,15 @@ class CorruptBackup:
     def inject(self, ctx: FaultContext) -> None:
         assert ctx.agent is not None and ctx.catalog is not None
         record = ctx.catalog.get(self.spec.backup)
-        if record.method == "physical":
+        if record.method == "pgbackrest":
+            # A file the set itself stored (an incremental stores the changed ones only).
+            found = ctx.agent.run(
+                f"find {shlex.quote(record.path)}/pg_data/base -type f -printf '%s %p\\n' "
+                "| sort -n | tail -1 | cut -d' ' -f2-",
+                timeout_s=FIND_TIMEOUT_S,
+            )
+            self.file = found.stdout.strip()
+        elif record.method == "physical":
             found = ctx.agent.run(largest_data_file_script(record.path), timeout_s=FIND_TIMEOUT_S)
             self.file = found.stdout.strip()
         else:

@@ -4,12 +4,20 @@ Reachable means mounted on the database server (the WAL archive, stores marked
 ``reachable_from_db``, like a NAS share). Each file is replaced by an unreadable
 ``.locked`` copy, as ransomware does; offsite stores, mounted only in the backup agent,
 survive. That is the 3-2-1 rule's point.
+
+An S3 store whose credentials are reachable from the database host (``reachable_from_db``) is
+attacked through the S3 API with those credentials: every object is overwritten with its
+encrypted bytes and every version deleted. Object Lock (``immutable``) refuses the deletes of
+locked versions, and an overwrite only adds a new version: the locked ones survive.
 """
 
 from __future__ import annotations
 
 import shlex
 
+import botocore.exceptions
+
+from harness.backups.s3store import S3Store
 from harness.faults.base import Effect, FaultContext
 from harness.scenario import model
 
@@ -35,6 +43,8 @@ class Ransomware:
     def __init__(self, spec: model.Ransomware) -> None:
         self.spec = spec
         self.roots: list[str] = []
+        self.s3_report: list[str] = []
+        self.s3_destroyed = 0
 
     def inject(self, ctx: FaultContext) -> None:
         self.roots = [ctx.engine.datadir, *ctx.reachable_mounts]
@@ -44,6 +54,54 @@ class Ransomware:
             ["bash", "-c", ENCRYPT.format(roots=roots)],
             timeout_s=ENCRYPT_TIMEOUT_S,
             action="encrypt the files of",
+        )
+        stores = ctx.agent.s3.values() if ctx.agent is not None else []
+        for store in stores:
+            if store.spec.reachable_from_db:
+                self.s3_report.append(self._attack(store))
+
+    def _attack(self, store: S3Store) -> str:
+        """Encrypt-by-overwrite each object, then delete every version: what an attacker with
+        the store's credentials does."""
+        s3 = store.client()
+        prefix = store.spec.prefix
+        keys = [
+            o["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(
+                Bucket=store.bucket, Prefix=prefix
+            )
+            for o in page.get("Contents", [])
+        ]
+        destroyed = refused = overwritten = 0
+        for key in keys:
+            try:
+                s3.put_object(
+                    Bucket=store.bucket,
+                    Key=key,
+                    Body=b"encrypted by ransomware",
+                    ChecksumAlgorithm="SHA256",
+                )
+                overwritten += 1
+            except botocore.exceptions.ClientError:
+                refused += 1
+        for page in s3.get_paginator("list_object_versions").paginate(
+            Bucket=store.bucket, Prefix=prefix
+        ):
+            for v in page.get("Versions", []):
+                extra = (
+                    {"VersionId": v["VersionId"]}
+                    if v.get("VersionId") not in (None, "null")
+                    else {}
+                )
+                try:
+                    s3.delete_object(Bucket=store.bucket, Key=v["Key"], **extra)
+                    destroyed += 1
+                except botocore.exceptions.ClientError:
+                    refused += 1
+        self.s3_destroyed += destroyed
+        return (
+            f"S3 store {store.name}: {overwritten} of {len(keys)} objects overwritten, "
+            f"{destroyed} versions deleted, {refused} writes refused (Object Lock)"
         )
 
     def took_effect(self, ctx: FaultContext) -> Effect:
@@ -64,7 +122,7 @@ class Ransomware:
         return Effect.of(
             took_effect=locked > 0 and plain == 0,
             evidence=f"{locked} files encrypted, {plain} left readable under "
-            f"{', '.join(self.roots)}",
+            f"{', '.join(self.roots)}" + "".join(f"; {x}" for x in self.s3_report),
         )
 
     def revert(self, ctx: FaultContext) -> None:

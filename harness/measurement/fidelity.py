@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +73,7 @@ def data_loss(
 
 
 def measure_recovered(
-    records: list[WriteRecord],
+    records: Iterable[WriteRecord],
     surviving: set[int],
     recovered_fps: dict[str, Fingerprint | None],
     *,
@@ -87,6 +88,7 @@ def measure_recovered(
     """Lost writes, the outage's phases and (for a PITR) the landing on a server that came back.
 
     The landing is judged on the writes sent to ``incident_node``, the server recovered from.
+    ``records`` is iterated more than once (the writer's ``AckRecords`` view allows it).
     """
     landing = None
     if pitr_target_wall is not None:
@@ -108,7 +110,7 @@ def measure_recovered(
 
 
 def measure_unrecoverable(
-    records: list[WriteRecord], reference: dict[str, Fingerprint], *, fault_mono: float
+    records: Iterable[WriteRecord], reference: dict[str, Fingerprint], *, fault_mono: float
 ) -> Measured:
     """Nothing came back: every acknowledged write and every seeded row is lost."""
     return Measured(

@@ -50,6 +50,8 @@ class Outcome:
     landing: Landing | None = None
     alerted: bool = False
     gate_blocked: bool = False
+    # The backup tool that restored (and called its restore successful), if not the harness.
+    restored_by_tool: str | None = None
 
 
 def objectives_met(objectives: Objectives, outcome: Outcome) -> tuple[bool, list[str]]:
@@ -122,6 +124,18 @@ def decide(
                 expect.landed_on_target,
                 landed,
                 landed == expect.landed_on_target,
+            )
+        )
+    if outcome.restored_by_tool and outcome.landing is not None:
+        # The tool said the restore succeeded; the acknowledgment log says what it kept.
+        kept = outcome.landing.undershoot_writes == 0
+        checks.append(
+            Check(
+                f"{outcome.restored_by_tool} restore that reported success kept every "
+                "acknowledged write before its target (missing writes)",
+                0,
+                outcome.landing.undershoot_writes,
+                kept,
             )
         )
     if expect.alerted is not None:

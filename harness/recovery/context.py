@@ -17,6 +17,7 @@ from harness.errors import HarnessError, ServerExited
 from harness.lab.lab import Lab
 from harness.polling import poll_until
 from harness.record import RecoveryStepEntry
+from harness.scenario.model import Backup
 from harness.server.health import probe
 from harness.server.node import Node, wait_running_or_exited
 
@@ -111,7 +112,12 @@ class RecoveryContext:
     archive_volume: str | None = None
     connect: Callable[[Node], Any] | None = None
     records: list[StepRecord] = field(default_factory=list)
+    # The scenario's backup jobs by name (a command backup's restore command lives there).
+    backups: dict[str, Backup] = field(default_factory=dict)
     _restores: int = 0
+
+    def scenario_backup(self, name: str) -> Backup | None:
+        return self.backups.get(name)
 
     def next_name(self) -> str:
         self._restores += 1

@@ -7,6 +7,8 @@ import time
 
 from harness.backups.agent import STORES_ROOT
 from harness.backups.catalog import BackupRecord, Verification
+from harness.backups.command import restore_env, run_command
+from harness.backups.upload import download_script
 from harness.backups.verify import verify_stored
 from harness.engines.base import RecoveryTarget
 from harness.engines.collaborators import archive_of, physical_of
@@ -20,6 +22,7 @@ from harness.recovery.context import (
     StepOutcome,
     StepResult,
 )
+from harness.recovery.pgbackrest_restore import PgBackRestRestoreFailed, restore_pgbackrest
 from harness.recovery.targets import recovery_target
 from harness.scenario.model import PitrStep, RestoreBackupStep
 from harness.server.node import provision
@@ -37,10 +40,14 @@ class _StepFailed(HarnessError):
         self.log_lines = log_lines or []
 
 
+# Backups point-in-time recovery starts from (a base backup and the WAL after it).
+PITR_METHODS = ("physical", "pgbackrest")
+
+
 def _candidates(
-    ctx: RecoveryContext, chosen: str, *, method: str | None, fallback: bool
+    ctx: RecoveryContext, chosen: str, *, method: tuple[str, ...] | None, fallback: bool
 ) -> list[BackupRecord]:
-    ordered = [r for r in ctx.catalog.newest_first() if method is None or r.method == method]
+    ordered = [r for r in ctx.catalog.newest_first() if method is None or r.method in method]
     if chosen != "latest_verified":
         first = ctx.catalog.get(chosen)
         ordered = [first] + [r for r in ordered if r.ended_mono < first.ended_mono]
@@ -53,7 +60,7 @@ def verified_backup(ctx: RecoveryContext, record: BackupRecord) -> bool:
     started, wall = time.monotonic(), time.time()
     ctx.announce(f"verifying backup {record.name}")
     verify_stored(ctx.agent, ctx.engine, record)
-    if record.verification < Verification.CHECKSUM_MATCHES:
+    if record.verification < Verification.CHECKSUM_MATCHES or record.verification_failure:
         ctx.record(
             "verify_backup",
             StepOutcome.REJECTED,
@@ -88,12 +95,14 @@ def restore_backup(ctx: RecoveryContext, step: RestoreBackupStep) -> StepResult:
         started, wall = time.monotonic(), time.time()
         ctx.announce(f"restoring {record.name} into a fresh server")
         try:
-            if record.method == "physical":
+            if record.method == "pgbackrest":
+                recovered = restore_pgbackrest(ctx, record, target=None, timeout_s=step.timeout_s)
+            elif record.method == "physical":
                 recovered = restore_physical(ctx, record, target=None, timeout_s=step.timeout_s)
             else:
                 recovered = restore_logical(ctx, record, timeout_s=step.timeout_s)
         except HarnessError as exc:
-            lines = exc.log_lines if isinstance(exc, _StepFailed) else []
+            lines = exc.log_lines if isinstance(exc, _StepFailed | PgBackRestRestoreFailed) else []
             why = first_line(exc, limit=300)
             ctx.record("restore_backup", StepOutcome.FAILED, started, wall, why, record.name, lines)
             failures.append(f"{record.name}: {why}")
@@ -106,7 +115,7 @@ def restore_backup(ctx: RecoveryContext, step: RestoreBackupStep) -> StepResult:
             f"restored into {recovered.node.name}",
             record.name,
             (recovered.log_lines or ctx.recovery_log(recovered.node))
-            if record.method == "physical"
+            if record.method in PITR_METHODS
             else None,
         )
         recovered.step = "restore_backup"
@@ -131,16 +140,21 @@ def pitr(ctx: RecoveryContext, step: PitrStep) -> StepResult:
         ctx.record("pitr", StepOutcome.FAILED, time.monotonic(), time.time(), why)
         return NotRecovered(why)
     failures: list[str] = []
-    for record in _candidates(ctx, step.backup, method="physical", fallback=True):
+    for record in _candidates(ctx, step.backup, method=PITR_METHODS, fallback=True):
         if not verified_backup(ctx, record):
             failures.append(f"{record.name} rejected: {record.verification_failure}")
             continue
         started, wall = time.monotonic(), time.time()
         ctx.announce(f"point-in-time recovery from {record.name} to {target.describe()}")
         try:
-            recovered = restore_physical(ctx, record, target=target, timeout_s=step.timeout_s)
+            if record.method == "pgbackrest":
+                recovered = restore_pgbackrest(
+                    ctx, record, target=target, timeout_s=step.timeout_s, delta=step.delta
+                )
+            else:
+                recovered = restore_physical(ctx, record, target=target, timeout_s=step.timeout_s)
         except HarnessError as exc:
-            lines = exc.log_lines if isinstance(exc, _StepFailed) else []
+            lines = exc.log_lines if isinstance(exc, _StepFailed | PgBackRestRestoreFailed) else []
             why = first_line(exc, limit=300)
             ctx.record("pitr", StepOutcome.FAILED, started, wall, why, record.name, lines)
             failures.append(f"{record.name}: {why}")
@@ -165,6 +179,8 @@ def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: fl
     """Load a dump into a fresh server; the server is removed if that fails."""
     assert ctx.agent is not None
     node = provision(ctx.lab, ctx.engine, image=ctx.image, name=ctx.next_name())
+    agent = ctx.agent
+    store = agent.s3_store(record.path)
     try:
         # The account gets what it has on the primary (MariaDB: server-wide privileges, which
         # a dump's triggers and routines with a DEFINER need).
@@ -173,11 +189,24 @@ def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: fl
             prepared = ctx.lab.exec(node.container_id, ["bash", "-c", script], timeout_s=60)
             if not prepared.ok:
                 raise _StepFailed(f"could not prepare {node.name}: {prepared.tail(300)}")
-        result = ctx.agent.run(
-            ctx.engine.restore_command(path=record.path, target_host=node.name),
-            timeout_s=timeout_s,
-            env=ctx.engine.tool_env(),
-        )
+        if record.method == "command":
+            backup = ctx.scenario_backup(record.name)
+            assert backup is not None and backup.restore_command is not None
+            env = restore_env(agent, ctx.engine, backup, record.path, target=node.name)
+            result = run_command(agent, backup, backup.restore_command, env, what="restore")
+        elif store is not None:
+            fetch, local = download_script(store, record.path, name=f"{record.name}.dump.gz")
+            result = agent.run(
+                f"{fetch} && {ctx.engine.restore_command(path=local, target_host=node.name)}",
+                timeout_s=timeout_s,
+                env={**ctx.engine.tool_env(), **store.env()},
+            )
+        else:
+            result = agent.run(
+                ctx.engine.restore_command(path=record.path, target_host=node.name),
+                timeout_s=timeout_s,
+                env=ctx.engine.tool_env(),
+            )
         if not result.ok:
             raise _StepFailed(f"restore exited {result.exit_code}: {result.tail(300)}")
         restored = time.monotonic()

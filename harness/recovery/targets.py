@@ -31,6 +31,8 @@ def recovery_target(
             raise InfrastructureError("the primary's log position before the fault was not read")
         position, read_wall = fault_position
         return RecoveryTarget(position=position), read_wall
+    if target.immediate:
+        return RecoveryTarget(immediate=True), None
     if target.before_fault:
         wall = incident_wall + target.offset_s
     elif target.time is not None:

@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from harness.report import charts
 from harness.report.history.store import StoredRun
+from harness.report.host_note import saturation_note
 from harness.report.model import (
     Report,
     data_lost_text,
@@ -15,6 +16,7 @@ from harness.report.model import (
     runs_met_text,
     seconds,
     team_lines,
+    three_two_one_text,
     when,
 )
 
@@ -80,7 +82,9 @@ def _environment() -> Environment:
         objectives_status=objectives_status,
         data_lost_text=data_lost_text,
         runs_met_text=runs_met_text,
+        three_two_one_text=three_two_one_text,
         team_lines=team_lines,
+        saturation_note=saturation_note,
         max_rows=MAX_ROWS,
         timeline=lambda run: Markup(charts.timeline(run)),
         against_objectives=lambda run: Markup(charts.against_objectives(run)),

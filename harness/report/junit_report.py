@@ -19,6 +19,18 @@ SUITE = "recovery-drill"
 NOT_ERRORS = ("pass", "fail", "unrecoverable")
 
 
+def _host_properties(run: StoredRun) -> list[tuple[str, str]]:
+    """The host's load during the drill (journals from before it was recorded have none)."""
+    if run.figure("host_cpus") is None:
+        return []
+    return [
+        ("host_saturated", "true" if run.figure("host_saturated") else "false"),
+        ("host_load_1m_max", _num(run.figure("host_load_1m_max"))),
+        ("host_cpus", _num(run.figure("host_cpus"))),
+        ("host_cpu_stall_share", _num(run.figure("host_cpu_stall_share"))),
+    ]
+
+
 def _num(value: float | int | None) -> str:
     """A figure as plain decimal text: counts as integers (never ``1.23457e+06``), times
     with up to 6 decimals (microseconds), trailing zeros dropped."""
@@ -59,6 +71,7 @@ def _case(run: StoredRun) -> ET.Element:
         ("objectives", objectives_status(run)),
         ("data_verified", "" if run.data_verified is None else str(run.data_verified).lower()),
         ("restored_from", run.restored_from or ""),
+        *_host_properties(run),
     ):
         ET.SubElement(props, "property", {"name": name, "value": str(value)})
     for figure, number in sorted(run.figures.items()):  # a team's own database and checks

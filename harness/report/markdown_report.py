@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harness.report.host_note import saturation_note
 from harness.report.model import (
     Report,
     data_lost_text,
@@ -12,6 +13,7 @@ from harness.report.model import (
     runs_met_text,
     seconds,
     team_lines,
+    three_two_one_text,
     when,
 )
 
@@ -147,7 +149,12 @@ def render_markdown(report: Report) -> str:
             out.append(f"- {reason}")
         if run.reasons:
             out.append("")
+        rule = three_two_one_text(run)
+        if rule is not None:  # flagged in bold where the rule is broken
+            out += [rule if rule.startswith("3-2-1 met") else f"**{rule}**", ""]
         out += team_lines(run)
+        if saturation_note(run):
+            out += [f"> **Warning:** {saturation_note(run)}.", ""]
         marks = [s for s in run.steps if s.offset_s is not None]
         if marks:
             out += _table(

@@ -316,6 +316,30 @@ def since_iso(text: str, *, now: dt.datetime | None = None) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
+def three_two_one_text(run: StoredRun) -> str | None:
+    """The 3-2-1 count at the incident in words, flagged where the rule is broken (None when the
+    drill had no incident or predates the count)."""
+    copies = run.figure("copies_at_fault")
+    if copies is None:
+        return None
+    kinds = int(run.figure("store_kinds_at_fault") or 0)
+    off = int(run.figure("copies_off_host") or 0)
+    locked = int(run.figure("copies_immutable") or 0)
+    writable = int(run.figure("backups_db_writable") or 0)
+    met = run.figure("rule_321_met") == 1
+    text = (
+        f"{int(copies)} copies of the data at the fault (the database included), on {kinds} "
+        f"kinds of store, {off} off the database host"
+        + (f", {locked} immutable" if locked else "")
+        + (
+            f"; {writable} backups on a store the database host could write to"
+            if writable
+            else "; no backup on a store the database host could write to"
+        )
+    )
+    return ("3-2-1 met: " if met else "3-2-1 NOT MET: ") + text
+
+
 def team_lines(run: StoredRun) -> list[str]:
     """A team's own database in a run: the fidelity figures and each check, as text lines
     (nothing for a drill on seeded tables)."""

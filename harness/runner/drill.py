@@ -27,7 +27,7 @@ from harness.errors import HarnessError, first_line
 from harness.lab.docker_client import docker_client
 from harness.lab.images import resolve_image
 from harness.lab.lab import Lab
-from harness.measurement.acks import write_acks
+from harness.measurement.host_load import HostLoadSampler
 from harness.measurement.verdict import Check, Verdict
 from harness.progress import NullProgress, Progress
 from harness.record import DrillRecord, DrillStatus
@@ -79,8 +79,10 @@ class Drill:
         progress: Progress | None = None,
         strategy: str | None = None,
         reaper: Callable[[docker.DockerClient], object] | None = None,
+        jobs: int = 1,
     ) -> None:
-        """``reaper``, given the Docker client first, reaps what killed runs left."""
+        """``reaper``, given the Docker client first, reaps what killed runs left; ``jobs``
+        is how many drills run at once (journaled with the host's load)."""
         self.strategy = strategy
         self.reaper = reaper
         self.scenario = scenario.for_strategy(strategy) if strategy else scenario
@@ -94,9 +96,10 @@ class Drill:
         self.progress = progress or NullProgress()
         self.action = "starting"
         self.error_detail = ""
-        self.state = RunState()
+        self.state = RunState(acks_path=self.run_dir / "acks.jsonl")
         self._started_wall = time.time()
         self._started_mono = time.monotonic()
+        self.host_load = HostLoadSampler(jobs=jobs)
 
     def _do(self, action: str) -> None:
         """Set the breadcrumb: what the drill is doing now; the journal says so at once."""
@@ -111,6 +114,7 @@ class Drill:
         """Run the drill; never raises HarnessError (it becomes verdict ``error``)."""
         title = f"{self.scenario.name}{f' [{self.strategy}]' if self.strategy else ''}"
         self.progress.begin(f"{title} on {self.engine_name}")
+        self.host_load.start()
         self._save(DrillStatus.STARTED)
         status, verdict, error = DrillStatus.DONE, Verdict.ERROR, ""
         reasons: list[str] = []
@@ -134,6 +138,7 @@ class Drill:
             raise
         finally:
             self.progress.end()
+            self.host_load.stop()
         record = self._save(status, verdict=verdict, reasons=reasons, checks=checks, error=error)
         return DrillResult(
             self.run_id,
@@ -205,10 +210,11 @@ class Drill:
             checks=tuple(checks or ()),
             error=error,
             error_detail=self.error_detail,
+            host=self.host_load.summary(),
         )
         record = build_record(self.scenario, self.state, facts)
         write_journal(self.journal_path, record)
         workers = self.state.workers
         if status is not DrillStatus.STARTED and workers is not None:
-            write_acks(self.run_dir / "acks.jsonl", workers.writer.records())
+            workers.writer.log.flush()  # streamed while the writer ran; closed when it stops
         return record

@@ -11,11 +11,13 @@ import logging
 import time
 from dataclasses import dataclass
 
+from harness.backups.catalog import Verification
 from harness.engines.collaborators import archive_of
 from harness.errors import HarnessError
 from harness.faults import FaultContext, FaultOutcome, NodeFault, node_fault
 from harness.faults.base import Effect
 from harness.measurement.fidelity import damaged_tables
+from harness.measurement.three_two_one import CopyAtFault
 from harness.polling import poll_until
 from harness.recovery.context import Recovered
 from harness.runner.gate import gate_check
@@ -91,6 +93,7 @@ def run_incident(
     s, topo = stage.scenario, stage.topology
     fctx = fault_context(stage, seeded, workers, ledger, spec)
     fault_position = _read_position(stage) if _wants_fault_position(stage) else None
+    ledger.copies_at_fault = copies_now(ledger)
     injected = _inject(stage, fctx, spec)
     fault, fault_mono = injected.fault, injected.at_mono
     node = fctx.target.name
@@ -133,6 +136,14 @@ def run_incident(
             ledger.faults[-1] = dataclasses.replace(
                 last, evidence=f"{last.evidence}; server was frozen for {actual:.3f} s"
             )
+
+
+def copies_now(ledger: Ledger) -> list[CopyAtFault]:
+    """Every backup so far, and whether it had passed verification (a usable copy)."""
+    return [
+        CopyAtFault(r.name, r.store, r.verification >= Verification.CHECKSUM_MATCHES)
+        for r in ledger.catalog.records
+    ]
 
 
 def _inject(stage: Stage, fctx: FaultContext, spec: ServerFault) -> _Injected:

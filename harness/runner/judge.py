@@ -39,6 +39,9 @@ def outcome(state: RunState) -> Outcome:
         landing=measured.landing if measured else None,
         alerted=bool(ledger.alerts),
         gate_blocked=ledger.gate_blocked,
+        restored_by_tool="pgbackrest"
+        if recovered and recovered.restored_from and recovered.restored_from.method == "pgbackrest"
+        else None,
     )
 
 

@@ -21,6 +21,7 @@ from harness.measurement.fidelity import (
     measure_unrecoverable,
     table_states,
 )
+from harness.measurement.latency import writer_latency
 from harness.progress import Progress
 from harness.runner.state import Incident, RunState, Stage, Workers
 from harness.runner.team import judge_unrecovered, load_team_data, measure_team
@@ -67,7 +68,7 @@ def run_phases(
         timings["replicas_start_s"] = _since(since)
 
     do("starting the writer")
-    workers = state.workers = start_workers(stage)
+    workers = state.workers = start_workers(stage, state.acks_path)
     run_timeline(stage, seeded, workers, state)
 
     incident = state.incident
@@ -79,6 +80,14 @@ def run_phases(
         time.sleep(s.workload.after_recovery_s)
     do("stopping the writer")
     workers.writer.stop()
+    state.latency = writer_latency(
+        workers.writer.log,
+        start_mono=workers.t0,
+        fault_mono=incident.fault_mono if incident else None,
+        recovered_mono=recovered.verified_mono if recovered else None,
+        recovered_target=recovered.node.name if recovered else None,
+        end_mono=time.monotonic(),
+    )
     workers.monitor.stop()
     if workers.reader is not None:
         workers.reader.stop()

@@ -7,6 +7,7 @@ the domain objects' own ``entry()`` (a fault outcome, a backup, a recovery attem
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,10 @@ from pathlib import Path
 from harness.clock import DURATIONS_CLOCK, MONOTONIC_RESOLUTION_S, WALL_CLOCK, iso_utc
 from harness.dataset import Fingerprint
 from harness.measurement.fidelity import data_loss
+from harness.measurement.latency import Percentiles
 from harness.measurement.measure import to_ranges
+from harness.measurement.three_two_one import CopyAtFault, StoreView
+from harness.measurement.three_two_one import count as count_copies
 from harness.measurement.verdict import Check, Outcome, Verdict, objectives_met
 from harness.record import (
     Clock,
@@ -24,6 +28,8 @@ from harness.record import (
     DrillStatus,
     Expect,
     Fingerprints,
+    HostLoad,
+    LatencyWindow,
     Measured,
     Objectives,
     OldReader,
@@ -31,7 +37,9 @@ from harness.record import (
     Pitr,
     Source,
     TableFingerprint,
+    ThreeTwoOne,
     Workload,
+    WriterLatency,
 )
 from harness.runner.judge import outcome
 from harness.runner.migration_fidelity import fidelity_record
@@ -58,6 +66,25 @@ class RunFacts:
     checks: tuple[Check, ...]
     error: str
     error_detail: str
+    host: HostLoad | None = None
+
+
+def rule_of_three(s: Scenario, copies: list[CopyAtFault] | None) -> ThreeTwoOne | None:
+    """The 3-2-1 count at the incident (None before it, or without one)."""
+    if copies is None:
+        return None
+    views = [
+        StoreView(
+            st.name,
+            st.kind,
+            db_writable=st.reachable_from_db or st.name == s.topology.wal_archive,
+            on_db_host=st.kind != "s3"
+            and (st.reachable_from_db or st.name == s.topology.wal_archive),
+            immutable=st.immutable,
+        )
+        for st in s.stores
+    ]
+    return count_copies(views, copies)
 
 
 def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
@@ -107,6 +134,7 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
         recovery=tuple(r.entry() for r in (ledger.recovery.records if ledger.recovery else [])),
         lag=st.workers.monitor.summary() if st.workers else None,
         alerts=tuple(a.entry() for a in ledger.alerts),
+        three_two_one=rule_of_three(s, ledger.copies_at_fault),
         outcome=_outcome_label(st),
         old_reader=_old_reader(st),
         fingerprints=_fingerprints(st),
@@ -119,8 +147,23 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
             probe_interval_s=probe_s,
             rto_uncertainty_s=probe_s,  # an outage ends at most one probe interval earlier
         ),
+        writer_latency=_writer_latency(st),
         team_data=team_record(st.team),
+        host=facts.host,
         migration_fidelity=fidelity_record(st.migration_fidelity),
+    )
+
+
+def _writer_latency(st: RunState) -> WriterLatency | None:
+    lat = st.latency
+    if lat is None:
+        return None
+
+    def window(p: Percentiles | None) -> LatencyWindow | None:
+        return LatencyWindow(**dataclasses.asdict(p)) if p is not None else None
+
+    return WriterLatency(
+        before_fault=window(lat.before_fault), after_recovery=window(lat.after_recovery)
     )
 
 

@@ -33,6 +33,7 @@ def recovery_context(
         fault_position=fault_position,
         archive_volume=topo.archive_volume,
         connect=stage.connect,
+        backups={b.name: b for b in s.backups},
     )
 
 

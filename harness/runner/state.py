@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness.backups.catalog import Catalog
@@ -23,7 +24,9 @@ from harness.lab.lab import Lab
 from harness.measurement.catalogue import Comparison
 from harness.measurement.checks import CheckResult, CheckRun
 from harness.measurement.fidelity import Measured, table_states
+from harness.measurement.latency import WriterLatency
 from harness.measurement.monitor import LagMonitor
+from harness.measurement.three_two_one import CopyAtFault
 from harness.measurement.workload import Reader, Writer
 from harness.progress import Progress
 from harness.recovery.context import Recovered, RecoveryContext
@@ -102,6 +105,8 @@ class Ledger:
     recovery: RecoveryContext | None = None
     # Faults to revert in ``finally``, in the order they were injected.
     reverts: list[tuple[NodeFault, FaultContext]] = field(default_factory=list)
+    # Each backup as it stood when the incident struck (for the 3-2-1 count).
+    copies_at_fault: list[CopyAtFault] | None = None
 
     @property
     def gate_blocked(self) -> bool:
@@ -160,5 +165,8 @@ class RunState:
     workers: Workers | None = None
     incident: Incident | None = None
     measured: Measured | None = None
+    # Where the writer streams its acknowledgment log (None: kept in memory only).
+    acks_path: Path | None = None
+    latency: WriterLatency | None = None
     team: TeamData | None = None
     migration_fidelity: MigrationFidelity | None = None

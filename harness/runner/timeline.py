@@ -10,24 +10,32 @@ from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 
 from harness.backups.schedule import backup_alert, take_scheduled_backup
-from harness.faults import FaultOutcome, SilentEmptyBackup
+from harness.faults import FaultOutcome, SilentEmptyBackup, SilentEmptyUpload
+from harness.measurement.acks import AckLog
 from harness.measurement.monitor import LagMonitor
 from harness.measurement.workload import Reader, Writer
 from harness.runner.incident import precondition_fault, run_incident
 from harness.runner.migration import prepare_migration, run_cutover
 from harness.runner.state import RunState, Stage, Workers
+from harness.scenario import model
 from harness.scenario.model import Backup, BadMigration, Migration, ServerFault
 from harness.seeding import Seeded
 
 
-def start_workers(stage: Stage) -> Workers:
-    """Start the writer on the primary, the lag monitor and, for a bad migration, the reader
-    that stands for the old code."""
+def start_workers(stage: Stage, acks_path: Path | None = None) -> Workers:
+    """Start the writer on the primary (its acknowledgment log streamed to ``acks_path``), the
+    lag monitor and, for a bad migration, the reader that stands for the old code."""
     s, engine, lab, primary = stage.scenario, stage.engine, stage.lab, stage.topology.primary
     with contextlib.ExitStack() as undo:
-        writer = Writer(engine, rate_per_s=s.workload.rate_per_s)
+        writer = Writer(
+            engine,
+            rate_per_s=s.workload.rate_per_s,
+            clients=s.workload.clients,
+            log=AckLog(acks_path),
+        )
         stage.progress.watch(writer.counts)
         writer.retarget(primary.name, primary.endpoint(lab, engine))
         writer.start()
@@ -89,7 +97,11 @@ def _backup(
     assert agent is not None
     stage.do(f"taking {backup.method} backup {backup.name}")
     spec = stage.scenario.backup_fault(backup.name)
-    fault = SilentEmptyBackup(spec) if spec is not None else None
+    fault: SilentEmptyBackup | SilentEmptyUpload | None = None
+    if isinstance(spec, model.SilentEmptyUpload):
+        fault = SilentEmptyUpload(spec)
+    elif spec is not None:
+        fault = SilentEmptyBackup(spec)
     at_wall, at_mono = time.time(), time.monotonic()
     record = take_scheduled_backup(
         agent,
@@ -101,7 +113,9 @@ def _backup(
         source_bytes=seeded.source_bytes,
         last_acked_seq=workers.writer.last_acked_seq(),
         image=stage.image.name,
-        break_job=fault.broken if fault is not None else None,
+        break_job=fault.broken if isinstance(fault, SilentEmptyBackup) else None,
+        truncate_upload_to=fault.truncate_to if isinstance(fault, SilentEmptyUpload) else None,
+        source_container=primary.container_id,
     )
     alert = backup_alert(
         record,

@@ -21,6 +21,8 @@ MAX_OBJECTIVE_S = 7 * 86400.0  # an RTO or RPO objective: a week covers weekly b
 MAX_ROWS = 50_000_000  # rows per seeded table (a 10 GB drill is about 25 M rows)
 MAX_COUNT = 10_000_000  # counts of writes (deleted, allowed to be lost)
 MAX_SEED = 2**63 - 1
+MAX_WRITE_RATE = 50_000.0  # writes per second, all of the writer's clients together
+MAX_CLIENTS = 64  # the writer's concurrent connections
 MAX_CHECK_VALUE = 1e18  # a bound or value a team's check expects
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
@@ -131,8 +133,11 @@ class DataCheck(Model):
 class Workload(Model):
     """The writer that keeps writing during the drill."""
 
-    rate_per_s: Annotated[float, _float(gt=0, le=5000)] = 50.0
+    rate_per_s: Annotated[float, _float(gt=0, le=MAX_WRITE_RATE)] = 50.0
     after_recovery_s: Seconds = 1.0
+    clients: Annotated[int, _int(ge=1, le=MAX_CLIENTS)] = Field(
+        default=1, description="concurrent connections sharing the rate, one write each at a time"
+    )
 
 
 class Store(Model):
@@ -142,11 +147,23 @@ class Store(Model):
     """
 
     name: Name
-    kind: Literal["volume", "tmpfs"] = "volume"
+    kind: Literal["volume", "tmpfs", "s3"] = "volume"
     size_mb: Annotated[int, _int(ge=1, le=65536)] | None = None
     reachable_from_db: bool = Field(
-        default=False, description="also mounted on the primary, like a NAS share (not offsite)"
+        default=False,
+        description="also mounted on the primary, like a NAS share (not offsite); for an s3 "
+        "store: its credentials are reachable from the database host",
     )
+    # kind: s3 (issue 13). Without endpoint_url the drill runs its own S3 server in the lab.
+    endpoint_url: Annotated[str, Field(pattern=r"^https?://[^\s@]+$")] | None = None
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
+    prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9!_.*'()/-]{0,200}$")] = ""
+    region: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")] = "us-east-1"
+    # The NAMES of environment variables holding the credentials, never the credentials.
+    access_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")] | None = None
+    secret_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")] | None = None
+    immutable: bool = Field(default=False, description="S3 Object Lock, compliance mode")
+    retention_days: Annotated[int, _int(ge=1, le=36500)] = 1
 
 
 class Replica(Model):
@@ -154,12 +171,20 @@ class Replica(Model):
 
     name: Name
     apply_delay_s: Seconds = 0.0
+    synchronous: bool = Field(
+        default=False,
+        description="the primary acknowledges a commit only once this replica has it "
+        "(PostgreSQL synchronous_standby_names, MariaDB semi-synchronous replication)",
+    )
 
 
 class Topology(Model):
     """Servers beside the primary, and where WAL is archived (a store mounted on the primary)."""
 
     wal_archive: Name | None = None
+    # Who archives WAL into it: the engine's own command (cp) or pgBackRest's archive-push
+    # (the store then holds pgBackRest's repository, which pgbackrest backups need).
+    archive_tool: Literal["native", "pgbackrest"] = "native"
     replicas: list[Replica] = Field(default_factory=list)
 
 
@@ -167,10 +192,17 @@ class Backup(Model):
     """A backup job: method, when (seconds after the workload starts), and where to."""
 
     name: Name
-    method: Literal["logical", "physical"] = "logical"
+    method: Literal["logical", "physical", "command", "pgbackrest"] = "logical"
     at_s: Seconds
     store: Name
     min_size_ratio: Annotated[float, _float(gt=0, lt=1)] = 0.01
+    # method: command (issue 13): the team's own scripts (bash), run in the backup agent, or in
+    # ``image`` (a helper on the run's network). Their environment: see README "Command backups".
+    backup_command: Annotated[str, Field(min_length=1)] | None = None
+    restore_command: Annotated[str, Field(min_length=1)] | None = None
+    image: str | None = None
+    # pgbackrest only: full, differential (changes since the last full) or incremental.
+    type: Literal["full", "diff", "incr"] = "full"
 
 
 class RmRfDatadir(Model):
@@ -258,6 +290,15 @@ class CorruptBackup(Model):
     bytes: Annotated[int, _int(ge=1, le=1_000_000)] = 64
 
 
+class BackupSetExpired(Model):
+    """A pgBackRest backup set expired from the repository (``pgbackrest expire --set``: a
+    retention job or an operator), with the sets that depend on it."""
+
+    fault: Literal["backup_set_expired"]
+    at_s: Seconds
+    backup: Name
+
+
 class BackupStoreFull(Model):
     """A size-limited store filled to the brim, so the next backups fail."""
 
@@ -338,6 +379,29 @@ class Ransomware(Model):
     target: Name = "primary"
 
 
+class SilentEmptyUpload(Model):
+    """The upload step ships a zero-byte or truncated object and the job still exits 0."""
+
+    fault: Literal["silent_empty_upload"]
+    backup: Name | None = None
+    backups: UniqueNames = Field(default_factory=list, description="several runs of the broken job")
+    truncate_to_bytes: Annotated[int, _int(ge=0, le=1_000_000_000)] = 0
+
+    @property
+    def targets(self) -> list[str]:
+        """Every backup this broken job produces."""
+        return ([self.backup] if self.backup else []) + self.backups
+
+
+class RetentionDeleted(Model):
+    """A lifecycle or retention job deletes a store's objects older than ``older_than_s``."""
+
+    fault: Literal["retention_deleted"]
+    at_s: Seconds
+    store: Name
+    older_than_s: Seconds
+
+
 class SilentEmptyBackup(Model):
     """The dump fails inside a pipeline that still exits 0, leaving a file of a few bytes."""
 
@@ -361,12 +425,15 @@ ServerFault = (
     | ReplicationBreak
     | BadMigration
     | CorruptBackup
+    | BackupSetExpired
     | BackupStoreFull
     | Decommission
     | MigrationCutover
     | Ransomware
+    | RetentionDeleted
 )
-Fault = Annotated[ServerFault | SilentEmptyBackup, Field(discriminator="fault")]
+BackupJobFault = SilentEmptyBackup | SilentEmptyUpload
+Fault = Annotated[ServerFault | BackupJobFault, Field(discriminator="fault")]
 
 
 class RestartStep(Model):
@@ -403,6 +470,8 @@ class PitrTarget(Model):
     time: Annotated[str, AfterValidator(_iso_time)] | None = None
     lsn: Annotated[str, Field(pattern=r"^[0-9A-Fa-f]+/[0-9A-Fa-f]+$")] | None = None
     name: str | None = None
+    # Stop as soon as the backup is consistent (pgBackRest restore --type=immediate).
+    immediate: bool | None = None
 
 
 class PitrStep(Model):
@@ -413,6 +482,9 @@ class PitrStep(Model):
     target: PitrTarget = PitrTarget(before_fault=True)
     tolerance_s: PositiveSeconds = 1.0
     timeout_s: PositiveSeconds = 300.0
+    # pgbackrest backups only: restore with --delta over the failed primary's own data
+    # directory (only changed files rewritten) instead of into a fresh volume.
+    delta: bool = False
 
 
 class PromoteStep(Model):
@@ -516,6 +588,42 @@ class Source(Model):
     url: str = ""
 
 
+class ExploreRange(Model):
+    """A number an explore search varies: from ``min`` to ``max`` in steps of ``step``."""
+
+    min: Annotated[float, _float(ge=0, le=MAX_COUNT)]
+    max: Annotated[float, _float(ge=0, le=MAX_COUNT)]
+    step: Annotated[float, _float(gt=0, le=MAX_COUNT)] = 0.1
+
+
+# One value an explore search may choose: a name (a fault, a step) or a number.
+ExploreChoice = (
+    Name | Annotated[int, _int(ge=0, le=MAX_COUNT)] | Annotated[float, _float(ge=0, le=MAX_COUNT)]
+)
+
+# What an explore search tries to break (harness/explore.py says what each one checks).
+ExploreProperty = Literal[
+    "expectations_met",
+    "objectives_met",
+    "no_unexpected_rows",
+    "pitr_on_target",
+    "lost_writes_within",
+    "faults_took_effect",
+]
+
+
+class Explore(Model):
+    """Bounds of ``recovery-drill explore``: the values it may vary (a dotted path into this
+    scenario, e.g. ``backups.nightly.at_s`` or ``timeline.0.fault``, to a range or a list of
+    choices) and the properties a run must keep."""
+
+    vary: Annotated[
+        dict[str, ExploreRange | Annotated[list[ExploreChoice], Field(min_length=1)]],
+        Field(min_length=1),
+    ]
+    properties: Annotated[list[ExploreProperty], Field(min_length=1)] = ["expectations_met"]
+
+
 class Scenario(Model):
     """One drill: engines, data, workload, backups, faults, recovery, objectives, expectation."""
 
@@ -541,6 +649,7 @@ class Scenario(Model):
     strategies: list[Strategy] = Field(default_factory=list)
     migration: Migration | None = None
     checks: list[DataCheck] = Field(default_factory=list)
+    explore: Explore | None = None
 
     def backup(self, name: str) -> Backup:
         """The backup job called ``name``."""
@@ -549,7 +658,9 @@ class Scenario(Model):
     @property
     def server_faults(self) -> list[ServerFault]:
         """Faults injected on a schedule (everything but faults of a backup job)."""
-        return [f for f in self.timeline if not isinstance(f, SilentEmptyBackup)]
+        return [
+            f for f in self.timeline if not isinstance(f, SilentEmptyBackup | SilentEmptyUpload)
+        ]
 
     @property
     def incident(self) -> ServerFault | None:
@@ -572,11 +683,11 @@ class Scenario(Model):
         return self.model_copy(update={"recovery": recovery, "expect": strategy.expect})
 
     @property
-    def backup_faults(self) -> list[SilentEmptyBackup]:
+    def backup_faults(self) -> list[BackupJobFault]:
         """Faults that act on a backup job rather than on a server."""
-        return [f for f in self.timeline if isinstance(f, SilentEmptyBackup)]
+        return [f for f in self.timeline if isinstance(f, SilentEmptyBackup | SilentEmptyUpload)]
 
-    def backup_fault(self, backup: str) -> SilentEmptyBackup | None:
+    def backup_fault(self, backup: str) -> BackupJobFault | None:
         """The fault that breaks backup job ``backup``, if any."""
         return next((f for f in self.backup_faults if backup in f.targets), None)
 

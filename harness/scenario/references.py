@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from harness.scenario.model import (
+    BackupSetExpired,
     BackupStoreFull,
     BadMigration,
     CorruptBackup,
@@ -19,9 +20,11 @@ from harness.scenario.model import (
     RecoveryStep,
     ReplayDelayedStep,
     RestoreBackupStep,
+    RetentionDeleted,
     RmRfDatadir,
     Scenario,
     SilentEmptyBackup,
+    SilentEmptyUpload,
     SqlStep,
     SwitchStep,
     WalGap,
@@ -64,10 +67,21 @@ def check_references(s: Scenario) -> Iterator[tuple[Loc, str]]:
     if "primary" in [r.name for r in s.topology.replicas]:
         yield ("topology", "replicas"), "a replica cannot be called 'primary'"
     yield from _stores(s, stores)
+    yield from _s3_and_commands(s)
 
     for i, backup in enumerate(s.backups):
         if backup.store not in stores:
             yield ("backups", i, "store"), one_of(backup.store, stores, "store")
+        elif backup.method == "pgbackrest" and (
+            s.topology.archive_tool != "pgbackrest" or backup.store != s.topology.wal_archive
+        ):
+            yield (
+                ("backups", i, "store"),
+                "a pgbackrest backup goes into pgBackRest's repository: the store named by "
+                "topology.wal_archive, with topology.archive_tool: pgbackrest",
+            )
+        if backup.type != "full" and backup.method != "pgbackrest":
+            yield ("backups", i, "type"), "only pgbackrest backups are diff or incr"
 
     yield from _faults(s, backups, stores, nodes)
 
@@ -121,6 +135,45 @@ def _stores(s: Scenario, stores: list[str]) -> Iterator[tuple[Loc, str]]:
             )
 
 
+def _uploads(s: Scenario, backup: str) -> bool:
+    """Whether backup job ``backup`` is a logical dump uploaded to an S3 store."""
+    job = s.backup(backup)
+    store = next((st for st in s.stores if st.name == job.store), None)
+    return job.method == "logical" and store is not None and store.kind == "s3"
+
+
+S3_ONLY = ("endpoint_url", "bucket", "prefix", "access_key_env", "secret_key_env", "immutable")
+COMMAND_ONLY = ("backup_command", "restore_command", "image")
+
+
+def _s3_and_commands(s: Scenario) -> Iterator[tuple[Loc, str]]:
+    for i, store in enumerate(s.stores):
+        if store.kind != "s3":
+            for key in S3_ONLY:
+                if key in store.model_fields_set:
+                    yield ("stores", i, key), f"{key} applies to s3 stores only"
+    kinds = {st.name: st.kind for st in s.stores}
+    for i, backup in enumerate(s.backups):
+        if backup.method == "command":
+            for key in ("backup_command", "restore_command"):
+                if getattr(backup, key) is None:
+                    yield ("backups", i), f"method command needs {key}"
+            if kinds.get(backup.store) == "tmpfs" and backup.image:
+                yield (
+                    ("backups", i, "image"),
+                    "a command in its own image needs a volume or s3 store",
+                )
+        else:
+            for key in COMMAND_ONLY:
+                if key in backup.model_fields_set:
+                    yield ("backups", i, key), f"{key} applies to method command only"
+            if backup.method == "physical" and kinds.get(backup.store) == "s3":
+                yield (
+                    ("backups", i, "store"),
+                    ("physical backups go to volume stores (to S3: method command, or pgBackRest)"),
+                )
+
+
 def _faults(
     s: Scenario, backups: list[str], stores: list[str], nodes: list[str]
 ) -> Iterator[tuple[Loc, str]]:
@@ -128,9 +181,9 @@ def _faults(
     for i, fault in enumerate(s.timeline):
         if isinstance(fault, BadMigration):
             yield from _engine_sql(s, ("timeline", i, "sql"), fault.sql)
-        if isinstance(fault, SilentEmptyBackup):
+        if isinstance(fault, SilentEmptyBackup | SilentEmptyUpload):
             if not fault.targets:
-                yield ("timeline", i), "silent_empty_backup needs backup or backups"
+                yield ("timeline", i), f"{fault.fault} needs backup or backups"
             named: list[tuple[Loc, str]] = (
                 [(("timeline", i, "backup"), fault.backup)] if (fault.backup) else []
             )
@@ -141,8 +194,14 @@ def _faults(
                     yield where, one_of(name, backups, "backup")
                 elif faulted_backups[name] > 1:
                     yield where, f"backup {name!r} is already faulted"
+                elif isinstance(fault, SilentEmptyUpload) and not _uploads(s, name):
+                    yield where, "silent_empty_upload needs a logical backup on an s3 store"
             continue
-        if isinstance(fault, CorruptBackup):
+        if isinstance(fault, RetentionDeleted):
+            if fault.store not in stores:
+                yield ("timeline", i, "store"), one_of(fault.store, stores, "store")
+            continue
+        if isinstance(fault, CorruptBackup | BackupSetExpired):
             if fault.backup not in backups:
                 yield ("timeline", i, "backup"), one_of(fault.backup, backups, "backup")
             elif s.backup(fault.backup).at_s >= fault.at_s:
@@ -150,6 +209,10 @@ def _faults(
                     ("timeline", i, "at_s"),
                     f"backup {fault.backup!r} does not exist yet at {fault.at_s:g} s",
                 )
+            elif isinstance(fault, BackupSetExpired) and s.backup(fault.backup).method != (
+                "pgbackrest"
+            ):
+                yield ("timeline", i, "backup"), "backup_set_expired needs a pgbackrest backup"
             continue
         if isinstance(fault, BackupStoreFull):
             if fault.store not in stores:
@@ -178,7 +241,7 @@ def _faults(
 
 
 def _target(loc: Loc, target: PitrTarget) -> Iterator[tuple[Loc, str]]:
-    keys = ("before_fault", "fault_position", "time", "lsn", "name")
+    keys = ("before_fault", "fault_position", "time", "lsn", "name", "immediate")
     given = [k for k in keys if getattr(target, k)]
     if len(given) != 1:
         yield (*loc, "target"), f"give exactly one of {', '.join(keys)}"
@@ -188,7 +251,7 @@ def _steps(
     s: Scenario, loc: Loc, steps: list[RecoveryStep], backups: list[str]
 ) -> Iterator[tuple[Loc, str]]:
     replicas = {r.name: r for r in s.topology.replicas}
-    physical = [b.name for b in s.backups if b.method == "physical"]
+    physical = [b.name for b in s.backups if b.method in ("physical", "pgbackrest")]
     for i, step in enumerate(steps):
         here: Loc = (*loc, "steps", i)
         if isinstance(step, RestoreBackupStep):
@@ -210,6 +273,8 @@ def _steps(
             if s.topology.wal_archive is None:
                 yield here, "pitr needs topology.wal_archive"
             yield from _target(here, step.target)
+            if step.delta and not any(b.method == "pgbackrest" for b in s.backups):
+                yield (*here, "delta"), "delta restores are pgBackRest's: no pgbackrest backup"
         elif isinstance(step, SqlStep):
             yield from _engine_sql(s, (*here, "statements"), step.statements)
         elif isinstance(step, SwitchStep) and step.server not in s.nodes():

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.backups.agent import BackupAgent
+from harness.backups.s3store import open_stores
 from harness.engines.base import Engine
-from harness.engines.collaborators import archive_of, replication_of
+from harness.engines.collaborators import log_archive_for, replication_of
 from harness.engines.migrations import source_server_args
 from harness.errors import HarnessError, InfrastructureError, ServerExited
 from harness.lab.helpers import run_helper
 from harness.lab.lab import Lab
+from harness.lab.s3 import S3_IMAGE
 from harness.polling import poll_until
 from harness.scenario.model import Replica, Scenario
 from harness.server.node import Node, provision, wait_running_or_exited
@@ -56,14 +58,19 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
     tmpfs = {s.name: s.size_mb or 0 for s in scenario.stores if s.kind == "tmpfs"}
     archive_store = scenario.topology.wal_archive
     archive_volume = volumes[archive_store] if archive_store else None
-    archive = archive_of(engine) if archive_volume else None
+    archive = log_archive_for(engine, scenario.topology.archive_tool) if archive_volume else None
     mounts = {archive_volume: archive.mount} if archive_volume and archive else {}
     for store in scenario.stores:
         if store.reachable_from_db and store.name in volumes and store.name != archive_store:
             mounts[volumes[store.name]] = f"/mnt/{store.name}"  # a share the DB host sees
     agent = None
     if scenario.stores:
-        agent = BackupAgent(lab, image=image, volumes=volumes, tmpfs_mb=tmpfs)
+        # S3 stores: the lab's S3 server (or the external endpoint); the agent then runs in the
+        # S3 image, which has the engines' clients plus boto3 (rd-s3).
+        s3 = open_stores(lab, list(scenario.stores))
+        agent = BackupAgent(
+            lab, image=S3_IMAGE if s3 else image, volumes=volumes, tmpfs_mb=tmpfs, s3=s3
+        )
         if archive_store and archive:
             # Ready before the primary's first archive_command runs (any server uid may write).
             folder = f"/stores/{archive_store}/{archive.subdir}"
@@ -169,5 +176,37 @@ def add_replica(
         retry_on=(HarnessError, *engine.driver_errors()),
         stop_on=(ServerExited,),
     )
+    if replica.synchronous:
+        _make_synchronous(engine, topology, replica.name, node, connect, timeout_s)
     topology.replicas[replica.name] = node
     return node
+
+
+def _make_synchronous(
+    engine: Engine,
+    topology: Topology,
+    name: str,
+    node: Node,
+    connect: Callable[[Node], Any],
+    timeout_s: float,
+) -> None:
+    """Make the primary wait for replica ``name`` before acknowledging a commit, and wait
+    until it does."""
+    replication = replication_of(engine)
+    primary, replica = connect(topology.primary), connect(node)
+    try:
+        replication.make_synchronous(primary, replica, name=name)
+
+        def synchronous() -> bool | None:
+            return True if replication.is_synchronous(primary, name=name) else None
+
+        poll_until(
+            synchronous,
+            what=f"replica {name} to become synchronous",
+            timeout_s=timeout_s,
+            interval_s=REPLICA_POLL_S,
+            retry_on=engine.driver_errors(),
+        )
+    finally:
+        primary.close()
+        replica.close()

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -205,3 +206,76 @@ def test_audit_bad_url_and_unreachable_database(tmp_path: Path) -> None:
     down = _cli("audit", "postgresql://u:Sekrit-77@127.0.0.1:9/db", history=history)
     assert down.returncode == 3, down.stderr
     assert "cannot connect" in down.stderr and "Sekrit-77" not in down.stderr + down.stdout
+
+
+def _checklist(tmp_path: Path) -> Path:
+    from harness.audit.checklist import ITEMS
+
+    lines = ["migration: chinook-invoice-split", "items:"]
+    lines += [f"  {name}: {{done: true, evidence: 'OPS-42 {name}'}}" for name in ITEMS]
+    path = tmp_path / "checklist.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _gate(url: str, history: Path, *args: str) -> tuple[int, dict[str, bool]]:
+    done = _cli("gate", url, "--format", "json", *args, history=history)
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    return done.returncode, {i["name"]: i["passed"] for i in result["items"]}
+
+
+@needs_chinook
+def test_gate_blocks_passes_after_a_restore_test_and_blocks_when_the_backup_ages(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """Empty history: blocked. A pg_dump of the live database made outside the harness and
+    restore-tested: passes. The same backup older than --max-backup-age: blocked again."""
+    engine = get_engine("postgres")
+    image = _image_or_skip(client, "recovery-drill/postgres:15-bookworm")
+    history = tmp_path / "history.sqlite"
+    checklist = _checklist(tmp_path)
+    with Lab(new_run_id(), client=client) as lab:
+        topo = topology.build(lab, engine, load_scenario(TOPOLOGY), image=image)
+        _load_chinook(lab, engine, topo.primary)
+        lab.exec(
+            topo.primary.container_id,
+            ["psql", "-q", "-U", "drill", "-d", "drill", "-c", "SELECT pg_switch_wal()"],
+            timeout_s=30,
+        )
+        url = _url(engine, lab, topo.primary, user="drill", password=engine.credentials.password)  # type: ignore[attr-defined]
+
+        code, items = _gate(url, history, "--max-backup-age", "1h", "--checklist", str(checklist))
+        assert code == 1
+        assert items["restore_tested_backup"] is False
+        assert items["pitr"] is True
+        assert all(v for k, v in items.items() if k.startswith("checklist."))
+        code, items = _gate(url, history)
+        assert code == 1 and items["checklist"] is False
+
+        # The team's own dump, made with the engine's tool, outside the harness.
+        dumped = lab.exec(
+            topo.primary.container_id,
+            ["pg_dump", "-U", "drill", "-d", "chinook", "-Fc", "-f", "/tmp/chinook.dump"],
+            timeout_s=60,
+        )
+        assert dumped.ok, dumped.tail()
+        stream, _ = topo.primary.container.get_wrapped_container().get_archive("/tmp/chinook.dump")
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            tar.extractall(tmp_path, filter="data")
+        tested = _cli(
+            "restore-test",
+            str(tmp_path / "chinook.dump"),
+            "--engine",
+            "postgres",
+            "--database",
+            "chinook",
+            history=history,
+        )
+        assert tested.returncode == 0, tested.stdout + tested.stderr
+
+        code, items = _gate(url, history, "--max-backup-age", "1h", "--checklist", str(checklist))
+        assert code == 0, items
+        time.sleep(2.5)
+        code, items = _gate(url, history, "--max-backup-age", "2s", "--checklist", str(checklist))
+        assert code == 1 and items["restore_tested_backup"] is False

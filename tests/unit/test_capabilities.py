@@ -89,6 +89,7 @@ def test_the_table_follows_from_the_collaborators_engines_hold() -> None:
             "pitr",
             "lsn_target",
             "restore_point",
+            "pgbackrest",
         },
         "mariadb": {"physical_backup", "wal_archive", "replicas", "pitr"},
         "mysql": frozenset(),

@@ -34,6 +34,9 @@ SHELL_POLL_S = 0.1
 SQL_THREAD_POLL_S = 0.05
 # Rows written per churn round (seq_1_to_N is MariaDB's sequence engine).
 CHURN_ROWS = 2000
+# How long a semi-synchronous primary waits for its replica before it falls back to
+# asynchronous replication (an hour: a drill must not fall back silently).
+SEMI_SYNC_TIMEOUT_MS = 3_600_000
 # Time the binlog shipper gets to archive the binlogs a churn closed, before they are purged.
 SHIPPER_GRACE_S = 2.0
 
@@ -90,15 +93,25 @@ class MariaDBReplication:
     def _wait_sql_thread(self, conn: Connection, *, timeout_s: float) -> None:
         """Wait until the SQL thread has applied its whole relay log (or has stopped)."""
         deadline = time.monotonic() + timeout_s
+        idle_at: object = None  # the applied position when the SQL thread last said it was idle
         while True:
             st = self.engine.slave_status(conn)
             if st is None:
                 return
             if st.get("Last_SQL_Errno"):
                 raise HarnessError(f"replica SQL thread failed: {st.get('Last_SQL_Error')}")
-            caught_up = st.get("Relay_Master_Log_File") == st.get("Master_Log_File") and (
-                st.get("Exec_Master_Log_Pos") == st.get("Read_Master_Log_Pos")
+            applied = (st.get("Relay_Master_Log_File"), st.get("Exec_Master_Log_Pos"))
+            # A primary that died mid-transaction leaves a partial event group in the relay
+            # log: the read position stays ahead of the applied one for good, and the SQL
+            # thread says it has read all of the relay log; twice at the same position is done.
+            idle = str(st.get("Slave_SQL_Running_State") or "").startswith(
+                "Slave has read all relay log"
             )
+            caught_up = (
+                st.get("Relay_Master_Log_File") == st.get("Master_Log_File")
+                and (st.get("Exec_Master_Log_Pos") == st.get("Read_Master_Log_Pos"))
+            ) or (idle and idle_at == applied)
+            idle_at = applied if idle else None
             if caught_up or st.get("Slave_SQL_Running") != "Yes":
                 return
             if time.monotonic() > deadline:
@@ -107,6 +120,33 @@ class MariaDBReplication:
                     f"({st.get('Slave_SQL_Running_State')})"
                 )
             time.sleep(SQL_THREAD_POLL_S)
+
+    def make_synchronous(self, primary: Connection, replica: Connection, *, name: str) -> None:
+        """Semi-synchronous replication (built into MariaDB 10.3+): the primary waits, after
+        writing the binlog and before committing (``AFTER_SYNC``, lossless), until the replica
+        has the event in its relay log; the timeout that would fall back to asynchronous is an
+        hour. The replica's I/O thread restarts to announce itself as semi-synchronous."""
+        with primary.cursor() as cur:
+            cur.execute(f"SET GLOBAL rpl_semi_sync_master_timeout = {SEMI_SYNC_TIMEOUT_MS}")
+            cur.execute("SET GLOBAL rpl_semi_sync_master_wait_point = 'AFTER_SYNC'")
+            cur.execute("SET GLOBAL rpl_semi_sync_master_enabled = ON")
+        with replica.cursor() as cur:
+            cur.execute("SET GLOBAL rpl_semi_sync_slave_enabled = ON")
+            cur.execute("STOP SLAVE IO_THREAD")
+            cur.execute("START SLAVE IO_THREAD")
+
+    def is_synchronous(self, primary: Connection, *, name: str) -> bool:
+        """The primary's semi-synchronous status is on with a semi-synchronous replica."""
+        with primary.cursor() as cur:
+            cur.execute(
+                "SHOW GLOBAL STATUS WHERE Variable_name IN "
+                "('Rpl_semi_sync_master_status', 'Rpl_semi_sync_master_clients')"
+            )
+            status = {str(k): str(v) for k, v in cur.fetchall()}
+        return (
+            status.get("Rpl_semi_sync_master_status") == "ON"
+            and int(status.get("Rpl_semi_sync_master_clients", "0")) >= 1
+        )
 
     def promote(self, conn: Connection, *, timeout_s: float) -> None:
         """Stop receiving, apply the relay log already received, become a primary.

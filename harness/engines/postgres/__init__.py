@@ -1,7 +1,8 @@
 """PostgreSQL adapter: psycopg 3, COPY seeding, pg_dump/pg_restore, the official image interface.
 
 The engine holds its collaborators: physical backups (pg_basebackup, physical.py), WAL
-archiving and point-in-time recovery (archive.py), streaming replicas (replication.py).
+archiving and point-in-time recovery (archive.py), streaming replicas (replication.py);
+pgBackRest (pgbackrest.py).
 psycopg is imported when a server is first reached, so that validating a scenario needs no
 driver.
 """
@@ -25,6 +26,7 @@ from harness.engines.base import (
     ProbeFailed,
 )
 from harness.engines.postgres.archive import PostgresArchive
+from harness.engines.postgres.pgbackrest import PgBackRest
 from harness.engines.postgres.physical import PostgresPhysical
 from harness.engines.postgres.replication import PostgresReplication
 from harness.lab.readiness import ExecUntilReady
@@ -99,6 +101,7 @@ class PostgresEngine:
         self.physical = PostgresPhysical(self)
         self.archive = PostgresArchive(self)
         self.replication = PostgresReplication(self)
+        self.pgbackrest = PgBackRest(self)
 
     def container(self, image: str, *, wait: bool = True) -> DockerContainer:
         c = self.credentials

@@ -143,5 +143,8 @@ def recovery_settings(archive: PostgresArchive, target: RecoveryTarget | None) -
             settings["recovery_target_lsn"] = str(target.lsn or target.position)
         elif target.name is not None:
             settings["recovery_target_name"] = target.name
-        settings["recovery_target_inclusive"] = "off"
+        elif target.immediate:
+            settings["recovery_target"] = "immediate"
+        if not target.immediate:
+            settings["recovery_target_inclusive"] = "off"
     return settings

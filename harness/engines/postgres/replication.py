@@ -91,6 +91,26 @@ class PostgresReplication:
         ).fetchall()
         return {str(r[0]): {"state": r[1], "replay_lag_bytes": r[2]} for r in rows}
 
+    def make_synchronous(
+        self, primary: psycopg.Connection[Any], replica: psycopg.Connection[Any], *, name: str
+    ) -> None:
+        """``synchronous_standby_names`` naming the standby (its application_name) and
+        ``synchronous_commit = on``: a commit returns once the standby has flushed its WAL.
+        Set with ALTER SYSTEM on the primary only (the standby was cloned before), so a
+        promoted standby does not wait for a standby of its own."""
+        from psycopg import sql
+
+        names = sql.Literal(f'FIRST 1 ("{name}")')
+        primary.execute(sql.SQL("ALTER SYSTEM SET synchronous_standby_names = {}").format(names))
+        primary.execute("ALTER SYSTEM SET synchronous_commit = 'on'")
+        primary.execute("SELECT pg_reload_conf()")
+
+    def is_synchronous(self, primary: psycopg.Connection[Any], *, name: str) -> bool:
+        row = primary.execute(
+            "SELECT sync_state FROM pg_stat_replication WHERE application_name = %s", (name,)
+        ).fetchone()
+        return row is not None and row[0] == "sync"
+
     def churn_log(self, conn: psycopg.Connection[Any], *, rounds: int = 4) -> None:
         """Write and switch enough WAL, with checkpoints, that old segments are recycled."""
         conn.execute("CREATE TABLE IF NOT EXISTS drill_churn (id int, filler text)")

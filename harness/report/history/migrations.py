@@ -11,6 +11,7 @@ version. A database newer than this program is refused rather than written to.
     v4  the recovery strategy of a run (scenarios that compare strategies); procedures per
         strategy
     v5  the source database of a catalogued backup (what ``gate`` and ``audit`` look up)
+    v6  backups made outside the tool (restore-test) and their restore tests
 """
 
 from __future__ import annotations
@@ -181,12 +182,58 @@ def _v5(db: Database) -> None:
                 )
 
 
+def _v6(db: Database) -> None:
+    # Backups made outside the tool and restore-tested (recovery-drill restore-test), with
+    # seed 001's catalog fields; one row per backup (location + sha256), its tests below.
+    db.execute(
+        """CREATE TABLE external_backups (
+            backup_location TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            backup_name TEXT NOT NULL,
+            backup_type TEXT NOT NULL,
+            backup_kind TEXT NOT NULL,
+            engine TEXT NOT NULL,
+            source_database TEXT,
+            backup_start_time TEXT,
+            backup_end_time TEXT,
+            backup_size_bytes BIGINT,
+            verification TEXT NOT NULL,
+            is_verified BOOLEAN NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            last_restore_test_at TEXT,
+            last_restore_test_status TEXT,
+            last_restorable_at TEXT,
+            PRIMARY KEY (backup_location, sha256)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE external_restore_tests (
+            backup_location TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            status TEXT NOT NULL,
+            reason TEXT,
+            fetch_s DOUBLE PRECISION,
+            restore_s DOUBLE PRECISION,
+            verify_s DOUBLE PRECISION,
+            rto_s DOUBLE PRECISION,
+            verification TEXT NOT NULL,
+            result TEXT NOT NULL,
+            PRIMARY KEY (backup_location, sha256, started_at),
+            FOREIGN KEY (backup_location, sha256)
+                REFERENCES external_backups (backup_location, sha256) ON DELETE CASCADE
+        )"""
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "drill runs, steps and measured figures", _v1),
     Migration(2, "backup catalog, verification tests, recovery procedures", _v2),
     Migration(3, "the drill plan a run belonged to", _v3),
     Migration(4, "the recovery strategy of a run; procedures per strategy", _v4),
     Migration(5, "the source database of a catalogued backup", _v5),
+    Migration(6, "backups made outside the tool, and their restore tests", _v6),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -19,7 +19,13 @@ from harness.report.history.db import Database
 from harness.report.journal import record_to_dict
 
 # Verification levels in order (harness.backups.catalog.Verification), each implying the last.
-VERIFICATION_TESTS = ("exists", "size_plausible", "checksum_matches", "restore_tested")
+VERIFICATION_TESTS = (
+    "exists",
+    "size_plausible",
+    "checksum_matches",
+    "tool_verified",
+    "restore_tested",
+)
 VERIFIED_FROM = "checksum_matches"
 
 FIGURES = (
@@ -121,6 +127,16 @@ def figure_rows(record: DrillRecord) -> list[tuple[str, float]]:
     values = [(name, getattr(record.measured, name)) for name in FIGURES]
     values += [(name, getattr(record.phases, name)) for name in PHASES]
     values.append(("duration_s", record.duration_s))
+    rule = record.three_two_one
+    if rule is not None:  # the 3-2-1 count at the incident (issue 13)
+        values += [
+            ("copies_at_fault", rule.copies),
+            ("store_kinds_at_fault", len(rule.store_kinds)),
+            ("copies_off_host", rule.off_host),
+            ("copies_immutable", rule.immutable),
+            ("backups_db_writable", len(rule.db_writable)),
+            ("rule_321_met", int(rule.met)),
+        ]
     team = record.team_data
     if team is not None:  # a team's own database: its fidelity and checks (check:<name> 1/0)
         values += [
@@ -131,6 +147,14 @@ def figure_rows(record: DrillRecord) -> list[tuple[str, float]]:
             ("team_differences", len(team.differences) if team.verified is not None else None),
         ]
         values += [(f"check:{c.name}", 1.0 if c.passed else 0.0) for c in team.checks]
+    if record.host is not None:  # the host's load during the drill (measurement.host_load)
+        values += [
+            ("host_cpus", record.host.cpus),
+            ("host_jobs", record.host.jobs),
+            ("host_load_1m_max", record.host.load_1m_max),
+            ("host_cpu_stall_share", record.host.cpu_stall_share),
+            ("host_saturated", 1.0 if record.host.saturated else 0.0),
+        ]
     return [(name, float(value)) for name, value in values if value is not None]
 
 

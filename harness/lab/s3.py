@@ -1,0 +1,137 @@
+"""A real S3-compatible server in the lab: moto's server (image ``recovery-drill/s3:moto``) on the
+run's network, reachable by other containers as ``http://s3:5000`` and from the harness on a
+127.0.0.1 port. Credentials are random per run and live only in memory and in the environment
+of the commands that need them (never in argv, journals, reports or logs).
+
+The small API other parts use (a pgBackRest repository, the backup agent, faults)::
+
+    server = S3Server.start(lab)                  # labelled container of the run
+    server.endpoint                               # "http://s3:5000" (in-network)
+    server.create_bucket("backups", object_lock=True, retention_days=1)
+    server.env("backups")                         # S3_ENDPOINT_URL, S3_BUCKET, AWS_* for a command
+    server.client()                               # boto3 client from the harness (127.0.0.1)
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+from testcontainers.core.container import DockerContainer
+
+from harness.errors import EngineUnavailable, InfrastructureError
+from harness.lab.images import image_present
+from harness.lab.lab import Lab
+from harness.polling import poll_until
+
+S3_IMAGE = "recovery-drill/s3:moto"
+S3_ALIAS = "s3"
+S3_PORT = 5000
+READY_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    """An access key pair (kept out of every record; masked by ``harness.secrets``)."""
+
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+
+    @classmethod
+    def random(cls) -> S3Credentials:
+        return cls("AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
+
+    def env(self) -> dict[str, str]:
+        return {"AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
+
+
+def s3_client(
+    endpoint_url: str | None, credentials: S3Credentials, region: str = "us-east-1"
+) -> Any:
+    """A boto3 S3 client (path-style addressing: works with moto, MinIO and AWS)."""
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        config=botocore.config.Config(
+            s3={"addressing_style": "path"}, retries={"max_attempts": 3}, connect_timeout=5
+        ),
+    )
+
+
+@dataclass
+class S3Server:
+    """The run's S3 server: its container, endpoints and credentials."""
+
+    lab: Lab
+    container_id: str
+    host_endpoint: str
+    credentials: S3Credentials
+    region: str = "us-east-1"
+    endpoint: str = f"http://{S3_ALIAS}:{S3_PORT}"
+
+    @classmethod
+    def start(cls, lab: Lab, *, image: str = S3_IMAGE) -> S3Server:
+        """Start the server in ``lab`` and wait until it answers (never pulls the image)."""
+        if not image_present(lab.client, image):
+            raise EngineUnavailable(
+                f"the S3 server image {image} is not available locally; build it with "
+                "`compose/images/build.sh s3` (make images)"
+            )
+        container = DockerContainer(image).with_exposed_ports(S3_PORT)
+        started = lab.start(container, role="s3-server", alias=S3_ALIAS)
+        cid = started.get_wrapped_container().id
+        port = lab.host_port(cid, S3_PORT)
+        server = cls(lab, cid, f"http://127.0.0.1:{port}", S3Credentials.random())
+
+        def answers() -> bool | None:
+            server.client().list_buckets()
+            return True
+
+        poll_until(
+            answers,
+            what=f"the S3 server ({image}) to answer",
+            timeout_s=READY_TIMEOUT_S,
+            interval_s=0.2,
+            retry_on=(botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError),
+        )
+        return server
+
+    def client(self) -> Any:
+        """A boto3 client talking to the server from the harness (127.0.0.1 only)."""
+        return s3_client(self.host_endpoint, self.credentials, self.region)
+
+    def create_bucket(
+        self, bucket: str, *, object_lock: bool = False, retention_days: int = 1
+    ) -> None:
+        """Create ``bucket``; with ``object_lock``: versioned, COMPLIANCE default retention."""
+        s3 = self.client()
+        try:
+            s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=object_lock)
+            if object_lock:
+                s3.put_object_lock_configuration(
+                    Bucket=bucket,
+                    ObjectLockConfiguration={
+                        "ObjectLockEnabled": "Enabled",
+                        "Rule": {
+                            "DefaultRetention": {"Mode": "COMPLIANCE", "Days": retention_days}
+                        },
+                    },
+                )
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise InfrastructureError(f"could not create bucket {bucket}: {exc}") from exc
+
+    def env(self, bucket: str) -> dict[str, str]:
+        """The environment a command in the lab needs to use ``bucket`` (holds the secret)."""
+        return {
+            "S3_ENDPOINT_URL": self.endpoint,
+            "S3_BUCKET": bucket,
+            "AWS_DEFAULT_REGION": self.region,
+            **self.credentials.env(),
+        }
