@@ -300,6 +300,22 @@ class TeamData:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MigrationFidelity:
+    """A cross-version migration's fidelity check: every table's digest and every schema
+    object of the old server (writes frozen, just before the cutover) against the new one."""
+
+    old_truth_s: float
+    new_truth_s: float | None = None
+    tables: int
+    objects: int
+    objects_by_kind: Mapping[str, int] = field(default_factory=dict)
+    verified: bool | None = None
+    summary: str = ""
+    differences: tuple[TeamDifference, ...] = ()
+    repaired: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Workload:
     """The writer that kept writing during the drill."""
 
@@ -402,6 +418,7 @@ class DrillRecord:
     three_two_one: ThreeTwoOne | None = None
     team_data: TeamData | None = None
     host: HostLoad | None = None
+    migration_fidelity: MigrationFidelity | None = None
 
     def disruptive_fault(self) -> FaultEntry | None:
         """The fault that took a server down (not a fault acting on a backup job)."""

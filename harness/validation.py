@@ -111,9 +111,9 @@ def _dataset_checks(s: Scenario, folder: Path) -> Iterator[tuple[Loc, str]]:
         yield ("dataset", "file"), str(exc)
         return
     for i, engine in enumerate(s.engines):
-        if engine not in byo_engines():
+        if engine_base(engine) not in byo_engines():
             yield ("engines", i), f"engine {engine!r} cannot load a team's own dataset (yet)"
-        elif kind is not FileKind.SCRIPT and engine != "postgres":
+        elif kind is not FileKind.SCRIPT and engine_base(engine) != "postgres":
             yield ("dataset", "file"), f"a {kind} loads into postgres only, not {engine}"
 
 
@@ -202,6 +202,14 @@ def migration_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
                 f"engine {base!r} has no migration method {m.method!r}"
                 + (f" (it has: {', '.join(sorted(methods))})" if methods else ""),
             )
+    if m.skip and m.method in STOPPING_METHODS:
+        yield (
+            ("migration", "skip"),
+            f"{m.method} carries the whole data directory over: it cannot skip {m.skip[0]}; "
+            "skip objects with a dump or replication method",
+        )
+    if "events" in m.skip and any(engine_base(e) == "postgres" for e in s.engines):
+        yield ("migration", "skip"), "postgres has no events (skip triggers or routines)"
     if m.gate is not None:
         if m.gate.compare_with != MIGRATION_TARGET:
             yield (

@@ -43,6 +43,7 @@ from harness.record import (
 )
 from harness.recovery.split import restore_split
 from harness.runner.judge import outcome
+from harness.runner.migration_fidelity import fidelity_record
 from harness.runner.state import RunState
 from harness.runner.team import team_record
 from harness.scenario.model import Scenario
@@ -151,6 +152,7 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
         writer_latency=_writer_latency(st),
         team_data=team_record(st.team),
         host=facts.host,
+        migration_fidelity=fidelity_record(st.migration_fidelity),
     )
 
 

@@ -352,6 +352,9 @@ class Migration(Model):
     decommission_old: bool = False
     gate: MigrationGate | None = None
     timeout_s: PositiveSeconds = 120.0
+    # Schema objects the copy leaves out (a dump without --routines/--triggers/--events, a
+    # schema created without them): the fidelity check at the cutover must name each one.
+    skip: list[Literal["triggers", "routines", "events"]] = Field(default_factory=list)
 
 
 class Decommission(Model):
