@@ -3,7 +3,9 @@ server in a fresh lab, and prove it restorable (Test-DbaLastBackup's question).
 
 The pipeline, each step timed on the monotonic clock:
 1. fetch: the backup is copied into a volume of the lab (a file or a dump folder, as a tar
-   stream through the Docker API), and its sha256 there compared with the source's;
+   stream through the Docker API), and its sha256 there compared with the source's; an
+   s3:// object is first downloaded through the S3 API and checked against the store's own
+   checksum (backups/s3source.py), its download timed on its own and counted in the fetch;
 2. restore: the engine's own tool loads it into a fresh server (backups/external.py);
 3. verified read and write: every user table read, a probe row written and read back;
 4. the team's checks (scenario/checks.py), each one a query and an expectation.
