@@ -3,8 +3,9 @@
 Environment (all optional): BENCH_SIZES (drill sizes, MB or with a G suffix, default
 10,100,1000; ``BENCH_SIZES=10G`` runs a 10 GB drill), BENCH_DISK (0 to skip the dd figures),
 BENCH_SEED_MB and BENCH_RESTORE_MB (default 100), BENCH_REPEATS (default 3), BENCH_CALIBRATION
-(0 to skip), BENCH_OUT (default reports/bench.json), BENCH_VERBOSE (1 for progress logs),
-BENCH_WRITER (0 to skip the writer section).
+(0 to skip), BENCH_PARALLEL_MB (default 1000; 0 skips the parallel restore) and
+BENCH_PARALLEL_MARIADB_MB (default 200), BENCH_OUT (default reports/bench.json), BENCH_VERBOSE (1
+for progress logs), BENCH_WRITER (0 to skip the writer section).
 
 Exit codes: 0 every section ran (whether or not the targets were met: the table says);
 3 a section failed (its error is in the JSON and on stderr).
@@ -28,6 +29,7 @@ from bench.common import REPO, Settings
 from bench.disk import bench_disk
 from bench.drills import DrillFigures, growth, run_child
 from bench.lab import foreign_containers
+from bench.parallel import bench_parallel_restore
 from bench.report import Results, as_json, render, write_json
 from bench.restore import bench_restore
 from bench.seeding import bench_seeding, bench_seeding_mariadb
@@ -95,6 +97,18 @@ def main() -> int:
         f"restore, harness vs by hand, {settings.restore_mb} MB",
         lambda: bench_restore(size_mb=settings.restore_mb, repeats=settings.repeats),
     )
+    parallel_mb = int(os.environ.get("BENCH_PARALLEL_MB", "1000"))
+    if parallel_mb > 0:
+        results.parallel = section(
+            f"parallel restore vs single stream, {parallel_mb} MB",
+            lambda: bench_parallel_restore(size_mb=parallel_mb),
+        )
+    parallel_mariadb_mb = int(os.environ.get("BENCH_PARALLEL_MARIADB_MB", "200"))
+    if parallel_mariadb_mb > 0:
+        results.parallel_mariadb = section(
+            f"parallel restore vs single stream on MariaDB, {parallel_mariadb_mb} MB",
+            lambda: bench_parallel_restore(size_mb=parallel_mariadb_mb, engine_name="mariadb"),
+        )
     drills: list[DrillFigures] = []
     for size in settings.sizes_mb:
         drill = section(f"drill at {size} MB", functools.partial(run_child, size, out_dir=runs_dir))

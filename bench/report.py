@@ -15,6 +15,7 @@ from bench.calibration import CalibrationResult
 from bench.common import median
 from bench.disk import DiskResult
 from bench.drills import PHASES, DrillFigures, Growth
+from bench.parallel import ParallelResult
 from bench.restore import RestoreResult
 from bench.seeding import MariaDBSeedingResult, SeedingResult
 
@@ -48,6 +49,8 @@ class Results:
     drills: list[DrillFigures] | None = None
     growth: Growth | None = None
     calibration: CalibrationResult | None = None
+    parallel: ParallelResult | None = None
+    parallel_mariadb: ParallelResult | None = None
 
 
 def _big_drill(drills: list[DrillFigures] | None) -> DrillFigures | None:
@@ -240,6 +243,24 @@ def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
         t.add_row("  recovery also: sha256 re-check", f"{check:.2f}", "")
         t.add_row("  recovery also: fresh server start", f"{start:.2f}", "")
         console.print(t)
+    for p in (r.parallel, r.parallel_mariadb):
+        if p is None:
+            continue
+        t = Table(
+            title=f"Parallel logical restore on {p.engine}, {p.source_bytes / 1e6:.0f} MB of "
+            f"tables, {p.jobs} jobs (the tool's own run, one each)"
+        )
+        for col in ("path", "dump s", "dump MB", "restore s", "vs single stream"):
+            t.add_column(col, justify="right" if col != "path" else "left")
+        for how in ("single", "parallel"):
+            t.add_row(
+                how if how == "single" else f"parallel, {p.jobs} jobs",
+                f"{p.dump_s[how]:.2f}",
+                f"{p.dump_bytes[how] / 1e6:.0f}",
+                f"{p.restore_s[how]:.2f}",
+                f"{p.restore_s['single'] / p.restore_s[how]:.2f}x",
+            )
+        console.print(t)
     if r.drills:
         t = Table(title="Drill wall time by phase (s), one process per size")
         t.add_column("size", justify="right")
@@ -325,6 +346,8 @@ def as_json(r: Results, meta: dict[str, Any]) -> dict[str, Any]:
         "drills": [d.as_dict() for d in r.drills or []],
         "growth": r.growth.as_dict() if r.growth else None,
         "calibration": r.calibration.as_dict() if r.calibration else None,
+        "parallel_restore": r.parallel.as_dict() if r.parallel else None,
+        "parallel_restore_mariadb": r.parallel_mariadb.as_dict() if r.parallel_mariadb else None,
         "targets": [asdict(t) for t in targets(r)],
     }
 

@@ -35,6 +35,8 @@ def capabilities_of(engine: Engine) -> frozenset[str]:
         }
     if engine.replication is not None:
         found.add("replicas")
+    if callable(getattr(engine, "parallel_restore_command", None)):
+        found.add("parallel_logical")
     if getattr(engine, "pgbackrest", None) is not None:
         found.add("pgbackrest")
     return frozenset(found)

@@ -838,7 +838,10 @@ def _reaper(store: History) -> Callable[[DockerClient], object]:
 def restore_test_command(
     source: Annotated[
         str,
-        typer.Argument(help="A dump file, a dump folder, or a pgBackRest repository folder."),
+        typer.Argument(
+            help="A dump file, a dump folder, a pgBackRest repository folder, or an "
+            "s3://BUCKET/KEY[?versionId=V] object (with --endpoint-url)."
+        ),
     ],
     engine: Annotated[str, typer.Option("--engine", "-e", help="Engine that restores it.")],
     checks_file: Annotated[
@@ -868,9 +871,25 @@ def restore_test_command(
         str, typer.Option("--history", envvar="RECOVERY_DRILL_HISTORY", help=HISTORY_HELP)
     ] = DEFAULT_HISTORY,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", help="s3:// source: the S3 API endpoint [AWS's]."),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="s3:// source: the region [AWS_DEFAULT_REGION].")
+    ] = None,
+    access_key_env: Annotated[
+        str,
+        typer.Option("--access-key-env", help="s3:// source: the variable holding the key id."),
+    ] = "AWS_ACCESS_KEY_ID",
+    secret_key_env: Annotated[
+        str,
+        typer.Option("--secret-key-env", help="s3:// source: the variable holding the secret."),
+    ] = "AWS_SECRET_ACCESS_KEY",
 ) -> None:
     """Restore a backup made outside the tool into a scratch server: time to fetch, restore
     and verified read+write; the team's checks; catalogued in the history (exit 0/1/3)."""
+    from harness.backups.s3source import S3Access
     from harness.engines import engine_names
     from harness.report.history.external import record_restore_test
     from harness.report.restore_tests import write_json, write_junit
@@ -897,6 +916,7 @@ def restore_test_command(
             name=name,
             backup_set=backup_set,
             database=database,
+            s3=S3Access(endpoint_url, region, access_key_env, secret_key_env),
         )
     except KeyboardInterrupt:
         store.close()

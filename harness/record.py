@@ -120,6 +120,13 @@ class Phases:
     detect_s: float | None = None
     restore_s: float | None = None
     verify_s: float | None = None
+    # restore_s split where the recovery restored a backup: the backup's checksum re-check,
+    # the fresh server's start (a physical restore: up to its promotion, its own WAL replay
+    # included) and the restore tool's own run (pg_restore, the client, copying a base backup,
+    # a binlog replay); what is left of restore_s is the harness's own steps.
+    backup_check_s: float | None = None
+    server_start_s: float | None = None
+    restore_tool_s: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,6 +165,8 @@ class BackupEntry:
     # The database the backup was taken of, where it is known (a backup made outside the
     # tool and restore-tested names it); drills of the synthetic dataset leave it None.
     source_database: str | None = None
+    # Jobs of a logical backup taken and restored in parallel (1: the single stream).
+    parallel: int = 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -291,6 +300,22 @@ class TeamData:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MigrationFidelity:
+    """A cross-version migration's fidelity check: every table's digest and every schema
+    object of the old server (writes frozen, just before the cutover) against the new one."""
+
+    old_truth_s: float
+    new_truth_s: float | None = None
+    tables: int
+    objects: int
+    objects_by_kind: Mapping[str, int] = field(default_factory=dict)
+    verified: bool | None = None
+    summary: str = ""
+    differences: tuple[TeamDifference, ...] = ()
+    repaired: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Workload:
     """The writer that kept writing during the drill."""
 
@@ -395,6 +420,7 @@ class DrillRecord:
     three_two_one: ThreeTwoOne | None = None
     team_data: TeamData | None = None
     host: HostLoad | None = None
+    migration_fidelity: MigrationFidelity | None = None
 
     def disruptive_fault(self) -> FaultEntry | None:
         """The fault that took a server down (not a fault acting on a backup job)."""

@@ -53,6 +53,7 @@ def scenario_from(data: Any, located: _Located) -> Scenario:
             migration_checks,
             dataset_checks,
             _transaction_checks,
+            _parallel_checks,
         ),
     )
 
@@ -112,9 +113,9 @@ def _dataset_checks(s: Scenario, folder: Path) -> Iterator[tuple[Loc, str]]:
         yield ("dataset", "file"), str(exc)
         return
     for i, engine in enumerate(s.engines):
-        if engine not in byo_engines():
+        if engine_base(engine) not in byo_engines():
             yield ("engines", i), f"engine {engine!r} cannot load a team's own dataset (yet)"
-        elif kind is not FileKind.SCRIPT and engine != "postgres":
+        elif kind is not FileKind.SCRIPT and engine_base(engine) != "postgres":
             yield ("dataset", "file"), f"a {kind} loads into postgres only, not {engine}"
 
 
@@ -142,12 +143,31 @@ def _outage_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
         )
 
 
+def _parallel_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
+    """``parallel`` is an option of logical backups (a physical one has its tool's own)."""
+    s3 = {store.name for store in s.stores if store.kind == "s3"}
+    for i, b in enumerate(s.backups):
+        if b.method != "logical" and b.parallel > 1:
+            yield (
+                ("backups", i, "parallel"),
+                f"parallel applies to logical backups; backup {b.name!r} is {b.method}",
+            )
+        elif b.parallel > 1 and b.store in s3:
+            yield (
+                ("backups", i, "parallel"),
+                f"parallel applies to volume and tmpfs stores; {b.store!r} is an s3 store "
+                "(its upload is one stream)",
+            )
+
+
 def capabilities_needed(s: Scenario) -> set[str]:
     """The capabilities (harness.capabilities' names) a scenario asks of its engines."""
     steps = [step for x in s.strategies for step in x.steps] + list(s.recovery.steps)
     needed: set[str] = set()
     if any(b.method == "physical" for b in s.backups):
         needed.add("physical_backup")
+    if any(b.method == "logical" and b.parallel > 1 for b in s.backups):
+        needed.add("parallel_logical")
     if s.topology.wal_archive is not None:
         needed.add("wal_archive")
     if s.topology.archive_tool == "pgbackrest" or any(b.method == "pgbackrest" for b in s.backups):
@@ -196,6 +216,14 @@ def migration_checks(s: Scenario) -> Iterator[tuple[Loc, str]]:
                 f"engine {base!r} has no migration method {m.method!r}"
                 + (f" (it has: {', '.join(sorted(methods))})" if methods else ""),
             )
+    if m.skip and m.method in STOPPING_METHODS:
+        yield (
+            ("migration", "skip"),
+            f"{m.method} carries the whole data directory over: it cannot skip {m.skip[0]}; "
+            "skip objects with a dump or replication method",
+        )
+    if "events" in m.skip and any(engine_base(e) == "postgres" for e in s.engines):
+        yield ("migration", "skip"), "postgres has no events (skip triggers or routines)"
     if m.gate is not None:
         if m.gate.compare_with != MIGRATION_TARGET:
             yield (

@@ -49,6 +49,8 @@ class BackupRecord:
     faulted: bool = False
     log_tail: str = ""
     checks: list[str] = field(default_factory=list)
+    # Jobs the logical backup was taken with (its restore uses as many; 1: single stream).
+    parallel: int = 1
     # What the job itself produced before shipping it (an upload may ship less: issue 13).
     produced_bytes: int | None = None
 
@@ -71,6 +73,7 @@ class BackupRecord:
             verification_failure=self.verification_failure,
             checks=tuple(self.checks),
             log_tail=self.log_tail,
+            parallel=self.parallel,
         )
 
 

@@ -6,6 +6,7 @@ import time
 
 from harness.backups.agent import BackupAgent
 from harness.backups.catalog import BackupRecord
+from harness.backups.parallel import dump_command
 from harness.engines.base import DumpJob, Engine
 from harness.scenario.model import Backup
 
@@ -34,7 +35,8 @@ def take_logical_backup(
     started_wall, started = time.time(), time.monotonic()
     # The job's password (a stale one under silent_empty_backup) goes in the environment.
     env = engine.tool_env(password=job.password)
-    result = agent.run(engine.dump_command(job), timeout_s=timeout_s, env=env)
+    command = dump_command(engine, job, jobs=backup.parallel)
+    result = agent.run(command, timeout_s=timeout_s, env=env)
     ended_wall, ended = time.time(), time.monotonic()
     facts = agent.facts(job.path)
     return BackupRecord(
@@ -53,4 +55,5 @@ def take_logical_backup(
         min_size_ratio=backup.min_size_ratio,
         last_acked_seq=last_acked_seq,
         log_tail=result.tail(),
+        parallel=backup.parallel,
     )

@@ -114,7 +114,9 @@ def take_scheduled_backup(
             last_acked_seq=last_acked_seq,
         )
     record.faulted = break_job is not None or truncate_upload_to is not None
-    verify_stored(agent, engine, record)
+    # Hashed once: the facts just read from the store are reused, except for an S3 upload,
+    # whose catalogued sha256 is the dump's own claim that the stored object must match.
+    verify_stored(agent, engine, record, just_taken=s3_store is None)
     catalog.add(record)
     return record
 

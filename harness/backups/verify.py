@@ -9,17 +9,25 @@ from harness.backups.physical import directory_facts, verify_files
 from harness.engines.base import Engine
 
 
-def verify_stored(agent: BackupAgent, engine: Engine, record: BackupRecord) -> BackupRecord:
+def verify_stored(
+    agent: BackupAgent, engine: Engine, record: BackupRecord, *, just_taken: bool = False
+) -> BackupRecord:
     """Re-check a backup in its store: exists, size plausible, checksum matches.
 
     For a logical backup the checksum is the file's sha256 against the catalog; for a physical
     one it is the manifest's sha256 against the catalog plus the engine's verifier checking
     every file against the manifest. Updates and returns the record; ``verification_failure``
     says which check failed and why. pgBackRest sets go one level further (backups/pgbackrest).
+
+    ``just_taken``: the record's size and sha256 were read from the store when the backup was
+    catalogued, moments ago; they are reused instead of reading the file again (each backup is
+    hashed once when taken; only a restore re-reads it, to catch what happened to it since).
     """
     if record.method == "pgbackrest":
         return verify_pgbackrest(agent, engine, record)
-    if record.method == "physical":
+    if just_taken:
+        exists, size, sha256 = bool(record.sha256), record.size_bytes, record.sha256
+    elif record.method == "physical":
         size, sha256 = directory_facts(agent, record.path)
         exists = bool(sha256)
     else:

@@ -80,6 +80,11 @@ class Recovered:
     step: str = ""
     # The recovery's own account where a tool, not the server, replayed the logs.
     log_lines: list[str] = field(default_factory=list)
+    # The restore phase split (seconds, None where the path has no such part): the backup's
+    # checksum re-check before it, the fresh server's start, the restore tool's own run.
+    backup_check_s: float | None = None
+    server_start_s: float | None = None
+    tool_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import time
 from harness.backups.agent import STORES_ROOT
 from harness.backups.catalog import BackupRecord, Verification
 from harness.backups.command import restore_env, run_command
+from harness.backups.parallel import restore_command
 from harness.backups.upload import download_script
 from harness.backups.verify import verify_stored
 from harness.engines.base import RecoveryTarget
@@ -89,6 +90,7 @@ def restore_backup(ctx: RecoveryContext, step: RestoreBackupStep) -> StepResult:
         return NotRecovered("no backup store")
     failures: list[str] = []
     for record in _candidates(ctx, step.backup, method=None, fallback=step.fallback_to_older):
+        checking = time.monotonic()
         if not verified_backup(ctx, record):
             failures.append(f"{record.name} rejected: {record.verification_failure}")
             continue
@@ -119,6 +121,7 @@ def restore_backup(ctx: RecoveryContext, step: RestoreBackupStep) -> StepResult:
             else None,
         )
         recovered.step = "restore_backup"
+        recovered.backup_check_s = started - checking
         return recovered
     return _why_not(failures)
 
@@ -141,6 +144,7 @@ def pitr(ctx: RecoveryContext, step: PitrStep) -> StepResult:
         return NotRecovered(why)
     failures: list[str] = []
     for record in _candidates(ctx, step.backup, method=PITR_METHODS, fallback=True):
+        checking = time.monotonic()
         if not verified_backup(ctx, record):
             failures.append(f"{record.name} rejected: {record.verification_failure}")
             continue
@@ -162,6 +166,7 @@ def pitr(ctx: RecoveryContext, step: PitrStep) -> StepResult:
         lines = recovered.log_lines or ctx.recovery_log(recovered.node)
         recovered.landing = Landing(target, target_wall, step.tolerance_s, lines)
         recovered.step = "pitr"
+        recovered.backup_check_s = started - checking
         ctx.record(
             "pitr",
             StepOutcome.OK,
@@ -178,6 +183,7 @@ def pitr(ctx: RecoveryContext, step: PitrStep) -> StepResult:
 def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: float) -> Recovered:
     """Load a dump into a fresh server; the server is removed if that fails."""
     assert ctx.agent is not None
+    starting = time.monotonic()
     node = provision(ctx.lab, ctx.engine, image=ctx.image, name=ctx.next_name())
     agent = ctx.agent
     store = agent.s3_store(record.path)
@@ -189,6 +195,7 @@ def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: fl
             prepared = ctx.lab.exec(node.container_id, ["bash", "-c", script], timeout_s=60)
             if not prepared.ok:
                 raise _StepFailed(f"could not prepare {node.name}: {prepared.tail(300)}")
+        started = time.monotonic()
         if record.method == "command":
             backup = ctx.scenario_backup(record.name)
             assert backup is not None and backup.restore_command is not None
@@ -197,13 +204,18 @@ def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: fl
         elif store is not None:
             fetch, local = download_script(store, record.path, name=f"{record.name}.dump.gz")
             result = agent.run(
-                f"{fetch} && {ctx.engine.restore_command(path=local, target_host=node.name)}",
+                f"{fetch} && "
+                + restore_command(
+                    ctx.engine, path=local, target_host=node.name, jobs=record.parallel
+                ),
                 timeout_s=timeout_s,
                 env={**ctx.engine.tool_env(), **store.env()},
             )
         else:
             result = agent.run(
-                ctx.engine.restore_command(path=record.path, target_host=node.name),
+                restore_command(
+                    ctx.engine, path=record.path, target_host=node.name, jobs=record.parallel
+                ),
                 timeout_s=timeout_s,
                 env=ctx.engine.tool_env(),
             )
@@ -214,7 +226,14 @@ def restore_logical(ctx: RecoveryContext, record: BackupRecord, *, timeout_s: fl
     except BaseException:
         ctx.lab.remove(node.container_id)
         raise
-    return Recovered(node, restored, verified, restored_from=record)
+    return Recovered(
+        node,
+        restored,
+        verified,
+        restored_from=record,
+        server_start_s=started - starting,
+        tool_s=restored - started,
+    )
 
 
 def restore_physical(
@@ -232,6 +251,7 @@ def restore_physical(
     store_volume = ctx.agent.volumes[record.store]
     store_path = f"{STORES_ROOT}/{record.store}"
     archive = ctx.archive_volume is not None
+    preparing = time.monotonic()
     prepared = run_helper(
         ctx.lab,
         image=ctx.image,
@@ -243,6 +263,8 @@ def restore_physical(
     )
     if not prepared.ok:
         raise _StepFailed(f"preparing the data directory failed: {prepared.tail(300)}")
+    tool_s = time.monotonic() - preparing
+    starting = time.monotonic()
     mounts = {ctx.archive_volume: archive_of(ctx.engine).mount} if ctx.archive_volume else {}
     node = provision(
         ctx.lab,
@@ -255,7 +277,7 @@ def restore_physical(
     )
     replay_lines: list[str] = []
     try:
-        restored = ctx.wait_promoted(node, timeout_s=timeout_s)
+        restored = promoted = ctx.wait_promoted(node, timeout_s=timeout_s)
         # Both stores under /stores (the archive may be the backup's own store).
         archive_store = next(
             (n for n, v in ctx.agent.volumes.items() if v == ctx.archive_volume), None
@@ -294,4 +316,12 @@ def restore_physical(
         lines = ctx.recovery_log(node)
         ctx.lab.remove(node.container_id)
         raise _StepFailed(first_line(exc, limit=300), lines) from exc
-    return Recovered(node, restored, verified, restored_from=record, log_lines=replay_lines[-12:])
+    return Recovered(
+        node,
+        restored,
+        verified,
+        restored_from=record,
+        log_lines=replay_lines[-12:],
+        server_start_s=promoted - starting,
+        tool_s=tool_s + (restored - promoted),
+    )

@@ -51,6 +51,8 @@ class RestoreTestResult:
     status: str = "error"
     reason: str = ""
     restore_log: str = ""
+    download_s: float | None = None  # s3:// sources: the S3 download, part of fetch_s
+    store_checksum: str = ""  # s3:// sources: what the fetch was verified against
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

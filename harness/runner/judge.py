@@ -28,6 +28,7 @@ def outcome(state: RunState) -> Outcome:
         data_verified=(
             measured.recovered_fps == reference
             and (state.team is None or state.team.verified is True)
+            and _migration_verified(state)
         )
         if measured
         else None,
@@ -44,9 +45,24 @@ def outcome(state: RunState) -> Outcome:
     )
 
 
+def _migration_verified(state: RunState) -> bool:
+    """A migration whose clients moved verifies only when its fidelity check found nothing
+    the cutover did not repair."""
+    f = state.migration_fidelity
+    return f is None or not f.cut_over or f.verified is not False
+
+
 def judge(scenario: Scenario, state: RunState) -> tuple[Verdict, list[Check], list[str]]:
     """The verdict, the checks made and the reasons."""
     verdict, checks, reasons = decide(scenario.expect, scenario.objectives, outcome(state))
     if verdict is not Verdict.PASS:
-        reasons = [*reasons, *team_reasons(state.team)]
+        reasons = [*reasons, *team_reasons(state.team), *_migration_reasons(state)]
     return verdict, checks, reasons
+
+
+def _migration_reasons(state: RunState, limit: int = 8) -> list[str]:
+    f = state.migration_fidelity
+    if f is None or f.comparison is None or not f.cut_over:
+        return []
+    left = [d for d in f.comparison.differences if d.name not in f.repaired]
+    return [f"migration fidelity: {d.reason}" for d in left[:limit]]

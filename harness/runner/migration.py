@@ -7,9 +7,11 @@ The scenario's ``migration:`` section names the method and the new version. What
   logical replication and MariaDB replication a following copy), start the new server now;
 * cutover (at ``migration.at_s``): writes stop on the old server (read-only, or the server
   stopped for pg_upgrade and an in-place upgrade): the RTO clock starts; the copy is made or
-  caught up; its fidelity is checked (PostgreSQL: tables and sequence values, the logical
-  replication traps, by name); the gate, if any, may block the cutover; the new server is
-  verified with a read and a write, and the clients move to it: the RTO clock stops;
+  caught up; its fidelity is checked against the old server's truth taken just before (every
+  table's digest and every schema object, with the team's-own-database catalogue code:
+  harness.runner.migration_fidelity; the logical replication traps by name); the gate, if
+  any, may block the cutover; the new server is verified with a read and a write, and the
+  clients move to it: the RTO clock stops;
 * decommission (``decommission_old``): the old server and its data are destroyed, after the
   gate (if any) passed again.
 
@@ -38,9 +40,10 @@ from harness.lab.helpers import run_helper
 from harness.lab.images import ResolvedImage, resolve_image
 from harness.polling import poll_until
 from harness.recovery.context import Recovered, RecoveryContext, StepOutcome
+from harness.runner import migration_fidelity as fidelity_check
 from harness.runner.gate import gate_check
 from harness.runner.recover import recovery_context
-from harness.runner.state import Incident, RunState, Stage, Workers
+from harness.runner.state import Incident, MigrationFidelity, RunState, Stage, Workers
 from harness.scenario.model import MIGRATION_TARGET, Migration
 from harness.seeding import Seeded
 from harness.server.node import Node, provision
@@ -52,6 +55,8 @@ log = logging.getLogger(__name__)
 POLL_S = 0.2
 # How long the old server gets to shut down cleanly before pg_upgrade or an in-place upgrade.
 STOP_TIMEOUT_S = 30
+# Methods that stop the old server: its truth is taken just before.
+STOPPING = frozenset({"pg_upgrade_copy", "pg_upgrade_link", "inplace_upgrade"})
 
 
 @dataclass
@@ -72,6 +77,7 @@ class MigrationRun:
     # pg_upgrade: the new cluster's volume and, for --link, its PGDATA inside the old volume.
     upgraded_volume: str | None = None
     upgraded_pgdata: str | None = None
+    fidelity: MigrationFidelity | None = None
 
 
 def prepare_migration(stage: Stage, state: RunState) -> MigrationRun:
@@ -110,7 +116,7 @@ def run_cutover(
     stage: Stage, seeded: Seeded, workers: Workers, state: RunState, run: MigrationRun
 ) -> Incident:
     """Stop writes on the old server, finish the copy, check it, and move the clients."""
-    spec, ctx, engine = run.spec, run.ctx, stage.engine
+    spec, ctx = run.spec, run.ctx
     rollback, why = ROLLBACK[spec.method]
     stage.do(
         f"migrating {stage.engine.name} {run.old_version} -> {spec.to_version} by {spec.method}"
@@ -118,11 +124,11 @@ def run_cutover(
     fault_wall, fault_mono = time.time(), time.monotonic()
     try:
         _freeze_or_stop(stage, run)
+        state.migration_fidelity = run.fidelity
         _copy(stage, run)
         if spec.lost_fraction:
             _step(run, "copy loses rows (silently)", lambda: _lose_rows(stage, run))
-        if engine.name == "postgres" and spec.method in {"dump_restore", "logical_replication"}:
-            _check_objects(stage, run)
+        _check_fidelity(stage, run)
         assert run.new is not None
         if spec.gate is not None:
             gate_mono, gate_wall = time.monotonic(), time.time()
@@ -135,6 +141,8 @@ def run_cutover(
                 "passed" if result.passed else result.reason,
             )
             if not result.passed:
+                if run.fidelity is not None:
+                    run.fidelity.cut_over = False
                 _unfreeze(stage, run)
                 verified = ctx.wait_verified(run.old, timeout_s=spec.timeout_s)
                 _journal(
@@ -263,7 +271,7 @@ def _subscribe(stage: Stage, run: MigrationRun) -> str:
     _exec(
         stage,
         run.new,
-        pgm.schema_copy_script(c, source_host=old),
+        pgm.schema_copy_script(c, source_host=old, skip=tuple(run.spec.skip)),
         what="schema copy",
         timeout_s=timeout,
     )
@@ -285,7 +293,10 @@ def _replicate(stage: Stage, run: MigrationRun) -> str:
     """MariaDB: a consistent dump with its GTID position, then replication old -> new."""
     assert run.new is not None
     script = mdb.replica_seed_script(
-        _root_client(stage), database=stage.engine.credentials.database, source_host=run.old.name
+        _root_client(stage),
+        database=stage.engine.credentials.database,
+        source_host=run.old.name,
+        skip=tuple(run.spec.skip),
     )
     _exec(stage, run.new, script, what="replication seed", timeout_s=run.spec.timeout_s)
     return "mariadb-dump --master-data --gtid loaded; following the old server by GTID"
@@ -295,8 +306,22 @@ def _root_client(stage: Stage) -> str:
     return str(stage.engine.root_client())  # type: ignore[attr-defined]
 
 
+def _source_truth(stage: Stage, run: MigrationRun) -> None:
+    """The old server's truth, the fidelity check's reference (writes frozen, or just before
+    the server stops)."""
+
+    def take() -> str:
+        truth = fidelity_check.truth_of(stage, run.old)
+        run.fidelity = MigrationFidelity(truth)
+        return f"{len(truth.tables)} tables, {len(truth.objects)} objects on {run.old.name}"
+
+    _step(run, "source truth", take)
+
+
 def _freeze_or_stop(stage: Stage, run: MigrationRun) -> None:
     spec, engine = run.spec, stage.engine
+    if spec.method in STOPPING:
+        _source_truth(stage, run)
     if spec.method in {"pg_upgrade_copy", "pg_upgrade_link"}:
         _step(run, "stop old server", lambda: _stop(stage, run, "fast shutdown"))
     elif spec.method == "inplace_upgrade":
@@ -326,6 +351,8 @@ def _freeze_or_stop(stage: Stage, run: MigrationRun) -> None:
                 timeout_s=30,
             ),
         )
+    if spec.method not in STOPPING:
+        _source_truth(stage, run)
 
 
 def _unfreeze(stage: Stage, run: MigrationRun) -> None:
@@ -375,10 +402,13 @@ def _copy(stage: Stage, run: MigrationRun) -> None:
         assert run.new is not None
         new = run.new
         script = (
-            pgm.dump_restore_script(c, source_host=run.old.name)
+            pgm.dump_restore_script(c, source_host=run.old.name, skip=tuple(spec.skip))
             if engine.name == "postgres"
             else mdb.dump_restore_script(
-                _root_client(stage), database=c.database, source_host=run.old.name
+                _root_client(stage),
+                database=c.database,
+                source_host=run.old.name,
+                skip=tuple(spec.skip),
             )
         )
         tools = "pg_dump | pg_restore" if engine.name == "postgres" else "mariadb-dump | mariadb"
@@ -546,47 +576,27 @@ def _lose_rows(stage: Stage, run: MigrationRun) -> str:
     return f"{run.missing_rows} rows never arrived (nobody is told)"
 
 
-def _check_objects(stage: Stage, run: MigrationRun) -> None:
-    """PostgreSQL: every table and every sequence value of the old server on the copy.
-
-    Logical replication replicates neither DDL nor sequence values: a table created after the
-    subscription is missing, and a sequence stays where the schema copy left it (unset), so
-    the first insert after the cutover collides with a replicated row. The check names them.
-    """
-    assert run.new is not None
-    new = run.new
+def _check_fidelity(stage: Stage, run: MigrationRun) -> None:
+    """Every table and schema object of the old server (its truth before the cutover) on the
+    new one; the differences named (with the logical replication traps). Logical replication
+    leaves every sequence where the schema copy put it: the usual cutover (``sync_sequences``)
+    copies their values, so the first insert after the cutover cannot collide."""
+    assert run.new is not None and run.fidelity is not None
+    fidelity, new = run.fidelity, run.new
     started, wall = time.monotonic(), time.time()
-    old_tables = _query(stage, run.old, pgm.user_tables)
-    new_tables = _query(stage, new, pgm.user_tables)
-    old_seqs = _query(stage, run.old, pgm.sequences)
-    new_seqs = _query(stage, new, pgm.sequences)
-    problems = [
-        f"table {t} missing on the copy (DDL is not replicated)"
-        for t in sorted(old_tables - new_tables)
-    ]
-    behind = {
-        name: value
-        for name, value in old_seqs.items()
-        if value is not None and (new_seqs.get(name) or 0) < value
-    }
-    problems += [
-        f"sequence {name}: {value} on the original, "
-        f"{new_seqs.get(name) if new_seqs.get(name) is not None else 'unset'} on the copy "
-        "(sequence values are not replicated by logical replication)"
-        for name, value in sorted(behind.items())
-    ]
-    if not problems:
-        run.ctx.record(
-            "fidelity check",
-            StepOutcome.OK,
-            started,
-            wall,
-            f"{len(old_tables)} tables and {len(old_seqs)} sequences match",
-        )
+    try:
+        comparison = fidelity_check.check(stage, run, fidelity)
+    except run.errors as exc:
+        run.ctx.record("fidelity check", StepOutcome.FAILED, started, wall, first_line(exc))
+        raise
+    text = fidelity_check.detail(comparison)
+    if comparison.ok:
+        run.ctx.record("fidelity check", StepOutcome.OK, started, wall, text)
         return
-    run.findings.extend(problems)
-    run.ctx.record("fidelity check", StepOutcome.FAILED, started, wall, "; ".join(problems))
-    if behind and run.spec.sync_sequences:
+    run.findings.extend(d.reason for d in comparison.differences[: fidelity_check.DETAIL_LIMIT])
+    run.ctx.record("fidelity check", StepOutcome.FAILED, started, wall, text)
+    behind = fidelity_check.behind_sequences(fidelity)
+    if behind and run.spec.method == "logical_replication" and run.spec.sync_sequences:
         _step(
             run,
             "copy sequence values",
@@ -594,6 +604,7 @@ def _check_objects(stage: Stage, run: MigrationRun) -> None:
                 stage, new, [pgm.setval_statement(n, v) for n, v in sorted(behind.items())]
             ),
         )
+        fidelity.repaired.extend(sorted(behind))
         run.findings.append(f"{len(behind)} sequence value(s) copied at the cutover")
 
 

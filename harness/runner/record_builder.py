@@ -41,7 +41,9 @@ from harness.record import (
     Workload,
     WriterLatency,
 )
+from harness.recovery.split import restore_split
 from harness.runner.judge import outcome
+from harness.runner.migration_fidelity import fidelity_record
 from harness.runner.state import RunState
 from harness.runner.team import team_record
 from harness.scenario.model import Scenario
@@ -126,6 +128,7 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
             detect_s=round(rto.detect_s, 4) if rto else None,
             restore_s=round(rto.restore_s, 4) if rto else None,
             verify_s=round(rto.verify_s, 4) if rto else None,
+            **restore_split(st.incident.recovered if st.incident and rto else None),
         ),
         timings=dict(ledger.timings),
         faults=tuple(f.entry() for f in ledger.faults),
@@ -149,6 +152,7 @@ def build_record(s: Scenario, st: RunState, facts: RunFacts) -> DrillRecord:
         writer_latency=_writer_latency(st),
         team_data=team_record(st.team),
         host=facts.host,
+        migration_fidelity=fidelity_record(st.migration_fidelity),
     )
 
 

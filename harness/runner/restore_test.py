@@ -3,7 +3,9 @@ server in a fresh lab, and prove it restorable (Test-DbaLastBackup's question).
 
 The pipeline, each step timed on the monotonic clock:
 1. fetch: the backup is copied into a volume of the lab (a file or a dump folder, as a tar
-   stream through the Docker API), and its sha256 there compared with the source's;
+   stream through the Docker API), and its sha256 there compared with the source's; an
+   s3:// object is first downloaded through the S3 API and checked against the store's own
+   checksum (backups/s3source.py), its download timed on its own and counted in the fetch;
 2. restore: the engine's own tool loads it into a fresh server (backups/external.py);
 3. verified read and write: every user table read, a probe row written and read back;
 4. the team's checks (scenario/checks.py), each one a query and an expectation.
@@ -31,6 +33,7 @@ from harness.backups.external import (
     verified_read_write,
 )
 from harness.backups.pgbackrest import as_postgres, parse_info
+from harness.backups.s3source import ObjectMissing, S3Access, fetch_object, parse_s3_url
 from harness.clock import iso_utc
 from harness.engines import get_engine
 from harness.engines.base import Engine, RecoveryTarget
@@ -80,10 +83,6 @@ def pgbackrest_stanza(path: Path) -> str | None:
 
 def inspect_source(text: str) -> Source:
     """Read SOURCE (a dump file or a dump folder); InputError if it is not usable."""
-    if text.startswith("s3://"):
-        raise InputError(
-            f"{text}: s3:// sources need the S3 store support, which is not in this build yet"
-        )
     path = Path(text)
     if not path.exists():
         raise InputError(f"{text}: no such file or folder")
@@ -118,11 +117,116 @@ def restore_test(
     name: str | None = None,
     backup_set: str | None = None,
     database: str | None = None,
+    s3: S3Access | None = None,
 ) -> RestoreTestResult:
     """Run one restore test (see the module docstring); never raises a HarnessError: an
     infrastructure failure is a result with status error. InputError for a bad SOURCE."""
     engine = get_engine(engine_name)
+    if source_text.startswith("s3://"):
+        return _restore_test_s3(
+            source_text,
+            engine=engine,
+            access=s3 or S3Access(),
+            checks=checks,
+            rto_s=rto_s,
+            image=image,
+            name=name,
+            database=database,
+        )
+    if s3 is not None and s3.endpoint_url:
+        raise InputError("--endpoint-url goes with an s3://BUCKET/KEY source")
     source = inspect_source(source_text)
+    return _restore_test(
+        source_text,
+        source,
+        engine=engine,
+        checks=checks,
+        rto_s=rto_s,
+        image=image,
+        name=name,
+        backup_set=backup_set,
+        database=database,
+    )
+
+
+def _restore_test_s3(
+    source_text: str,
+    *,
+    engine: Engine,
+    access: S3Access,
+    checks: list[DataCheck],
+    rto_s: float | None,
+    image: str | None,
+    name: str | None,
+    database: str | None,
+) -> RestoreTestResult:
+    """An s3:// object: fetched through the S3 API into a private temporary folder, verified
+    against the store's own metadata, then restored as a dump file. A missing object is a
+    backup that is not there: status fail (exit 1), reason named, recorded in the catalog."""
+    location = parse_s3_url(source_text)
+    started_wall = time.time()
+    result = RestoreTestResult(
+        source=source_text,
+        location=location.url,
+        kind="s3_object",
+        engine=engine.name,
+        name=name or location.filename,
+        backup_type="full",
+        source_database=database or "",
+        started_at=iso_utc(started_wall),
+        rto_objective_s=rto_s,
+    )
+    with tempfile.TemporaryDirectory(prefix="rd-restore-test-") as folder:
+        try:
+            fetched = fetch_object(location, access, Path(folder))
+        except ObjectMissing as exc:
+            return result.finish("fail", str(exc), ended_wall=time.time())
+        except ValueError as exc:
+            result.verification, result.checks = "exists", ["exists"]
+            return result.finish("fail", f"checksum matches: {exc}", ended_wall=time.time())
+        except HarnessError as exc:
+            if isinstance(exc, InputError):
+                raise
+            return result.finish("error", first_line(exc, limit=300), ended_wall=time.time())
+        source = inspect_source(str(fetched.path))
+        result = _restore_test(
+            source_text,
+            source,
+            engine=engine,
+            checks=checks,
+            rto_s=rto_s,
+            image=image,
+            name=name or location.filename,
+            backup_set=None,
+            database=database,
+            result_location=fetched.location.url,
+            result_kind="s3_object",
+            ended_wall=fetched.last_modified_wall,
+            download_s=fetched.download_s,
+        )
+    result.download_s = fetched.download_s
+    result.store_checksum = fetched.verified_by
+    if fetched.version_id and fetched.version_id != "null":
+        result.evidence = f"version {fetched.version_id}; {result.evidence}".rstrip("; ")
+    return result
+
+
+def _restore_test(
+    source_text: str,
+    source: Source,
+    *,
+    engine: Engine,
+    checks: list[DataCheck],
+    rto_s: float | None,
+    image: str | None,
+    name: str | None,
+    backup_set: str | None,
+    database: str | None,
+    result_location: str = "",
+    result_kind: str = "",
+    ended_wall: float | None = None,
+    download_s: float = 0.0,
+) -> RestoreTestResult:
     if source.kind == "pgbackrest" and engine.name != "postgres":
         raise InputError(f"{source_text}: a pgBackRest repository restores with --engine postgres")
     if backup_set and source.kind != "pgbackrest":
@@ -130,8 +234,8 @@ def restore_test(
     started_wall = time.time()
     result = RestoreTestResult(
         source=source_text,
-        location=str(source.path.resolve()),
-        kind=source.kind,
+        location=result_location or str(source.path.resolve()),
+        kind=result_kind or source.kind,
         engine=engine.name,
         name=name or source.path.name,
         backup_type="full",  # a logical dump is always a full backup
@@ -140,7 +244,7 @@ def restore_test(
         source_database=database or sniff_source_database(source.path) or "",
         size_bytes=source.size_bytes,
         sha256=source.sha256,
-        backup_ended_at=iso_utc(source.modified_wall),
+        backup_ended_at=iso_utc(ended_wall if ended_wall is not None else source.modified_wall),
         started_at=iso_utc(started_wall),
         rto_objective_s=rto_s,
     )
@@ -150,7 +254,16 @@ def restore_test(
     result.verification, result.checks = "size_plausible", ["exists", "size_plausible"]
     try:
         with Lab(new_run_id()) as lab:
-            _run(lab, engine, source, result, checks, image=image, backup_set=backup_set)
+            _run(
+                lab,
+                engine,
+                source,
+                result,
+                checks,
+                image=image,
+                backup_set=backup_set,
+                download_s=download_s,
+            )
     except HarnessError as exc:
         if result.status == "error" and not result.reason:
             return result.finish("error", first_line(exc, limit=300), ended_wall=time.time())
@@ -169,6 +282,7 @@ def _run(
     *,
     image: str | None,
     backup_set: str | None = None,
+    download_s: float = 0.0,
 ) -> None:
     resolved = resolve_image(
         lab.client,
@@ -186,7 +300,8 @@ def _run(
         return
     # The scratch server starts while nothing is timed yet: the clock is for the backup.
     node = provision(lab, engine, image=resolved.name, name="scratch")
-    t0 = time.monotonic()
+    # An S3 object's download (already done, timed on its own) counts in fetch and RTO.
+    t0 = time.monotonic() - download_s
     copied = _fetch(lab, agent, source)
     fetched = time.monotonic()
     result.fetch_s = round(fetched - t0, 4)

@@ -137,6 +137,27 @@ class TeamData:
 
 
 @dataclass
+class MigrationFidelity:
+    """A migration's fidelity check: the old server's truth taken just before the cutover
+    (writes frozen), the new server's after the copy, their comparison, and the differences
+    the cutover repaired (sequence values copied)."""
+
+    old_truth: Truth
+    new_truth: Truth | None = None
+    comparison: Comparison | None = None
+    repaired: list[str] = field(default_factory=list)
+    # Whether the clients moved to the new server (a blocked cutover leaves them on the old).
+    cut_over: bool = True
+
+    @property
+    def verified(self) -> bool | None:
+        """True when every difference (if any) was repaired; None before the comparison."""
+        if self.comparison is None:
+            return None
+        return all(d.name in self.repaired for d in self.comparison.differences)
+
+
+@dataclass
 class RunState:
     """One slot per phase result, each written once, and the ledger."""
 
@@ -150,3 +171,4 @@ class RunState:
     acks_path: Path | None = None
     latency: WriterLatency | None = None
     team: TeamData | None = None
+    migration_fidelity: MigrationFidelity | None = None

@@ -21,6 +21,7 @@ MAX_OBJECTIVE_S = 7 * 86400.0  # an RTO or RPO objective: a week covers weekly b
 MAX_ROWS = 50_000_000  # rows per seeded table (a 10 GB drill is about 25 M rows)
 MAX_COUNT = 10_000_000  # counts of writes (deleted, allowed to be lost)
 MAX_SEED = 2**63 - 1
+MAX_PARALLEL = 64  # parallel jobs of a logical backup or restore
 MAX_WRITE_RATE = 50_000.0  # writes per second, all of the writer's clients together
 MAX_CLIENTS = 64  # the writer's concurrent connections
 MAX_CHECK_VALUE = 1e18  # a bound or value a team's check expects
@@ -222,6 +223,11 @@ class Backup(Model):
     at_s: Seconds
     store: Name
     min_size_ratio: Annotated[float, _float(gt=0, lt=1)] = 0.01
+    parallel: Annotated[int, _int(ge=1, le=MAX_PARALLEL)] = Field(
+        default=1,
+        description="logical backups: restore (PostgreSQL: also dump) with this many parallel "
+        "jobs: pg_dump -Fd -j N + pg_restore -j N; MariaDB: the dump's tables loaded N at a time",
+    )
     # method: command (issue 13): the team's own scripts (bash), run in the backup agent, or in
     # ``image`` (a helper on the run's network). Their environment: see README "Command backups".
     backup_command: Annotated[str, Field(min_length=1)] | None = None
@@ -372,6 +378,9 @@ class Migration(Model):
     decommission_old: bool = False
     gate: MigrationGate | None = None
     timeout_s: PositiveSeconds = 120.0
+    # Schema objects the copy leaves out (a dump without --routines/--triggers/--events, a
+    # schema created without them): the fidelity check at the cutover must name each one.
+    skip: list[Literal["triggers", "routines", "events"]] = Field(default_factory=list)
 
 
 class Decommission(Model):

@@ -106,15 +106,40 @@ def test_pg_dump_restore_freezes_writes(client: docker.DockerClient, tmp_path: P
     assert late == [], f"the old server acknowledged writes after the freeze: {late}"
 
 
+def fidelity(j: dict[str, Any]) -> dict[str, str]:
+    """The migration fidelity check's differences, reason by "kind name"."""
+    f = j["migration_fidelity"]
+    assert f is not None and f["tables"] > 0 and f["objects"] > 0, f
+    return {f"{d['kind']} {d['name']}": d["reason"] for d in f["differences"]}
+
+
+SHOP_SEQUENCES = {
+    "sequence public.customer_customer_id_seq",
+    "sequence public.invoice_number_seq",
+    "sequence public.orders_order_id_seq",
+    "sequence public.product_product_id_seq",
+    "sequence public.audit_log_audit_id_seq",
+}
+
+
 def test_logical_replication_names_the_sequence_trap(
     client: docker.DockerClient, tmp_path: Path
 ) -> None:
     result = run(client, "pg-logical-replication-sequences-forgotten", tmp_path)
-    j = assert_migrated(result, "15", "17", "yes")
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    m = j["measured"]
+    assert m["data_verified"] is False and m["lost_writes"] == 0 and m["recovered_by"] == "cutover"
     outcome, detail = steps(j)["fidelity check"]
     assert outcome == "failed"
-    assert "sequence public.drill_probe_id_seq" in detail, detail
-    assert "sequence values are not replicated by logical replication" in detail, detail
+    found = fidelity(j)
+    # Every sequence of the shop the rows used is left behind, and only sequences differ.
+    assert set(found) >= SHOP_SEQUENCES, found
+    assert {k.split()[0] for k in found} == {"sequence"}, found
+    for key in SHOP_SEQUENCES:
+        assert "sequence values are not replicated by logical replication" in found[key], found
+    assert "sequence public.orders_order_id_seq at " in detail, detail
+    assert j["migration_fidelity"]["verified"] is False
     assert "copy sequence values" not in steps(j)  # this cutover forgot them
     assert steps(j)["subscribe"][0] == "ok" and steps(j)["catch up"][0] == "ok"
 
@@ -125,9 +150,50 @@ def test_logical_replication_cutover_copies_the_sequences(
     result = run(client, "pg-logical-replication", tmp_path)
     j = assert_migrated(result, "15", "17", "yes")
     outcome, detail = steps(j)["fidelity check"]
-    assert outcome == "failed" and "sequence public.drill_probe_id_seq" in detail, detail
-    assert steps(j)["copy sequence values"] == ("ok", "1 statement(s) on new-server")
-    assert "1 sequence value(s) copied at the cutover" in evidence(j)
+    assert outcome == "failed" and "sequence public.orders_order_id_seq" in detail, detail
+    found = fidelity(j)
+    assert set(found) >= SHOP_SEQUENCES and {k.split()[0] for k in found} == {"sequence"}
+    assert steps(j)["copy sequence values"][0] == "ok"
+    f = j["migration_fidelity"]
+    assert f["verified"] is True and set(f["repaired"]) == {k.split()[1] for k in found}
+    assert f"{len(found)} sequence value(s) copied at the cutover" in evidence(j)
+    assert j["team_data"]["verified"] is True  # the shop on the new server matches its source
+
+
+def test_pg_dump_restore_without_triggers_is_caught(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    result = run(client, "pg-dump-restore-triggers-skipped", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    assert j["measured"]["data_verified"] is False and j["measured"]["lost_writes"] == 0
+    found = fidelity(j)
+    # Exactly the trigger is missing: every table's digest, view (printed by 15 and by 17)
+    # and function matches.
+    assert found == {
+        "trigger public.orders.orders_status_audit": (
+            "trigger public.orders.orders_status_audit missing"
+        )
+    }, found
+    assert j["migration_fidelity"]["objects_by_kind"]["materialized view"] == 1
+    assert "trigger public.orders.orders_status_audit missing" in evidence(j)
+    assert steps(j)["fidelity check"][0] == "failed"
+
+
+def test_mariadb_dump_without_routines_is_caught(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    result = run(client, "mariadb-dump-restore-routines-skipped", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    assert j["measured"]["data_verified"] is False and j["measured"]["lost_writes"] == 0
+    found = fidelity(j)
+    missing = {k for k, why in found.items() if why.endswith(" missing")}
+    assert missing == set(found), found  # nothing changed: only objects lost
+    kinds = {k.split()[0] for k in missing}
+    assert kinds == {"trigger", "function", "procedure", "event"}, found
+    assert "trigger orders.orders_status_audit" in missing, found
+    assert steps(j)["fidelity check"][0] == "failed"
 
 
 @pytest.mark.parametrize(

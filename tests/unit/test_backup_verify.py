@@ -138,3 +138,17 @@ def test_re_verification_starts_from_scratch() -> None:
     assert record.verification is Verification.CHECKSUM_MATCHES
     assert record.verification_failure == ""
     assert record.checks == ["exists", "size_plausible", "checksum_matches"]
+
+
+def test_a_backup_just_taken_is_not_read_again_and_a_restore_reads_it() -> None:
+    # Hashed once when taken: the verification right after reuses the catalogued sha256 and
+    # size; the re-check before a restore reads the store (and sees what changed since).
+    agent = FakeAgent({"/stores/offsite/nightly.sql.gz": FileFacts(True, 50_000, OTHER_SHA)})
+    engine = UntouchableEngine()
+    record = verify_stored(cast(BackupAgent, agent), engine, make_record(), just_taken=True)  # type: ignore[arg-type]
+    assert record.verification is Verification.CHECKSUM_MATCHES
+    assert agent.asked == []
+    record = verify_stored(cast(BackupAgent, agent), engine, record)  # type: ignore[arg-type]
+    assert agent.asked == ["/stores/offsite/nightly.sql.gz"]
+    assert record.verification is Verification.SIZE_PLAUSIBLE
+    assert record.verification_failure.startswith("checksum matches: ")

@@ -89,10 +89,12 @@ def test_the_table_follows_from_the_collaborators_engines_hold() -> None:
             "pitr",
             "lsn_target",
             "restore_point",
+            "parallel_logical",
             "pgbackrest",
         },
-        "mariadb": {"physical_backup", "wal_archive", "replicas", "pitr"},
-        "mysql": frozenset(),
+        "mariadb": {"physical_backup", "wal_archive", "replicas", "pitr", "parallel_logical"},
+        # mysqldump's sections are mariadb-dump's: the same split applies (not run here).
+        "mysql": {"parallel_logical"},
         "sqlserver": frozenset(),
     }
 

@@ -245,3 +245,13 @@ def test_sqlite_urls_and_redacted_postgres_urls(tmp_path: Path) -> None:
     assert redact_url("postgresql://drill:s3cret@127.0.0.1:5432/h") == (
         "postgresql://drill:***@127.0.0.1:5432/h"
     )
+
+
+def test_the_restore_phase_names_its_parts_where_the_journal_has_them() -> None:
+    j = journal("empty-backup")
+    old = {r["name"]: r for r in step_rows(record_from_dict(j)) if r["kind"] == "phase"}
+    assert old["restore"]["detail"] == ""  # a journal from before the split
+    j["phases"].update(backup_check_s=0.12, server_start_s=1.7, restore_tool_s=3.25)
+    new = {r["name"]: r for r in step_rows(record_from_dict(j)) if r["kind"] == "phase"}
+    detail = new["restore"]["detail"]
+    assert detail == "backup check 0.12 s, server start 1.70 s, restore tool 3.25 s"

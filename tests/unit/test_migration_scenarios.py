@@ -62,6 +62,16 @@ BASE = (ROOT / "scenarios/migrations/pg-dump-restore.yaml").read_text()
             "method: pg_upgrade_link\n  gate: {compare_with: new-server}",
             "pg_upgrade_link stops the old server before copying",
         ),
+        (
+            "method: dump_restore",
+            "method: pg_upgrade_copy\n  skip: [triggers]",
+            "pg_upgrade_copy carries the whole data directory over: it cannot skip triggers",
+        ),
+        (
+            "method: dump_restore",
+            "method: dump_restore\n  skip: [events]",
+            "postgres has no events",
+        ),
     ],
 )
 def test_bad_migration_is_bad_input_on_its_line(

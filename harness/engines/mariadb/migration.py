@@ -50,24 +50,43 @@ def _remote(root_client: str, host: str) -> str:
     return f"{root_client} {NO_TLS} -h {shlex.quote(host)}"
 
 
-def dump_restore_script(root_client: str, *, database: str, source_host: str) -> str:
-    """In the new server's container: mariadb-dump of the old server into the local one."""
+def object_flags(skip: tuple[str, ...] = ()) -> str:
+    """mariadb-dump's flags for the schema objects beside the tables: routines and events are
+    left out unless asked for (its defaults), triggers are in unless skipped."""
+    return " ".join(
+        [
+            "--skip-triggers" if "triggers" in skip else "--triggers",
+            *(["--routines"] if "routines" not in skip else []),
+            *(["--events"] if "events" not in skip else []),
+        ]
+    )
+
+
+def dump_restore_script(
+    root_client: str, *, database: str, source_host: str, skip: tuple[str, ...] = ()
+) -> str:
+    """In the new server's container: mariadb-dump of the old server into the local one
+    (without the kinds of objects in ``skip``)."""
     dump = root_client.replace("mariadb -uroot", "mariadb-dump -uroot", 1)
     return (
         "set -eo pipefail; "
-        f"{_remote(dump, source_host)} --single-transaction --routines --triggers --events "
+        f"{_remote(dump, source_host)} --single-transaction {object_flags(skip)} "
         f"--databases {shlex.quote(database)} | {root_client}"
     )
 
 
-def replica_seed_script(root_client: str, *, database: str, source_host: str) -> str:
-    """In the new server's container: a consistent dump with its GTID position, loaded, then
-    replication from the old server from that position."""
+def replica_seed_script(
+    root_client: str, *, database: str, source_host: str, skip: tuple[str, ...] = ()
+) -> str:
+    """In the new server's container: a consistent dump with its GTID position (routines,
+    triggers and events included unless in ``skip``), loaded, then replication from the old
+    server from that position."""
     dump = root_client.replace("mariadb -uroot", "mariadb-dump -uroot", 1)
     host = "'" + source_host.replace("'", "") + "'"
     return (
         "set -eo pipefail; "
         f"{_remote(dump, source_host)} --single-transaction --master-data=1 --gtid "
+        f"{object_flags(skip)} "
         f"--databases {shlex.quote(database)} | {root_client}; "
         f'{root_client} -e "CHANGE MASTER TO MASTER_HOST={host}, MASTER_PORT=3306, '
         "MASTER_USER='root', MASTER_PASSWORD='${MARIADB_ROOT_PASSWORD}', "

@@ -292,3 +292,24 @@ class PostgresEngine:
             f"--exit-on-error -h {shlex.quote(target_host)} "
             f"-d {shlex.quote(self.credentials.database)}"
         )
+
+    def parallel_dump_command(self, job: DumpJob, *, jobs: int) -> str:
+        """pg_dump's directory format with ``jobs`` workers (each table compressed by pg_dump
+        itself), stored as one tar file so that the store holds one file per backup."""
+        head = "set -o pipefail; " if job.pipefail else ""
+        then = " && " if job.pipefail else "; "
+        return (
+            f'{head}d="$(mktemp -d)"; trap \'rm -rf "$d"\' EXIT; '
+            f"pg_dump --format=directory --jobs={int(jobs)} --compress=1 "
+            f'-h {shlex.quote(job.source_host)} -d {shlex.quote(job.database)} -f "$d/dump"'
+            f'{then}tar -C "$d/dump" -cf {shlex.quote(job.path)} .'
+        )
+
+    def parallel_restore_command(self, *, path: str, target_host: str, jobs: int) -> str:
+        """The tar of a directory-format dump unpacked, then pg_restore with ``jobs`` workers."""
+        return (
+            'set -eo pipefail; d="$(mktemp -d)"; trap \'rm -rf "$d"\' EXIT; '
+            f'tar -xf {shlex.quote(path)} -C "$d"; '
+            f"pg_restore --no-owner --exit-on-error --jobs={int(jobs)} "
+            f'-h {shlex.quote(target_host)} -d {shlex.quote(self.credentials.database)} "$d"'
+        )

@@ -48,8 +48,34 @@ def _env_password() -> str:
     return 'export PGPASSWORD="$POSTGRES_PASSWORD"; '
 
 
-def dump_restore_script(c: Credentials, *, source_host: str) -> str:
-    """In the new server's container: its pg_dump reads the old server, pg_restore loads it."""
+# What ``migration.skip`` leaves out of a copy, as pg_restore --list names the entries.
+SKIP_ENTRIES = {"triggers": ("TRIGGER",), "routines": ("FUNCTION", "PROCEDURE")}
+DUMP_FILE = "/tmp/rd-migration.dump"
+
+
+def _filtered_copy(c: Credentials, *, source_host: str, skip: tuple[str, ...], schema: bool) -> str:
+    """pg_dump to a file, pg_restore --list without the skipped kinds, pg_restore -L: what a
+    copy that forgot its triggers or routines (a hand-edited restore list) does."""
+    user, db = shlex.quote(c.user), shlex.quote(c.database)
+    kinds = "|".join(k for s in skip for k in SKIP_ENTRIES.get(s, ()))
+    return (
+        "set -eo pipefail; "
+        + _env_password()
+        + f"pg_dump -h {shlex.quote(source_host)} -U {user} -d {db} --format=custom "
+        + ("--schema-only " if schema else "")
+        + f"-f {DUMP_FILE}; "
+        f"pg_restore -l {DUMP_FILE} | grep -v -E '^[0-9]+; [0-9]+ [0-9]+ ({kinds}) ' "
+        f"> {DUMP_FILE}.list || true; "
+        f"pg_restore -h 127.0.0.1 -U {user} -d {db} --exit-on-error --no-owner "
+        f"-L {DUMP_FILE}.list {DUMP_FILE}; rm -f {DUMP_FILE} {DUMP_FILE}.list"
+    )
+
+
+def dump_restore_script(c: Credentials, *, source_host: str, skip: tuple[str, ...] = ()) -> str:
+    """In the new server's container: its pg_dump reads the old server, pg_restore loads it
+    (without the kinds of objects in ``skip``)."""
+    if skip:
+        return _filtered_copy(c, source_host=source_host, skip=skip, schema=False)
     user, db = shlex.quote(c.user), shlex.quote(c.database)
     return (
         "set -eo pipefail; "
@@ -59,8 +85,11 @@ def dump_restore_script(c: Credentials, *, source_host: str) -> str:
     )
 
 
-def schema_copy_script(c: Credentials, *, source_host: str) -> str:
-    """In the new server's container: the schema only (logical replication copies rows)."""
+def schema_copy_script(c: Credentials, *, source_host: str, skip: tuple[str, ...] = ()) -> str:
+    """In the new server's container: the schema only (logical replication copies rows),
+    without the kinds of objects in ``skip``."""
+    if skip:
+        return _filtered_copy(c, source_host=source_host, skip=skip, schema=True)
     user, db = shlex.quote(c.user), shlex.quote(c.database)
     return (
         "set -eo pipefail; "
@@ -115,25 +144,8 @@ def drop_slot_statements() -> list[str]:
     ]
 
 
-def sequences(conn: Any) -> dict[str, int | None]:
-    """Every sequence's last value (None: never used), by qualified name."""
-    rows = conn.execute(
-        "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences"
-    ).fetchall()
-    return {str(name): (None if value is None else int(value)) for name, value in rows}
-
-
 def setval_statement(name: str, value: int) -> str:
     return f"SELECT setval('{name}', {int(value)}, true)"
-
-
-def user_tables(conn: Any) -> set[str]:
-    rows = conn.execute(
-        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-        "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
-        "AND table_type = 'BASE TABLE'"
-    ).fetchall()
-    return {str(r[0]) for r in rows}
 
 
 def server_version(conn: Any) -> str:
@@ -165,3 +177,20 @@ def upgrade_script(
         f"-d /var/lib/postgresql/data -D {new_dir} -U {user} {mode} "
         "| tail -n 4"
     )
+
+
+def reprint_view(conn: Any, definition: str) -> str:
+    """A view's query as *this* server prints it (pg_get_viewdef), from the text another
+    version printed: two majors print the same query differently (PostgreSQL 17 keeps
+    ``x AT TIME ZONE 'UTC'``, 15 prints ``timezone('UTC'::text, x)``). Rolled back; nothing
+    stays on the server."""
+    import psycopg
+
+    query = definition.strip().rstrip(";")
+    reprinted = ""
+    with conn.transaction():
+        conn.execute(f"CREATE TEMP VIEW rd_reprint AS {query}".encode())
+        row = conn.execute("SELECT pg_get_viewdef('rd_reprint'::regclass)").fetchone()
+        reprinted = str(row[0]) if row else ""
+        raise psycopg.Rollback()
+    return reprinted

@@ -41,6 +41,8 @@ FIGURES = (
     "seed_rows_lost",
 )
 PHASES = ("detect_s", "restore_s", "verify_s")
+# The restore phase split: the backup's re-check, the server's start, the restore tool's run.
+RESTORE_SPLIT = ("backup_check_s", "server_start_s", "restore_tool_s")
 
 BACKUP_COLUMNS_V2 = (
     "run_id",
@@ -126,6 +128,7 @@ def figure_rows(record: DrillRecord) -> list[tuple[str, float]]:
     """(figure, value) for every measured number of a drill record."""
     values = [(name, getattr(record.measured, name)) for name in FIGURES]
     values += [(name, getattr(record.phases, name)) for name in PHASES]
+    values += [(name, getattr(record.phases, name)) for name in RESTORE_SPLIT]
     values.append(("duration_s", record.duration_s))
     rule = record.three_two_one
     if rule is not None:  # the 3-2-1 count at the incident (issue 13)
@@ -205,7 +208,7 @@ def step_rows(record: DrillRecord) -> list[dict[str, Any]]:
         add("detected", "outage detected", detect, 0.0)
         add("phase", "detect", 0.0, detect)
         if restore is not None:
-            add("phase", "restore", detect, restore)
+            add("phase", "restore", detect, restore, None, _restore_split(record))
             if verify is not None:
                 add("phase", "verify", round(detect + restore, 4), verify)
     for r in record.recovery:
@@ -352,3 +355,15 @@ def refresh_procedure(
             "last_rto_s",
         ),
     )
+
+
+def _restore_split(record: DrillRecord) -> str:
+    """The restore phase's parts, where known: "backup check 0.12 s, server start 1.7 s, ..."."""
+    parts = [
+        f"{label} {value:.2f} s"
+        for label, name in zip(
+            ("backup check", "server start", "restore tool"), RESTORE_SPLIT, strict=True
+        )
+        if (value := getattr(record.phases, name)) is not None
+    ]
+    return ", ".join(parts)
