@@ -67,6 +67,10 @@ ISO_TOLERANCE_S = 0.002
 # clock, a little after the engine logs the event: 1-10 ms measured here) plus the round trip
 # of the probe that completes on the thawed server.
 DOCKER_API_ALLOWANCE_S = 0.05
+# How far Docker's own freeze may drift from what was asked (the pause lands a little after
+# the request, the thaw timer adds the unpause call): the engine's scheduling on a busy 2-core
+# host, not the instrument. Measured 1-57 ms; the instrument's error bounds below keep 50 ms.
+DOCKER_FREEZE_ALLOWANCE_S = 0.1
 # The target for the RTO error.
 RTO_ERROR_TARGET_S = 0.100
 
@@ -247,9 +251,9 @@ def test_outage_of_known_length_is_recorded_with_its_clock(
     assert clock["probe_interval_s"] == outage.probe_interval_s
     assert clock["durations"] == "time.monotonic" and clock["monotonic_resolution_s"] <= 1e-6
     # The freeze is the one the scenario asked for (the thaw timer adds the unpause call).
-    assert abs(outage.truth_s - outage.duration_s) <= DOCKER_API_ALLOWANCE_S
+    assert abs(outage.truth_s - outage.duration_s) <= DOCKER_FREEZE_ALLOWANCE_S
     # The RTO clock starts when the freeze is in place: the fault's wall time is the pause.
-    assert abs(wall(j["faults"][0]["at"]) - outage.frozen_at) <= DOCKER_API_ALLOWANCE_S
+    assert abs(wall(j["faults"][0]["at"]) - outage.frozen_at) <= DOCKER_FREEZE_ALLOWANCE_S
     # Never shorter than the outage, and within a second of it whatever the machine's load.
     assert -DOCKER_API_ALLOWANCE_S <= outage.error_s <= 1.0
     m = j["measured"]
