@@ -68,9 +68,11 @@ ISO_TOLERANCE_S = 0.002
 # of the probe that completes on the thawed server.
 DOCKER_API_ALLOWANCE_S = 0.05
 # How far Docker's own freeze may drift from what was asked (the pause lands a little after
-# the request, the thaw timer adds the unpause call): the engine's scheduling on a busy 2-core
-# host, not the instrument. Measured 1-57 ms; the instrument's error bounds below keep 50 ms.
-DOCKER_FREEZE_ALLOWANCE_S = 0.1
+# the request, the thaw timer adds the unpause call): the fault's accuracy on a busy 2-core
+# host (measured 20-60 ms alone, over 100 ms once mid-suite), not the instrument's. The
+# instrument is judged against Docker's own pause/unpause times, with the bounds below (50 ms
+# beyond the probe interval, and the 100 ms RTO error target).
+DOCKER_FREEZE_ALLOWANCE_S = 0.25
 # The target for the RTO error.
 RTO_ERROR_TARGET_S = 0.100
 
