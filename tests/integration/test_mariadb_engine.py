@@ -188,6 +188,29 @@ def test_dump_fails_loudly_with_pipefail_and_restores(
     }
 
 
+def test_parallel_seeding_takes_the_reference_on_the_server(
+    engine: Engine, endpoint: Endpoint, conn: Any
+) -> None:
+    """harness.seeding loads and fingerprints tables on several connections at once; the
+    reference it returns is the Python definition's (so the same as PostgreSQL's, same seed)."""
+    from harness.seeding import seed
+
+    opened: list[Any] = []
+
+    def connect() -> Any:
+        c = engine.connect(endpoint, timeout_s=10)
+        opened.append(c)
+        return c
+
+    dataset = model.Dataset(tables=3, rows_per_table=2000, seed=5)
+    seeded = seed(engine, conn, dataset, connect=connect)
+    assert seeded.reference == {
+        table_name(i): reference_fingerprint(seed=5, table_index=i, count=2000) for i in (1, 2, 3)
+    }
+    assert opened and all(not c.open for c in opened)
+    assert seeded.source_bytes > 3 * 2000 * 40
+
+
 # Destructive: leaves the module's server without a data directory, so it runs last.
 def test_probe_fails_once_the_data_directory_is_wiped(
     session_lab: Lab, engine: Engine, endpoint: Endpoint, node: Node, conn: Any
@@ -211,26 +234,3 @@ def test_probe_fails_once_the_data_directory_is_wiped(
             engine.probe(fresh)
     finally:
         fresh.close()
-
-
-def test_parallel_seeding_takes_the_reference_on_the_server(
-    engine: Engine, endpoint: Endpoint, conn: Any
-) -> None:
-    """harness.seeding loads and fingerprints tables on several connections at once; the
-    reference it returns is the Python definition's (so the same as PostgreSQL's, same seed)."""
-    from harness.seeding import seed
-
-    opened: list[Any] = []
-
-    def connect() -> Any:
-        c = engine.connect(endpoint, timeout_s=10)
-        opened.append(c)
-        return c
-
-    dataset = model.Dataset(tables=3, rows_per_table=2000, seed=5)
-    seeded = seed(engine, conn, dataset, connect=connect)
-    assert seeded.reference == {
-        table_name(i): reference_fingerprint(seed=5, table_index=i, count=2000) for i in (1, 2, 3)
-    }
-    assert opened and all(not c.open for c in opened)
-    assert seeded.source_bytes > 3 * 2000 * 40
