@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from harness.lab.lab import Lab
 from harness.lab.s3 import S3_IMAGE, S3Credentials, S3Server
 from harness.report.history import History
 from harness.report.history.external import catalog
+from harness.runner import new_run_id
 from harness.server.node import Node
 
 from .conftest import REPO
@@ -39,8 +41,16 @@ def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.fixture()
+def s3_lab(client) -> Iterator[Lab]:  # type: ignore[no-untyped-def]
+    """A lab of its own for the S3 server: the session's lab may already hold one (alias s3)."""
+    with Lab(new_run_id(), client=client) as lab:
+        yield lab
+
+
 def test_restore_test_of_an_s3_object_and_of_a_missing_key(
     tmp_path: Path,
+    s3_lab: Lab,
     monkeypatch: pytest.MonkeyPatch,
     client,  # type: ignore[no-untyped-def]
     session_lab: Lab,
@@ -56,7 +66,7 @@ def test_restore_test_of_an_s3_object_and_of_a_missing_key(
     monkeypatch.setattr(
         S3Credentials, "random", classmethod(lambda cls: cls(ACCESS_KEY, SECRET_KEY))
     )
-    server = S3Server.start(session_lab)
+    server = S3Server.start(s3_lab)
     assert server.host_endpoint.startswith("http://127.0.0.1:")
     server.create_bucket("team-backups")
     dump = tmp_path / "app.dump"
