@@ -22,7 +22,7 @@ import botocore.exceptions
 
 from harness.errors import InfrastructureError, InputError
 from harness.lab.lab import Lab
-from harness.lab.s3 import S3Credentials, S3Server, s3_client
+from harness.lab.s3 import CA_FILE, TLS_MOUNT, S3Credentials, S3Server, s3_client
 from harness.scenario.model import Store
 
 S3_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
@@ -50,6 +50,15 @@ class S3Store:
     host_endpoint: str | None  # as the harness reaches it (None: AWS's default endpoint)
     credentials: S3Credentials = field(repr=False)
     versioned: bool = False
+    # The lab's S3 server over TLS: the run's CA on the host, and the volume holding it for
+    # containers (mounted at TLS_MOUNT; commands get AWS_CA_BUNDLE).
+    ca_file: str = ""
+    tls_volume: str = ""
+
+    @property
+    def tls_mounts(self) -> dict[str, str]:
+        """The volume a container of the run mounts to verify the lab's S3 server."""
+        return {self.tls_volume: TLS_MOUNT} if self.tls_volume else {}
 
     @property
     def name(self) -> str:
@@ -70,10 +79,13 @@ class S3Store:
             "S3_PREFIX": self.spec.prefix.strip("/"),
             "AWS_DEFAULT_REGION": self.spec.region,
             **self.credentials.env(),
+            **({"AWS_CA_BUNDLE": CA_FILE} if self.tls_volume else {}),
         }
 
     def client(self) -> Any:
-        return s3_client(self.host_endpoint, self.credentials, self.spec.region)
+        return s3_client(
+            self.host_endpoint, self.credentials, self.spec.region, verify=self.ca_file or None
+        )
 
     def facts(self, url: str) -> ObjectFacts:
         """Existence, size and sha256 of the object version ``url`` names."""
@@ -128,17 +140,19 @@ def parse_url(url: str) -> tuple[str, str]:
     return parts.path.lstrip("/"), parse_qs(parts.query).get("versionId", [""])[0]
 
 
-def open_stores(lab: Lab, stores: list[Store], *, image: str | None = None) -> dict[str, S3Store]:
+def open_stores(
+    lab: Lab, stores: list[Store], *, image: str | None = None, tls: bool = False
+) -> dict[str, S3Store]:
     """The scenario's S3 stores, ready: the lab's own server started (once) for those without
-    an endpoint, their buckets created; external ones given their credentials from the
-    environment variables the scenario names."""
+    an endpoint (over TLS with ``tls``), their buckets created; external ones given their
+    credentials from the environment variables the scenario names."""
     opened: dict[str, S3Store] = {}
     server: S3Server | None = None
     for spec in (s for s in stores if s.kind == "s3"):
         bucket = spec.bucket or f"rd-{spec.name.replace('_', '-').replace('.', '-')}"
         if spec.endpoint_url is None:
             if server is None:
-                server = S3Server.start(lab, **({"image": image} if image else {}))
+                server = S3Server.start(lab, **({"image": image} if image else {}), tls=tls)
             server.create_bucket(
                 bucket, object_lock=spec.immutable, retention_days=spec.retention_days
             )
@@ -149,6 +163,8 @@ def open_stores(lab: Lab, stores: list[Store], *, image: str | None = None) -> d
                 server.host_endpoint,
                 server.credentials,
                 versioned=spec.immutable,
+                ca_file=server.ca_file,
+                tls_volume=server.tls_volume,
             )
             continue
         opened[spec.name] = S3Store(
