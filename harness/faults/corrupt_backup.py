@@ -85,9 +85,14 @@ class CorruptBackup:
         )
 
     def _inject_object(self, store: S3Store, set_url: str) -> None:
-        """The largest data file object the set stored (an incremental: the changed ones)."""
+        """The largest data object the set stored (an incremental: the changed files)."""
         prefix, _ = parse_url(set_url)
-        objects = list_objects(store, f"{prefix}/pg_data/base/")
+        # Data files, or the bundles pgBackRest packs small files into on S3 (not the manifest).
+        objects = [
+            o
+            for o in list_objects(store, f"{prefix}/")
+            if o.key.startswith((f"{prefix}/pg_data/base/", f"{prefix}/bundle/"))
+        ]
         if not objects:
             return
         key = max(objects, key=lambda o: (o.size_bytes, o.key)).key

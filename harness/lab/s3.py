@@ -46,9 +46,16 @@ READY_TIMEOUT_S = 60.0
 # Where containers of a TLS lab see the run's CA (and the S3 server its certificate and key).
 TLS_MOUNT = "/rd-tls"
 CA_FILE = f"{TLS_MOUNT}/ca.pem"
+# TLS is terminated by socat in front of moto (plain HTTP on loopback): moto's own TLS
+# (werkzeug's) closes connections without a TLS close_notify, which OpenSSL 3 clients such as
+# pgBackRest take for an error ("unexpected eof while reading") on every upload.
+MOTO_PLAIN_PORT = 5001
 MOTO_TLS_COMMAND = (
-    *("moto_server", "-H", "0.0.0.0", "-p", str(S3_PORT)),
-    *("-c", f"{TLS_MOUNT}/server.pem", "-k", f"{TLS_MOUNT}/server.key"),
+    "bash",
+    "-c",
+    f"moto_server -H 127.0.0.1 -p {MOTO_PLAIN_PORT} & "
+    f"exec socat OPENSSL-LISTEN:{S3_PORT},fork,reuseaddr,verify=0,"
+    f"cert={TLS_MOUNT}/server.pem,key={TLS_MOUNT}/server.key TCP:127.0.0.1:{MOTO_PLAIN_PORT}",
 )
 # Writing the certificates onto the run's TLS volume ends well within this.
 TLS_SETUP_TIMEOUT_S = 60.0
@@ -129,7 +136,7 @@ class S3Server:
         if tls:
             server.endpoint = f"https://{S3_ALIAS}:{S3_PORT}"
             server.ca_file, server.tls_volume = ca_file, tls_volume
-            weakref.finalize(server, _unlink, ca_file)
+            weakref.finalize(lab, _unlink, ca_file)  # lives as long as the run's lab
 
         def answers() -> bool | None:
             server.client().list_buckets()

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 STANZA = "drill"
 # pgBackRest backup types, and the restore types the drill uses for point-in-time recovery.
 BACKUP_TYPES = ("full", "diff", "incr")
+# Parallel transfers of verify and restore on an S3 repository (latency-bound, not CPU-bound).
+S3_PROCESS_MAX = 4
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,10 @@ class PgBackRest:
             f"--type={backup_type}",
             "--start-fast",
             "--repo1-retention-full=9999999",
+            # On S3 small files go into bundles (pgBackRest's advice for object stores): one
+            # object per file made a 30 MB cluster's full backup take 66 s on the lab's moto
+            # server, bundled 4 s.
+            *(["--repo1-bundle"] if self.s3 else []),
             connect=True,
         )
 
@@ -224,7 +230,11 @@ class PgBackRest:
 
     def verify_command(self, *, repo_mount: str | None = None) -> str:
         """Shell: pgBackRest's own verify of every backup and WAL file of the repository."""
-        return self.command("verify", "--verbose", "--output=text", repo_mount=repo_mount, pg=False)
+        # On S3 every object is a request: parallel readers (verify took 181 s, 4 of them 47 s).
+        parallel = [f"--process-max={S3_PROCESS_MAX}"] if self.s3 else []
+        return self.command(
+            "verify", "--verbose", "--output=text", *parallel, repo_mount=repo_mount, pg=False
+        )
 
     def expire_command(self, label: str, *, repo_mount: str | None = None) -> str:
         """Shell: remove one backup set from the repository (``expire --set``)."""
@@ -255,4 +265,6 @@ class PgBackRest:
             extra.append("--target-action=promote")
         if delta:
             extra.append("--delta")
+        if self.s3:
+            extra.append(f"--process-max={S3_PROCESS_MAX}")
         return self.command("restore", *extra)
