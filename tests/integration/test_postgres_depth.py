@@ -14,7 +14,8 @@ from harness.measurement.verdict import Verdict
 from harness.runner import Drill, DrillResult
 from harness.validation import load_scenario
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, SharedDrills
+from .parallel import Job, run_tapped_two_at_a_time
 from .truth import (
     CLOCK_TOLERANCE_S,
     check_stale_promotion,
@@ -39,8 +40,9 @@ def fault(journal: dict[str, Any], kind: str) -> dict[str, Any]:
     return next(f for f in journal["faults"] if f["type"] == kind)
 
 
-def test_pitr_lands_within_one_second_of_its_target(tmp_path: Path) -> None:
-    result = run(SCENARIOS / "depth" / "pitr.yaml", tmp_path)
+def test_pitr_lands_within_one_second_of_its_target(shared_drills: SharedDrills) -> None:
+    # The session's shared run: test_mariadb_depth.py compares MariaDB's journal with it.
+    result = shared_drills.run(SCENARIOS / "depth" / "pitr.yaml", "postgres").result
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     pitr = j["measured"]["pitr"]
@@ -142,9 +144,14 @@ def test_each_fault_takes_effect_and_the_drill_meets_its_expectation(
 
 
 def test_bad_migration_strategies_are_compared_on_the_same_failure(tmp_path: Path) -> None:
+    """Six strategies, six drills, run two at a time (parallel.py: the harness's own
+    ``--jobs 2`` arrangement; every assertion here is a verdict, a count or a comparison with
+    seconds of margin). Its promote-replica, delayed-replica and pitr strategies also stand for
+    replica-is-not-a-backup on PostgreSQL (see test_incidents.py)."""
     path = SCENARIOS / "incidents" / "bad-migration.yaml"
     scenario = load_scenario(path)
-    results = {s.name: run(path, tmp_path, strategy=s.name) for s in scenario.strategies}
+    jobs = [Job(path, "postgres", tmp_path, s.name) for s in scenario.strategies]
+    results = {r.strategy: r for r in run_tapped_two_at_a_time(jobs)}
     assert len(results) == 6, sorted(results)
     for name, result in results.items():
         assert result.verdict is Verdict.PASS, (name, result.journal["reasons"])
