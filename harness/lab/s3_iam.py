@@ -93,7 +93,10 @@ def delete_key(iam: Any, user: str, access_key: str) -> None:
 def enforce_auth(host_endpoint: str) -> None:
     """From now on moto authenticates every request (none is let through unchecked)."""
     request = urllib.request.Request(
-        f"{host_endpoint}/moto-api/reset-auth", data=b"0", method="POST"
+        f"{host_endpoint}/moto-api/reset-auth",
+        data=b"0",
+        method="POST",
+        headers={"Content-Type": "text/plain"},
     )
     try:
         with urllib.request.urlopen(request, timeout=RESET_TIMEOUT_S) as answer:
