@@ -108,6 +108,7 @@ def test_restore_test_of_a_mariadb_dump_and_of_its_truncated_copy(
     assert failed["status"] == "fail" and failed["verification"] == "checksum_matches"
     assert failed["reason"].startswith("restore exited"), failed["reason"]
     assert "ERROR" in failed["reason"] and "Traceback" not in bad.stderr
+    print(f"truncated copy: exit {bad.returncode}, reason: {failed['reason']}")
 
     with History.open(history) as store:
         rows = {r.name: r for r in catalog(store.db)}
