@@ -185,9 +185,12 @@ def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
         pg_rate = s.median_mb_per_s("pgbench")
         for tool, label in (
             ("pgbench", f"pgbench -i -s {s.pgbench_scale}"),
-            ("harness", "harness seeding.load"),
+            ("harness", "harness seeding.load (COPY FREEZE)"),
+            ("harness_insert", "harness, INSERT ... SELECT (before)"),
         ):
-            loads = s.pgbench if tool == "pgbench" else s.harness
+            loads = s.loads(tool)
+            if not loads:
+                continue
             secs = sorted(x.duration_s for x in loads)[len(loads) // 2]
             rate = s.median_mb_per_s(tool)
             t.add_row(
@@ -205,6 +208,15 @@ def render(console: Console, r: Results, meta: dict[str, Any]) -> None:
             f"{s.phase_mb_per_s:.1f}",
             f"{s.phase_mb_per_s / pg_rate:.2f}x",
         )
+        t.add_row("harness reference fingerprints (after COPY)", "", f"{s.verify_s:.2f}", "", "")
+        if s.verify_insert_s is not None:
+            t.add_row(
+                "harness reference fingerprints (after INSERT)",
+                "",
+                f"{s.verify_insert_s:.2f}",
+                "",
+                "",
+            )
         console.print(t)
     if r.seeding_mariadb:
         m = r.seeding_mariadb

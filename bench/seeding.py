@@ -5,11 +5,14 @@ every harness connection takes), alternating which goes first, each after a CHEC
 neither pays for the other's dirty pages. Throughput is the on-disk size afterwards
 (pg_total_relation_size: heap, indexes, TOAST) over the wall time of the load.
 
-The harness figure is ``harness.seeding.load``: rows computed on the server (INSERT ... SELECT
-from generate_series), one table per connection in parallel, the primary key built after the
-load, ANALYZE. ``pgbench -i`` generates rows client-side in C, COPYs them, VACUUMs and builds its
-primary keys afterwards. A drill's seed phase also takes its reference truth (one server-side
-fingerprint pass per table, in parallel); that is timed separately.
+The harness figure is ``harness.seeding.load``: rows computed on the server from
+generate_series and fed to ``COPY ... FREEZE`` by a second backend (harness.engines.postgres.seed),
+one table per connection in parallel, the primary key built after the load, ANALYZE. The
+previous path, ``INSERT ... SELECT`` of the same rows in id ranges, runs alongside in the same
+rotation (``harness_insert``) so the two are compared in one run. ``pgbench -i`` generates rows
+client-side in C, COPYs them, VACUUMs and builds its primary keys afterwards. A drill's seed
+phase also takes its reference truth (one server-side fingerprint pass per table, in parallel):
+timed separately, right after each harness load, so each path's first read is measured.
 
 On MariaDB the yardstick is ``LOAD DATA INFILE`` of the very same rows, typed by hand in the
 server container (the file already on the server's disk: no network, no client), one table
@@ -19,7 +22,7 @@ after another, against the harness's INSERT ... SELECT from a sequence table.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bench.common import dataset_for, median, pgbench_path, run, stopwatch
@@ -61,13 +64,21 @@ class SeedingResult:
     harness: list[Load]
     pgbench: list[Load]
     verify_s: float
+    # The previous path (INSERT ... SELECT in id ranges) and its verification, same rotation.
+    harness_insert: list[Load] = field(default_factory=list)
+    verify_insert_s: float | None = None
+
+    def loads(self, tool: str) -> list[Load]:
+        """The loads of "harness", "harness_insert" or "pgbench"."""
+        return {"harness": self.harness, "harness_insert": self.harness_insert}.get(
+            tool, self.pgbench
+        )
 
     def median_mb_per_s(self, tool: str) -> float:
-        return median([x.mb_per_s for x in (self.harness if tool == "harness" else self.pgbench)])
+        return median([x.mb_per_s for x in self.loads(tool)])
 
     def median_mb(self, tool: str) -> float:
-        loads = self.harness if tool == "harness" else self.pgbench
-        return median([x.size_bytes / 1e6 for x in loads])
+        return median([x.size_bytes / 1e6 for x in self.loads(tool)])
 
     @property
     def ratio(self) -> float:
@@ -88,6 +99,17 @@ class SeedingResult:
             "ratio": round(self.ratio, 3),
             "seed_phase_mb_per_s": round(self.phase_mb_per_s, 2),
             "seed_phase_ratio": round(self.phase_mb_per_s / self.median_mb_per_s("pgbench"), 3),
+            **(
+                {
+                    "harness_insert_mb_per_s": round(self.median_mb_per_s("harness_insert"), 2),
+                    "harness_insert_ratio": round(
+                        self.median_mb_per_s("harness_insert") / self.median_mb_per_s("pgbench"),
+                        3,
+                    ),
+                }
+                if self.harness_insert
+                else {}
+            ),
         }
 
 
@@ -107,14 +129,24 @@ def checkpoint(conn: Any) -> None:
     conn.execute("RESET statement_timeout")
 
 
-def harness_load(b: BenchLab, conn: Any, node: Node, dataset: DatasetSpec) -> Load:
+def harness_load(
+    b: BenchLab, conn: Any, node: Node, dataset: DatasetSpec, *, via: str = "copy"
+) -> Load:
+    """``harness.seeding.load`` through the engine's COPY path (``via="copy"``) or the
+    previous INSERT ... SELECT path (``via="insert"``), from dropped tables."""
     tables = table_names(dataset.tables)
     for table in tables:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     checkpoint(conn)
-    with stopwatch() as took:
-        load(b.engine, conn, dataset, connect=lambda: b.connect(node))
-    return Load("harness", relation_bytes(conn, tables), took[0])
+    b.engine.seed_via = via  # type: ignore[attr-defined]
+    try:
+        with stopwatch() as took:
+            load(b.engine, conn, dataset, connect=lambda: b.connect(node))
+    finally:
+        b.engine.seed_via = "copy"  # type: ignore[attr-defined]
+    return Load(
+        "harness" if via == "copy" else "harness_insert", relation_bytes(conn, tables), took[0]
+    )
 
 
 def pgbench_load(conn: Any, endpoint: Endpoint, *, scale: int, user: str, password: str) -> Load:
@@ -141,7 +173,9 @@ def bench_seeding(*, size_mb: int, repeats: int) -> SeedingResult:
     """Load about ``size_mb`` MB with each tool ``repeats`` times, alternating the order."""
     dataset = dataset_for(size_mb)
     scale = max(1, round(size_mb / PGBENCH_MB_PER_SCALE))
-    loads: dict[str, list[Load]] = {"harness": [], "pgbench": []}
+    tools = ("harness", "pgbench", "harness_insert")
+    loads: dict[str, list[Load]] = {tool: [] for tool in tools}
+    verify: dict[str, list[float]] = {"harness": [], "harness_insert": []}
     load: Load
     with bench_lab() as b:
         node = b.server("seeding")
@@ -151,9 +185,11 @@ def bench_seeding(*, size_mb: int, repeats: int) -> SeedingResult:
         try:
             b.engine.prepare(conn)
             for i in range(repeats):
-                for tool in ("harness", "pgbench") if i % 2 == 0 else ("pgbench", "harness"):
-                    if tool == "harness":
-                        load = harness_load(b, conn, node, dataset)
+                for tool in tools[i % 3 :] + tools[: i % 3]:  # each tool first once in 3 runs
+                    if tool in verify:
+                        via = "copy" if tool == "harness" else "insert"
+                        load = harness_load(b, conn, node, dataset, via=via)
+                        verify[tool].append(verify_load(b, conn, node, dataset))
                     else:
                         load = pgbench_load(
                             conn,
@@ -169,7 +205,6 @@ def bench_seeding(*, size_mb: int, repeats: int) -> SeedingResult:
                         load.duration_s,
                     )
                     loads[tool].append(load)
-            verify_s = verify_load(b, conn, node, dataset)
         finally:
             conn.close()
     return SeedingResult(
@@ -179,7 +214,9 @@ def bench_seeding(*, size_mb: int, repeats: int) -> SeedingResult:
         pgbench_scale=scale,
         harness=loads["harness"],
         pgbench=loads["pgbench"],
-        verify_s=verify_s,
+        verify_s=median(verify["harness"]),
+        harness_insert=loads["harness_insert"],
+        verify_insert_s=median(verify["harness_insert"]),
     )
 
 

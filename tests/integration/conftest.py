@@ -1,10 +1,13 @@
-"""Integration fixtures: a reachable Docker engine, one PostgreSQL server per session, and a
-final check that no test left a recovery-drill container, network or volume behind."""
+"""Integration fixtures: a reachable Docker engine, one PostgreSQL server per session, drills
+run once per session and checked by several test files (``shared_drills``), and a final check
+that no test left a recovery-drill container, network or volume behind."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -12,16 +15,28 @@ import pytest
 
 import harness.lab  # noqa: F401  (sets the testcontainers defaults: 127.0.0.1, no Ryuk)
 from harness.engines import get_engine
-from harness.engines.base import Endpoint, Engine
+from harness.engines.base import Credentials, Endpoint, Engine
+from harness.engines.mariadb.core import MariaDBCore
+from harness.engines.postgres import PostgresEngine
 from harness.lab.docker_client import docker_client
 from harness.lab.images import resolve_image
 from harness.lab.lab import RUN_LABEL, Lab, remove_resources
 from harness.lab.labels import JOURNAL_LABEL, OWNER, OWNER_LABEL
-from harness.runner import new_run_id
+from harness.runner import Drill, DrillResult, new_run_id
 from harness.server.node import Node, provision
+from harness.validation import load_scenario
+
+from .truth import run_tapped
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
+
+# Distinctive enough that no other text contains them by chance: every shared drill's servers
+# get them, and test_secrets.py checks that none is written anywhere.
+PG_PASSWORD = "PgSecret-4d1c9e_unit"
+MARIADB_PASSWORD = "MdbSecret-8b27f0_unit"
+MARIADB_ROOT_PASSWORD = "MdbRoot-3a96c5_unit"
+PASSWORDS = (PG_PASSWORD, MARIADB_PASSWORD, MARIADB_ROOT_PASSWORD)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -122,3 +137,67 @@ def postgres_node(session_lab: Lab, postgres_engine: Engine, postgres_image: str
 @pytest.fixture(scope="session")
 def postgres_endpoint(session_lab: Lab, postgres_engine: Engine, postgres_node: Node) -> Endpoint:
     return postgres_node.endpoint(session_lab, postgres_engine)
+
+
+# -- drills shared between test files ----------------------------------------------------------
+@dataclass(frozen=True)
+class SharedRun:
+    """A drill run once for the session (its survivors tapped, see truth.py) and every log
+    record the process emitted while it ran, at DEBUG level."""
+
+    result: DrillResult
+    log: str
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+class SharedDrills:
+    """Drills that several test files check, each run once per session on first use (the
+    same scenario file on the same engine gives the same path through the harness; running it
+    again per file only costs time). Every shared drill runs with distinctive passwords
+    (PASSWORDS) and its log captured, so that test_secrets.py can check that none is written."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp = tmp_path_factory
+        self._runs: dict[tuple[Path, str], SharedRun] = {}
+
+    def run(self, path: Path, engine: str) -> SharedRun:
+        key = (path.resolve(), engine)
+        if key not in self._runs:
+            self._runs[key] = self._run(key[0], engine)
+        return self._runs[key]
+
+    def _run(self, path: Path, engine: str) -> SharedRun:
+        out = self._tmp.mktemp(f"shared-{path.stem}-{engine}")
+        collect, root = _Collect(), logging.getLogger()
+        level = root.level
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(
+                PostgresEngine, "default_credentials", Credentials("drill", PG_PASSWORD, "drill")
+            )
+            mp.setattr(
+                MariaDBCore, "default_credentials", Credentials("drill", MARIADB_PASSWORD, "drill")
+            )
+            mp.setattr(MariaDBCore, "default_root_password", MARIADB_ROOT_PASSWORD)
+            root.addHandler(collect)
+            root.setLevel(logging.DEBUG)
+            try:
+                drill = Drill(load_scenario(path), source=path, engine=engine, out_dir=out)
+                result = run_tapped(drill)
+            finally:
+                root.removeHandler(collect)
+                root.setLevel(level)
+        return SharedRun(result, "\n".join(collect.lines))
+
+
+@pytest.fixture(scope="session")
+def shared_drills(tmp_path_factory: pytest.TempPathFactory) -> SharedDrills:
+    return SharedDrills(tmp_path_factory)

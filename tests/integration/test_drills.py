@@ -1,7 +1,9 @@
 """Whole drills against real PostgreSQL containers, checked against the acknowledgment log.
 
 Every loss figure in the journal is compared exactly with the one recomputed by truth.py from
-acks.jsonl and the rows the test itself read from the recovered database."""
+acks.jsonl and the rows the test itself read from the recovered database. The quickstart and
+empty-backup drills are the session's shared ones (conftest.SharedDrills: test_engines_parity.py
+and test_secrets.py check the same runs)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from harness.measurement.verdict import Verdict
 from harness.runner import Drill, DrillResult
 from harness.validation import load_scenario
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, SharedDrills
 from .truth import acked, check_loss, read_acks, run_tapped, tap_of
 
 
@@ -37,8 +39,8 @@ def expand(ranges: list[list[int]]) -> set[int]:
     return {s for a, b in ranges for s in range(a, b + 1)}
 
 
-def test_quickstart_loses_exactly_the_writes_after_the_backup(tmp_path: Path) -> None:
-    result = run("quickstart", tmp_path)
+def test_quickstart_loses_exactly_the_writes_after_the_backup(shared_drills: SharedDrills) -> None:
+    result = shared_drills.run(SCENARIOS / "quickstart.yaml", "postgres").result
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     assert j["status"] == "done"
@@ -92,8 +94,8 @@ def test_quickstart_loses_exactly_the_writes_after_the_backup(tmp_path: Path) ->
     assert 0 < m["rto_s"] < j["objectives"]["rto_s"]
 
 
-def test_empty_backup_is_rejected_and_recovery_falls_back(tmp_path: Path) -> None:
-    result = run("empty-backup", tmp_path)
+def test_empty_backup_is_rejected_and_recovery_falls_back(shared_drills: SharedDrills) -> None:
+    result = shared_drills.run(SCENARIOS / "empty-backup.yaml", "postgres").result
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     backups = {b["name"]: b for b in j["backups"]}

@@ -2,7 +2,8 @@
 PostgreSQL, and their journals have the same fields.
 
 test_drills.py checks the PostgreSQL verdicts in depth; here one PostgreSQL quickstart journal
-is the reference for the journal's shape, so the PostgreSQL drills are not run twice.
+is the reference for the journal's shape, so the PostgreSQL drills are not run twice: it is the
+session's shared quickstart run, as is MariaDB's empty-backup run (test_secrets.py scans it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from harness.measurement.verdict import Verdict
 from harness.runner import Drill, DrillResult
 from harness.validation import load_scenario
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, SharedDrills
 from .truth import acked, read_acks, recomputed, run_tapped, tap_of
 
 # The verdict each scenario reaches on PostgreSQL (asserted in test_drills.py).
@@ -55,8 +56,8 @@ def fields(value: Any, path: str = "") -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def postgres_quickstart(tmp_path_factory: pytest.TempPathFactory) -> DrillResult:
-    return run("quickstart", "postgres", tmp_path_factory.mktemp("postgres"))
+def postgres_quickstart(shared_drills: SharedDrills) -> DrillResult:
+    return shared_drills.run(SCENARIOS / "quickstart.yaml", "postgres").result
 
 
 def test_quickstart_journals_have_the_same_fields_on_both_engines(
@@ -80,9 +81,12 @@ def test_quickstart_journals_have_the_same_fields_on_both_engines(
 
 @pytest.mark.parametrize("name", ["empty-backup", "kill-restart", "wrong-path-wipe"])
 def test_scenario_reaches_the_postgres_verdict_on_mariadb(
-    name: str, postgres_quickstart: DrillResult, tmp_path: Path
+    name: str, postgres_quickstart: DrillResult, shared_drills: SharedDrills, tmp_path: Path
 ) -> None:
-    result = run(name, "mariadb", tmp_path)
+    if name == "empty-backup":
+        result = shared_drills.run(SCENARIOS / f"{name}.yaml", "mariadb").result
+    else:
+        result = run(name, "mariadb", tmp_path)
     j = result.journal
     assert result.verdict is VERDICTS[name], j["reasons"]
     # Same fields as PostgreSQL's journal; some lists are empty and some values null here.

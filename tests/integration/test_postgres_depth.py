@@ -14,7 +14,8 @@ from harness.measurement.verdict import Verdict
 from harness.runner import Drill, DrillResult
 from harness.validation import load_scenario
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, SharedDrills
+from .parallel import Job, run_tapped_two_at_a_time
 from .truth import (
     CLOCK_TOLERANCE_S,
     check_stale_promotion,
@@ -39,8 +40,9 @@ def fault(journal: dict[str, Any], kind: str) -> dict[str, Any]:
     return next(f for f in journal["faults"] if f["type"] == kind)
 
 
-def test_pitr_lands_within_one_second_of_its_target(tmp_path: Path) -> None:
-    result = run(SCENARIOS / "depth" / "pitr.yaml", tmp_path)
+def test_pitr_lands_within_one_second_of_its_target(shared_drills: SharedDrills) -> None:
+    # The session's shared run: test_mariadb_depth.py compares MariaDB's journal with it.
+    result = shared_drills.run(SCENARIOS / "depth" / "pitr.yaml", "postgres").result
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     pitr = j["measured"]["pitr"]
@@ -113,20 +115,32 @@ def test_a_fault_that_cannot_take_effect_makes_the_drill_inconclusive(tmp_path: 
     assert fault(result.journal, "wal_gap")["took_effect"] is False
 
 
-@pytest.mark.parametrize(
-    ("scenario", "kind", "evidence"),
-    [
-        ("corrupt-backup", "corrupt_backup", "bytes overwritten"),
-        ("store-full", "backup_store_full", "KiB free"),
-        ("decommission", "decommission", "removed"),
-        ("replication-break", "replication_break", "has already been removed"),
-        ("delayed-replica", "bad_migration", "seed_02"),
-    ],
-)
+FAULT_CASES = [
+    ("corrupt-backup", "corrupt_backup", "bytes overwritten"),
+    ("store-full", "backup_store_full", "KiB free"),
+    ("decommission", "decommission", "removed"),
+    ("replication-break", "replication_break", "has already been removed"),
+    ("delayed-replica", "bad_migration", "seed_02"),
+]
+
+
+@pytest.fixture(scope="module")
+def fault_drills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DrillResult]:
+    """The five drills of the faults below, run once, two at a time (parallel.py: what is
+    checked is verdicts, evidence texts, exact losses and landings; the tightest timing is
+    the stale standby's 0.5 s replication-lag allowance, at 50 writes/s); by scenario file."""
+    out = tmp_path_factory.mktemp("faults")
+    names = [name for name, _, _ in FAULT_CASES]
+    jobs = [Job(SCENARIOS / "depth" / f"{name}.yaml", "postgres", out) for name in names]
+    return dict(zip(names, run_tapped_two_at_a_time(jobs), strict=True))
+
+
+@pytest.mark.parametrize(("scenario", "kind", "evidence"), FAULT_CASES)
 def test_each_fault_takes_effect_and_the_drill_meets_its_expectation(
-    tmp_path: Path, scenario: str, kind: str, evidence: str
+    fault_drills: dict[str, DrillResult], scenario: str, kind: str, evidence: str
 ) -> None:
-    result = run(SCENARIOS / "depth" / f"{scenario}.yaml", tmp_path)
+    result = fault_drills[scenario]
+    assert result.scenario == scenario, result.scenario
     j = result.journal
     assert result.verdict is Verdict.PASS, j["reasons"]
     f = fault(j, kind)
@@ -142,9 +156,14 @@ def test_each_fault_takes_effect_and_the_drill_meets_its_expectation(
 
 
 def test_bad_migration_strategies_are_compared_on_the_same_failure(tmp_path: Path) -> None:
+    """Six strategies, six drills, run two at a time (parallel.py: the harness's own
+    ``--jobs 2`` arrangement; every assertion here is a verdict, a count or a comparison with
+    seconds of margin). Its promote-replica, delayed-replica and pitr strategies also stand for
+    replica-is-not-a-backup on PostgreSQL (see test_incidents.py)."""
     path = SCENARIOS / "incidents" / "bad-migration.yaml"
     scenario = load_scenario(path)
-    results = {s.name: run(path, tmp_path, strategy=s.name) for s in scenario.strategies}
+    jobs = [Job(path, "postgres", tmp_path, s.name) for s in scenario.strategies]
+    results = {r.strategy: r for r in run_tapped_two_at_a_time(jobs)}
     assert len(results) == 6, sorted(results)
     for name, result in results.items():
         assert result.verdict is Verdict.PASS, (name, result.journal["reasons"])

@@ -87,3 +87,38 @@ def test_parallel_seeding_takes_the_reference_on_the_server(  # type: ignore[no-
     }
     assert opened and all(c.closed for c in opened)
     assert seeded.source_bytes > 3 * 2000 * 40
+
+
+def test_copy_and_insert_seeding_give_the_same_rows_and_fingerprints(  # type: ignore[no-untyped-def]
+    postgres_engine: Engine, conn
+) -> None:
+    """The COPY FREEZE path (the default) and the earlier INSERT ... SELECT path load the same
+    rows: the fingerprints are those the code on main gave before the change (pinned), and
+    only the COPY path's pages are all-visible (written frozen)."""
+    from harness.engines.postgres import PostgresEngine
+
+    assert isinstance(postgres_engine, PostgresEngine)
+    dataset = DatasetSpec(tables=2, rows_per_table=3000, seed=11)
+    pinned = {
+        table_name(1): "1684653761741719190895",
+        table_name(2): "1736026190091772567052",
+    }
+    found = {}
+    for via in ("copy", "insert"):
+        engine = PostgresEngine()
+        engine.credentials = postgres_engine.credentials
+        engine.seed_via = via  # type: ignore[assignment]
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        engine.prepare(conn)
+        engine.seed(conn, dataset)
+        fingerprints = engine.fingerprints(conn, list(pinned))
+        assert {t: f.digest for t, f in fingerprints.items()} == pinned, via
+        assert all(f.rows == 3000 for f in fingerprints.values())
+        row = conn.execute(
+            "SELECT sum(relpages), sum(relallvisible) FROM pg_class WHERE relname = ANY(%s)",
+            (list(pinned),),
+        ).fetchone()
+        assert row is not None and row[0] > 0
+        found[via] = (int(row[0]), int(row[1]))
+    assert found["copy"][1] == found["copy"][0], found  # every page all-visible: frozen
+    assert found["insert"][1] == 0, found

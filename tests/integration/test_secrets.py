@@ -12,37 +12,15 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.engines.base import Credentials, DumpJob, Engine
-from harness.engines.mariadb.core import MariaDBCore
-from harness.engines.postgres import PostgresEngine
+from harness.engines.base import DumpJob, Engine
 from harness.errors import CommandTimeout
 from harness.lab.helpers import helper
 from harness.lab.lab import Lab
 from harness.measurement.verdict import Verdict
 from harness.report.history import History
-from harness.runner import Drill
 from harness.server.node import Node
-from harness.validation import load_scenario
 
-from .conftest import SCENARIOS
-
-# Distinctive enough that no other text contains them by chance.
-PG_PASSWORD = "PgSecret-4d1c9e_unit"
-MARIADB_PASSWORD = "MdbSecret-8b27f0_unit"
-MARIADB_ROOT_PASSWORD = "MdbRoot-3a96c5_unit"
-PASSWORDS = (PG_PASSWORD, MARIADB_PASSWORD, MARIADB_ROOT_PASSWORD)
-
-
-@pytest.fixture
-def distinctive_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every engine built during the test gives its servers these passwords."""
-    monkeypatch.setattr(
-        PostgresEngine, "default_credentials", Credentials("drill", PG_PASSWORD, "drill")
-    )
-    monkeypatch.setattr(
-        MariaDBCore, "default_credentials", Credentials("drill", MARIADB_PASSWORD, "drill")
-    )
-    monkeypatch.setattr(MariaDBCore, "default_root_password", MARIADB_ROOT_PASSWORD)
+from .conftest import PASSWORDS, PG_PASSWORD, SCENARIOS, SharedDrills
 
 
 def _files_holding(folder: Path, secrets: tuple[str, ...]) -> list[str]:
@@ -53,21 +31,22 @@ def _files_holding(folder: Path, secrets: tuple[str, ...]) -> list[str]:
     return found
 
 
-@pytest.mark.usefixtures("distinctive_passwords")
 def test_drills_write_no_password_anywhere(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    shared_drills: SharedDrills, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # empty-backup runs two dump jobs (one with stale credentials, in its environment), the
-    # verification, a wipe and a restore: every place a password goes on both engines.
-    caplog.set_level(logging.DEBUG)
+    # verification, a wipe and a restore: every place a password goes on both engines. The
+    # drills are the session's shared ones (test_drills.py and test_engines_parity.py check
+    # their figures), run with the distinctive passwords and their log captured at DEBUG.
     path = SCENARIOS / "empty-backup.yaml"
-    out = tmp_path / "runs"
+    caplog.set_level(logging.DEBUG)
+    runs = [shared_drills.run(path, engine) for engine in ("postgres", "mariadb")]
     history_path = tmp_path / "history.sqlite"
     history = History.open(str(history_path))
     try:
-        for engine in ("postgres", "mariadb"):
-            result = Drill(load_scenario(path), source=path, engine=engine, out_dir=out).run()
-            j = result.journal
+        for run in runs:
+            result = run.result
+            engine, j = result.engine, result.journal
             # The stale-credentials fault still breaks the job, through the environment.
             assert result.verdict is Verdict.PASS, (engine, j["reasons"])
             assert j["faults"][0]["took_effect"] is True, (engine, j["faults"])
@@ -75,16 +54,22 @@ def test_drills_write_no_password_anywhere(
             history.record(result.record)
     finally:
         history.close()
-    reports = tmp_path / "runs" / "reports"
+    reports = tmp_path / "reports"
     rendered = CliRunner().invoke(
         app, ["report", "--history", str(history_path), "--out", str(reports)]
     )
     assert rendered.exit_code == 0, rendered.output
-    assert len(list(out.glob("*/journal.json"))) == 2
-    assert len(list(out.glob("*/acks.jsonl"))) == 2 and any(reports.iterdir())
+    folders = [run.result.journal_path.parent for run in runs]
+    for folder in folders:
+        assert (folder / "journal.json").is_file() and (folder / "acks.jsonl").is_file()
+        assert _files_holding(folder, PASSWORDS) == [], folder
+    assert any(reports.iterdir())
     assert _files_holding(tmp_path, PASSWORDS) == []
     assert history_path.stat().st_size > 0
+    for run in runs:
+        assert "DEBUG" in run.log, "the drill's log was not captured"
     for secret in PASSWORDS:
+        assert all(secret not in run.log for run in runs)
         assert secret not in caplog.text and secret not in rendered.output
 
 

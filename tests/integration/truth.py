@@ -356,7 +356,19 @@ class SurvivorTap:
         return self.reads[0]
 
 
+class RecordedTap(SurvivorTap):
+    """The reads a ``SurvivorTap`` made in another process (a drill run by ``parallel.py``)."""
+
+    def __init__(self, reads: list[frozenset[int]]) -> None:
+        self.reads = list(reads)
+
+
 _TAPS: dict[str, SurvivorTap] = {}
+
+
+def keep_tap(run_id: str, tap: SurvivorTap) -> None:
+    """Remember ``tap`` as the survivors of run ``run_id`` (for ``tap_of``)."""
+    _TAPS[run_id] = tap
 
 
 def run_tapped(drill: Any) -> Any:

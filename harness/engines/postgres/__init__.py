@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.container import DockerContainer
 
-from harness.dataset import DatasetSpec, Fingerprint, SeedPlan, id_ranges, select_sql, table_name
+from harness.dataset import DatasetSpec, Fingerprint, SeedPlan, table_name
 from harness.engines.base import (
     PROBE_TABLE,
     WRITES_TABLE,
@@ -29,6 +29,7 @@ from harness.engines.postgres.archive import PostgresArchive
 from harness.engines.postgres.pgbackrest import PgBackRest
 from harness.engines.postgres.physical import PostgresPhysical
 from harness.engines.postgres.replication import PostgresReplication
+from harness.engines.postgres.seed import SeedVia, seed_plan
 from harness.lab.readiness import ExecUntilReady
 
 if TYPE_CHECKING:
@@ -95,6 +96,10 @@ class PostgresEngine:
 
     # The table the probe reads (a team's own database has no seeded tables: the probe table).
     probe_read_table = table_name(1)
+
+    # How seed_plan loads the rows: "copy" (COPY FREEZE of rows a second backend computes) or
+    # "insert" (INSERT ... SELECT, the earlier path; the bench compares both).
+    seed_via: SeedVia = "copy"
 
     def __init__(self) -> None:
         self.credentials = self.default_credentials
@@ -189,34 +194,10 @@ class PostgresEngine:
                 self.run_sql(conn, unit)
 
     def seed_plan(self, dataset: DatasetSpec, *, parts: int) -> SeedPlan:
-        # The rows are computed on the server (harness.dataset.select_sql): nothing crosses the
-        # wire. The primary key is built after the load, in one sorted pass, as pgbench -i does.
-        # A big load is not a stuck statement: no statement timeout (SET lasts past the commit).
-        no_timeout = "SET statement_timeout = 0"
-        create, load, finish = [], [], []
-        for index in range(1, dataset.tables + 1):
-            table = table_name(index)
-            create.append(
-                [
-                    f"CREATE TABLE {table} (id bigint NOT NULL, account integer NOT NULL, "
-                    "amount numeric(12,2) NOT NULL, note text NOT NULL, created date NOT NULL)"
-                ]
-            )
-            for first, last in id_ranges(dataset.rows_per_table, parts):
-                ids = f"generate_series({first}::bigint, {last}) AS g(id)"
-                select = select_sql(
-                    seed=dataset.seed, table_index=index, ids=ids, dialect="postgres"
-                )
-                load.append(
-                    [
-                        no_timeout,
-                        f"INSERT INTO {table} (id, account, amount, note, created) {select}",
-                    ]
-                )
-            finish.append(
-                [no_timeout, f"ALTER TABLE {table} ADD PRIMARY KEY (id)", f"ANALYZE {table}"]
-            )
-        return SeedPlan(create, load, finish)
+        # The rows are computed on the server and fed through COPY FREEZE (seed.py): nothing
+        # crosses the wire. ``seed_via = "insert"`` keeps INSERT ... SELECT (same rows).
+        c = self.credentials
+        return seed_plan(dataset, parts=parts, user=c.user, database=c.database, via=self.seed_via)
 
     def fingerprints(
         self, conn: psycopg.Connection[Any], tables: list[str]
