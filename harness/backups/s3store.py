@@ -22,7 +22,7 @@ import botocore.exceptions
 
 from harness.errors import InfrastructureError, InputError
 from harness.lab.lab import Lab
-from harness.lab.s3 import S3Credentials, S3Server, s3_client
+from harness.lab.s3 import S3_IMAGE, S3Credentials, S3Server, s3_client
 from harness.scenario.model import Store
 
 S3_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
@@ -50,6 +50,12 @@ class S3Store:
     host_endpoint: str | None  # as the harness reaches it (None: AWS's default endpoint)
     credentials: S3Credentials = field(repr=False)
     versioned: bool = False
+    # On the lab's server with authentication enforced: the upload job's own IAM user and key
+    # (the harness keeps ``credentials``), so that the job's key can expire on its own.
+    job_user: str = ""
+    job_credentials: S3Credentials | None = field(default=None, repr=False)
+    server: S3Server | None = field(default=None, repr=False)
+    job_key_expired: bool = False
 
     @property
     def name(self) -> str:
@@ -71,6 +77,44 @@ class S3Store:
             "AWS_DEFAULT_REGION": self.spec.region,
             **self.credentials.env(),
         }
+
+    def job_env(self) -> dict[str, str]:
+        """Environment for the upload job: its own key where it has one (else ``env()``)."""
+        job = self.job_credentials
+        return self.env() | (job.env() if job is not None else {})
+
+    def expire_job_key(self) -> bool:
+        """Delete the upload job's access key through IAM, once; the job keeps presenting it
+        (False: the job has no key of its own here)."""
+        if self.server is None or self.job_credentials is None:
+            return False
+        if not self.job_key_expired:
+            self.server.delete_key(self.job_user, self.job_credentials)
+            self.job_key_expired = True
+        return True
+
+    def renew_job_key(self) -> None:
+        """Give the upload job a fresh key (the team rotated it): later uploads work again."""
+        if self.server is not None and self.job_key_expired:
+            self.job_credentials = self.server.new_key(self.job_user)
+            self.job_key_expired = False
+
+    def objects(self) -> list[tuple[str, float]]:
+        """(key, last-modified epoch) of every object under the prefix, oldest first."""
+        try:
+            pages = (
+                self.client()
+                .get_paginator("list_objects_v2")
+                .paginate(Bucket=self.bucket, Prefix=self.spec.prefix)
+            )
+            found = [
+                (str(o["Key"]), o["LastModified"].timestamp())
+                for page in pages
+                for o in page.get("Contents", [])
+            ]
+        except S3_ERRORS as exc:
+            raise InfrastructureError(f"could not list s3://{self.bucket}: {exc}") from exc
+        return sorted(found, key=lambda o: o[1])
 
     def client(self) -> Any:
         return s3_client(self.host_endpoint, self.credentials, self.spec.region)
@@ -128,17 +172,20 @@ def parse_url(url: str) -> tuple[str, str]:
     return parts.path.lstrip("/"), parse_qs(parts.query).get("versionId", [""])[0]
 
 
-def open_stores(lab: Lab, stores: list[Store], *, image: str | None = None) -> dict[str, S3Store]:
+def open_stores(
+    lab: Lab, stores: list[Store], *, image: str | None = None, enforce_auth: bool = False
+) -> dict[str, S3Store]:
     """The scenario's S3 stores, ready: the lab's own server started (once) for those without
     an endpoint, their buckets created; external ones given their credentials from the
-    environment variables the scenario names."""
+    environment variables the scenario names. ``enforce_auth``: the lab's server checks every
+    request, and each of its stores gets an upload job key of its own (which can expire)."""
     opened: dict[str, S3Store] = {}
     server: S3Server | None = None
     for spec in (s for s in stores if s.kind == "s3"):
         bucket = spec.bucket or f"rd-{spec.name.replace('_', '-').replace('.', '-')}"
         if spec.endpoint_url is None:
             if server is None:
-                server = S3Server.start(lab, **({"image": image} if image else {}))
+                server = S3Server.start(lab, image=image or S3_IMAGE, enforce_auth=enforce_auth)
             server.create_bucket(
                 bucket, object_lock=spec.immutable, retention_days=spec.retention_days
             )
@@ -150,6 +197,11 @@ def open_stores(lab: Lab, stores: list[Store], *, image: str | None = None) -> d
                 server.credentials,
                 versioned=spec.immutable,
             )
+            if server.auth_enforced:
+                user = f"rd-job-{spec.name}"
+                opened[spec.name].job_user = user
+                opened[spec.name].job_credentials = server.issue_key(user, bucket)
+                opened[spec.name].server = server
             continue
         opened[spec.name] = S3Store(
             spec,
