@@ -180,6 +180,14 @@ def run(
             "dealt to the engines in turn): unix:///path.sock or tcp://127.0.0.1:PORT.",
         ),
     ] = None,
+    s3_image: Annotated[
+        str | None,
+        typer.Option(
+            "--s3-image",
+            help="Image of the lab's S3 server for s3 stores without endpoint_url (default "
+            "recovery-drill/s3:moto; a minio/minio image runs MinIO). Never pulled.",
+        ),
+    ] = None,
 ) -> None:
     """Run drills; write OUT/<run-id>/journal.json for each, record it in the history, and
     print a summary. For a drill plan, also write the report files into OUT."""
@@ -252,6 +260,7 @@ def run(
             results, codes = _run_parallel(
                 runs, jobs=jobs, store=store, out_dir=out_dir, images=images,
                 quiet=quiet, verbose=verbose, reaper=reaper, engines=engines,
+                s3_image=s3_image,
             )  # fmt: skip
             runs = []
         for index, (drill_plan, strategy) in enumerate(runs, start=1):
@@ -265,6 +274,7 @@ def run(
                 progress=progress,
                 strategy=strategy,
                 reaper=reaper,
+                s3_image=s3_image,
             )
             result = drill.run()
             results.append(result)
@@ -297,6 +307,7 @@ def _run_parallel(
     verbose: bool,
     reaper: Callable[[DockerClient], object],
     engines: Sequence[str] = (),
+    s3_image: str | None = None,
 ) -> tuple[list[DrillResult], list[int]]:
     """``run --jobs N``: the drills in processes of their own, at most N at once; results in
     the order of the sequential run, each recorded in the history as it ends. With
@@ -330,6 +341,7 @@ def _run_parallel(
             strategy=strategy,
             jobs=workers,
             docker_host=placed[i],
+            s3_image=s3_image,
         )
         for i, (d, strategy) in enumerate(runs)
     ]

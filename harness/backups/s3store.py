@@ -22,7 +22,7 @@ import botocore.exceptions
 
 from harness.errors import InfrastructureError, InputError
 from harness.lab.lab import Lab
-from harness.lab.s3 import CA_FILE, TLS_MOUNT, S3Credentials, S3Server, s3_client
+from harness.lab.s3 import CA_FILE, S3_IMAGE, TLS_MOUNT, S3Credentials, S3Server, s3_client
 from harness.scenario.model import Store
 
 S3_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
@@ -50,6 +50,12 @@ class S3Store:
     host_endpoint: str | None  # as the harness reaches it (None: AWS's default endpoint)
     credentials: S3Credentials = field(repr=False)
     versioned: bool = False
+    # On the lab's server with authentication enforced: the upload job's own IAM user and key
+    # (the harness keeps ``credentials``), so that the job's key can expire on its own.
+    job_user: str = ""
+    job_credentials: S3Credentials | None = field(default=None, repr=False)
+    server: S3Server | None = field(default=None, repr=False)
+    job_key_expired: bool = False
     # The lab's S3 server over TLS: the run's CA on the host, and the volume holding it for
     # containers (mounted at TLS_MOUNT; commands get AWS_CA_BUNDLE).
     ca_file: str = ""
@@ -81,6 +87,44 @@ class S3Store:
             **self.credentials.env(),
             **({"AWS_CA_BUNDLE": CA_FILE} if self.tls_volume else {}),
         }
+
+    def job_env(self) -> dict[str, str]:
+        """Environment for the upload job: its own key where it has one (else ``env()``)."""
+        job = self.job_credentials
+        return self.env() | (job.env() if job is not None else {})
+
+    def expire_job_key(self) -> bool:
+        """Delete the upload job's access key through IAM, once; the job keeps presenting it
+        (False: the job has no key of its own here)."""
+        if self.server is None or self.job_credentials is None:
+            return False
+        if not self.job_key_expired:
+            self.server.delete_key(self.job_user, self.job_credentials)
+            self.job_key_expired = True
+        return True
+
+    def renew_job_key(self) -> None:
+        """Give the upload job a fresh key (the team rotated it): later uploads work again."""
+        if self.server is not None and self.job_key_expired:
+            self.job_credentials = self.server.new_key(self.job_user)
+            self.job_key_expired = False
+
+    def objects(self) -> list[tuple[str, float]]:
+        """(key, last-modified epoch) of every object under the prefix, oldest first."""
+        try:
+            pages = (
+                self.client()
+                .get_paginator("list_objects_v2")
+                .paginate(Bucket=self.bucket, Prefix=self.spec.prefix)
+            )
+            found = [
+                (str(o["Key"]), o["LastModified"].timestamp())
+                for page in pages
+                for o in page.get("Contents", [])
+            ]
+        except S3_ERRORS as exc:
+            raise InfrastructureError(f"could not list s3://{self.bucket}: {exc}") from exc
+        return sorted(found, key=lambda o: o[1])
 
     def client(self) -> Any:
         return s3_client(
@@ -141,18 +185,30 @@ def parse_url(url: str) -> tuple[str, str]:
 
 
 def open_stores(
-    lab: Lab, stores: list[Store], *, image: str | None = None, tls: bool = False
+    lab: Lab,
+    stores: list[Store],
+    *,
+    image: str | None = None,
+    enforce_auth: bool = False,
+    tls: bool = False,
 ) -> dict[str, S3Store]:
     """The scenario's S3 stores, ready: the lab's own server started (once) for those without
-    an endpoint (over TLS with ``tls``), their buckets created; external ones given their
-    credentials from the environment variables the scenario names."""
+    an endpoint, their buckets created; external ones given their credentials from the
+    environment variables the scenario names. ``enforce_auth``: the lab's server checks every
+    request, and each of its stores gets an upload job key of its own (which can expire).
+    ``tls``: the lab's server over TLS with the run's CA (a pgBackRest repository)."""
     opened: dict[str, S3Store] = {}
     server: S3Server | None = None
     for spec in (s for s in stores if s.kind == "s3"):
         bucket = spec.bucket or f"rd-{spec.name.replace('_', '-').replace('.', '-')}"
         if spec.endpoint_url is None:
             if server is None:
-                server = S3Server.start(lab, **({"image": image} if image else {}), tls=tls)
+                server = S3Server.start(
+                    lab,
+                    image=image or S3_IMAGE,
+                    enforce_auth=enforce_auth,
+                    **({"tls": True} if tls else {}),  # plain HTTP otherwise, as before
+                )
             server.create_bucket(
                 bucket, object_lock=spec.immutable, retention_days=spec.retention_days
             )
@@ -166,6 +222,11 @@ def open_stores(
                 ca_file=server.ca_file,
                 tls_volume=server.tls_volume,
             )
+            if server.auth_enforced:
+                user = f"rd-job-{spec.name}"
+                opened[spec.name].job_user = user
+                opened[spec.name].job_credentials = server.issue_key(user, bucket)
+                opened[spec.name].server = server
             continue
         opened[spec.name] = S3Store(
             spec,

@@ -48,12 +48,15 @@ def take_scheduled_backup(
     break_job: Callable[[DumpJob], DumpJob] | None = None,
     truncate_upload_to: int | None = None,
     source_container: str | None = None,
+    swallow_upload_errors: bool = False,
 ) -> BackupRecord:
     """Take ``backup``, verify it where it is stored and add it to ``catalog``.
 
     ``break_job`` (a backup fault) rewrites a logical dump's job before it runs;
     ``truncate_upload_to`` (silent_empty_upload) makes the upload ship only that many bytes;
-    ``source_container`` is the primary's container (pgbackrest runs there).
+    ``source_container`` is the primary's container (pgbackrest runs there);
+    ``swallow_upload_errors`` (upload_credentials_expired) wraps the upload in a wrapper that
+    ignores its failure and exits 0.
     """
     s3_store = agent.s3.get(backup.store)
     if backup.method == "pgbackrest":
@@ -89,6 +92,7 @@ def take_scheduled_backup(
             source_bytes=source_bytes,
             last_acked_seq=last_acked_seq,
             truncate_to=truncate_upload_to,
+            swallow_errors=swallow_upload_errors,
         )
     elif backup.method == "physical":
         record = take_physical_backup(
@@ -114,6 +118,7 @@ def take_scheduled_backup(
             last_acked_seq=last_acked_seq,
         )
     record.faulted = break_job is not None or truncate_upload_to is not None
+    record.faulted = record.faulted or swallow_upload_errors
     # Hashed once: the facts just read from the store are reused, except for an S3 upload,
     # whose catalogued sha256 is the dump's own claim that the stored object must match.
     verify_stored(agent, engine, record, just_taken=s3_store is None)

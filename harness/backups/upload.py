@@ -4,6 +4,10 @@ file through the S3 API (``rd-s3 put``), the way a cron job with ``aws s3 cp`` d
 The uploader prints the sha256 and size of what the dump produced (the job's own claim); the
 catalog keeps that claim, so that an object shorter than the dump (a truncated or empty upload,
 ``silent_empty_upload``) fails the checksum or the size check against the store's metadata.
+
+The upload runs with the job's own key where the store has one (``S3Store.job_env``); with
+``swallow_errors`` (``upload_credentials_expired``) it is wrapped the way many cron wrappers
+are: a failed upload is logged on stderr and the job still exits 0.
 """
 
 from __future__ import annotations
@@ -31,13 +35,20 @@ def staged_job(engine: Engine, backup: Backup, *, source_host: str) -> DumpJob:
     )
 
 
-def upload_script(job: DumpJob, key: str, *, truncate_to: int | None = None) -> str:
-    """Dump, then upload (the upload's stdout: "<sha256 of the dump> <bytes of the dump>")."""
+def upload_script(
+    job: DumpJob, key: str, *, truncate_to: int | None = None, swallow_errors: bool = False
+) -> str:
+    """Dump, then upload (the upload's stdout: "<sha256 of the dump> <bytes of the dump>").
+
+    ``swallow_errors``: a failed upload is reported on stderr and ignored (exit 0)."""
     staged = shlex.quote(job.path)
     cut = f" --truncate-to {int(truncate_to)}" if truncate_to is not None else ""
+    on_error = (
+        'echo "backup-wrapper: upload exited $?, ignored" >&2' if swallow_errors else "exit $?"
+    )
     return (
         f"mkdir -p {STAGING} && {{ {DUMP_PLACEHOLDER} ; }} || exit $?; "
-        f"rd-s3 put {shlex.quote(key)}{cut} < {staged} || exit $?; rm -f {staged}"
+        f"rd-s3 put {shlex.quote(key)}{cut} < {staged} || {on_error}; rm -f {staged}"
     )
 
 
@@ -54,14 +65,15 @@ def take_s3_logical_backup(
     source_bytes: int,
     last_acked_seq: int,
     truncate_to: int | None = None,
+    swallow_errors: bool = False,
     timeout_s: float = 600,
 ) -> BackupRecord:
     """Dump, upload to ``store``, and catalogue the object (whatever the exit code)."""
     key = store.key(f"{backup.name}.dump.gz")
-    script = upload_script(job, key, truncate_to=truncate_to).replace(
-        DUMP_PLACEHOLDER, engine.dump_command(job)
-    )
-    env = {**engine.tool_env(password=job.password), **store.env()}
+    script = upload_script(
+        job, key, truncate_to=truncate_to, swallow_errors=swallow_errors
+    ).replace(DUMP_PLACEHOLDER, engine.dump_command(job))
+    env = {**engine.tool_env(password=job.password), **store.job_env()}
     started_wall, started = time.time(), time.monotonic()
     result = agent.run(script, timeout_s=timeout_s, env=env)
     ended_wall, ended = time.time(), time.monotonic()

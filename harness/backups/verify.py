@@ -33,6 +33,8 @@ def verify_stored(
     else:
         facts = agent.facts(record.path)
         exists, size, sha256 = facts.exists, facts.size_bytes, facts.sha256
+    # Never found in its store before: the job's success was a claim, not an upload.
+    never_seen = record.verification is Verification.NONE and not record.checks
     record.checks.clear()
     record.verification = Verification.NONE
     record.verification_failure = ""
@@ -42,7 +44,10 @@ def verify_stored(
         )
         return record
     if not exists:
-        record.verification_failure = f"exists: {record.path} is missing from store {record.store}"
+        record.verification_failure = (
+            f"exists: {record.path} is missing from store {record.store}"
+            + (" (the job exited 0: no object ever arrived)" if never_seen else "")
+        )
         return record
     record.verification = Verification.EXISTS
     record.checks.append("exists")

@@ -22,6 +22,7 @@ from harness.faults.retention_deleted import RetentionDeleted
 from harness.faults.rm_rf_datadir import RmRfDatadir
 from harness.faults.silent_empty_backup import SilentEmptyBackup
 from harness.faults.silent_empty_upload import SilentEmptyUpload
+from harness.faults.upload_credentials_expired import UploadCredentialsExpired
 from harness.faults.wal_gap import WalGap
 from harness.scenario import model
 
@@ -44,6 +45,7 @@ NODE_FAULTS: dict[str, type] = {
 BACKUP_FAULTS: dict[str, type] = {
     "silent_empty_backup": SilentEmptyBackup,
     "silent_empty_upload": SilentEmptyUpload,
+    "upload_credentials_expired": UploadCredentialsExpired,
 }
 FAULT_TYPES = sorted([*NODE_FAULTS, *BACKUP_FAULTS])
 
@@ -63,5 +65,6 @@ __all__ = [
     "NodeFault",
     "SilentEmptyBackup",
     "SilentEmptyUpload",
+    "UploadCredentialsExpired",
     "node_fault",
 ]

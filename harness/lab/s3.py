@@ -15,6 +15,11 @@ The small API other parts use (a pgBackRest repository, the backup agent, faults
     server.create_bucket("backups", object_lock=True, retention_days=1)
     server.env("backups")                         # S3_ENDPOINT_URL, S3_BUCKET, AWS_* for a command
     server.client()                               # boto3 client from the harness (127.0.0.1)
+
+``enforce_auth=True`` (moto only) turns real authentication on: the harness gets an IAM key of
+its own, and ``issue_key`` / ``delete_key`` give a backup job a key that can expire
+(``harness.lab.s3_iam``). A MinIO image (``--s3-image minio/minio``) runs as
+``minio server /data`` on port 9000 with MINIO_ROOT_USER / MINIO_ROOT_PASSWORD.
 """
 
 from __future__ import annotations
@@ -59,6 +64,13 @@ MOTO_TLS_COMMAND = (
 )
 # Writing the certificates onto the run's TLS volume ends well within this.
 TLS_SETUP_TIMEOUT_S = 60.0
+MINIO_PORT = 9000
+
+
+def image_kind(image: str) -> str:
+    """Which S3 server an image runs: ``minio`` (MinIO's image) or ``moto`` (the default)."""
+    name = image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
+    return "minio" if "minio" in name.lower() else "moto"
 
 
 @dataclass(frozen=True)
@@ -108,33 +120,61 @@ class S3Server:
     credentials: S3Credentials
     region: str = "us-east-1"
     endpoint: str = f"http://{S3_ALIAS}:{S3_PORT}"
+    image: str = S3_IMAGE
+    auth_enforced: bool = False
     # TLS labs: the run's CA as a file on the host (boto3's verify=), and the volume holding
     # it for containers (mount it at TLS_MOUNT).
     ca_file: str = ""
     tls_volume: str = ""
 
     @classmethod
-    def start(cls, lab: Lab, *, image: str = S3_IMAGE, tls: bool = False) -> S3Server:
-        """Start the server in ``lab`` and wait until it answers (never pulls the image);
-        with ``tls``, over HTTPS with a certificate of the run's own CA."""
+    def start(
+        cls, lab: Lab, *, image: str = S3_IMAGE, enforce_auth: bool = False, tls: bool = False
+    ) -> S3Server:
+        """Start the server in ``lab`` and wait until it answers (never pulls the image).
+
+        ``enforce_auth``: every request is then checked against moto's IAM (moto only).
+        ``tls``: over HTTPS with a certificate of the run's own CA (moto only)."""
         if not image_present(lab.client, image):
             raise EngineUnavailable(
                 f"the S3 server image {image} is not available locally; build it with "
                 "`compose/images/build.sh s3` (make images)"
             )
-        container = DockerContainer(image).with_exposed_ports(S3_PORT)
+        kind = image_kind(image)
+        if enforce_auth and kind != "moto":
+            raise EngineUnavailable(
+                f"expiring a job's S3 credentials needs moto's IAM; {image} is a {kind} image "
+                f"(run this scenario with the default S3 image {S3_IMAGE})"
+            )
+        if tls and kind != "moto":
+            raise EngineUnavailable(
+                f"a pgBackRest repository on the lab's S3 server needs TLS, set up for moto "
+                f"only; {image} is a {kind} image (use the default S3 image {S3_IMAGE})"
+            )
+        credentials = S3Credentials.random()
+        in_port = MINIO_PORT if kind == "minio" else S3_PORT
+        container = DockerContainer(image).with_exposed_ports(in_port)
         tls_volume, ca_file = _tls_volume(lab, image) if tls else ("", "")
         if tls:
             container.with_volume_mapping(tls_volume, TLS_MOUNT, mode="ro").with_command(
                 [*MOTO_TLS_COMMAND]
             )
+        if kind == "minio":
+            container.with_command(["server", "/data", "--address", f":{MINIO_PORT}"])
+            container.with_env("MINIO_ROOT_USER", credentials.access_key)
+            container.with_env("MINIO_ROOT_PASSWORD", credentials.secret_key)
         started = lab.start(container, role="s3-server", alias=S3_ALIAS)
         cid = started.get_wrapped_container().id
-        port = lab.host_port(cid, S3_PORT)
-        scheme = "https" if tls else "http"
-        server = cls(lab, cid, f"{scheme}://127.0.0.1:{port}", S3Credentials.random())
+        port = lab.host_port(cid, in_port)
+        server = cls(
+            lab,
+            cid,
+            f"{'https' if tls else 'http'}://127.0.0.1:{port}",
+            credentials,
+            endpoint=f"{'https' if tls else 'http'}://{S3_ALIAS}:{in_port}",
+            image=image,
+        )
         if tls:
-            server.endpoint = f"https://{S3_ALIAS}:{S3_PORT}"
             server.ca_file, server.tls_volume = ca_file, tls_volume
             weakref.finalize(lab, _unlink, ca_file)  # lives as long as the run's lab
 
@@ -149,7 +189,41 @@ class S3Server:
             interval_s=0.2,
             retry_on=(botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError),
         )
+        if enforce_auth:
+            server._enforce_auth()
         return server
+
+    def _iam(self) -> Any:
+        from harness.lab.s3_iam import iam_client
+
+        creds = self.credentials
+        return iam_client(self.host_endpoint, creds.access_key, creds.secret_key, self.region)
+
+    def _enforce_auth(self) -> None:
+        """The harness's own IAM key first (requests are still free), then authentication on."""
+        from harness.lab.s3_iam import enforce_auth, harness_key
+
+        self.credentials = S3Credentials(*harness_key(self._iam()))
+        enforce_auth(self.host_endpoint)
+        self.auth_enforced = True
+
+    def issue_key(self, user: str, bucket: str) -> S3Credentials:
+        """A new IAM user with s3:* on ``bucket`` and its access key (a backup job's)."""
+        from harness.lab.s3_iam import bucket_key
+
+        return S3Credentials(*bucket_key(self._iam(), user, bucket))
+
+    def new_key(self, user: str) -> S3Credentials:
+        """Another access key for the existing IAM ``user`` (a rotation)."""
+        from harness.lab.s3_iam import new_key
+
+        return S3Credentials(*new_key(self._iam(), user))
+
+    def delete_key(self, user: str, credentials: S3Credentials) -> None:
+        """Delete ``user``'s key ``credentials``: requests signed with it are refused from now."""
+        from harness.lab.s3_iam import delete_key
+
+        delete_key(self._iam(), user, credentials.access_key)
 
     def client(self) -> Any:
         """A boto3 client talking to the server from the harness (127.0.0.1 only)."""

@@ -80,9 +80,11 @@ class Drill:
         strategy: str | None = None,
         reaper: Callable[[docker.DockerClient], object] | None = None,
         jobs: int = 1,
+        s3_image: str | None = None,
     ) -> None:
         """``reaper``, given the Docker client first, reaps what killed runs left; ``jobs``
-        is how many drills run at once (journaled with the host's load)."""
+        is how many drills run at once (journaled with the host's load); ``s3_image`` is the
+        lab's S3 server image (None: moto's)."""
         self.strategy = strategy
         self.reaper = reaper
         self.scenario = scenario.for_strategy(strategy) if strategy else scenario
@@ -100,6 +102,7 @@ class Drill:
         self._started_wall = time.time()
         self._started_mono = time.monotonic()
         self.host_load = HostLoadSampler(jobs=jobs)
+        self.s3_image = s3_image
 
     def _do(self, action: str) -> None:
         """Set the breadcrumb: what the drill is doing now; the journal says so at once."""
@@ -176,6 +179,7 @@ class Drill:
                     progress=self.progress,
                     do=self._do,
                     scenario_dir=self.source.parent,
+                    s3_image=self.s3_image,
                 )
             finally:
                 if st.workers is not None:

@@ -46,6 +46,7 @@ class DrillJob:
     strategy: str | None = None
     jobs: int = 1
     docker_host: str | None = None  # the drill's Docker engine (None: the default one)
+    s3_image: str | None = None  # the lab's S3 server image (None: moto's)
 
 
 def run_job(job: DrillJob) -> DrillResult:
@@ -58,6 +59,7 @@ def run_job(job: DrillJob) -> DrillResult:
         image=job.image,
         strategy=job.strategy,
         jobs=job.jobs,
+        s3_image=job.s3_image,
     ).run()
 
 

@@ -42,13 +42,14 @@ def run_phases(
     progress: Progress,
     do: Callable[[str], None],
     scenario_dir: Path | None = None,
+    s3_image: str | None = None,
 ) -> None:
     """Run every phase of the drill in ``lab``, filling ``state``; a team's own dataset file
-    is found relative to ``scenario_dir``."""
+    is found relative to ``scenario_dir``; ``s3_image`` is the lab's S3 server image."""
     s, timings = scenario, state.ledger.timings
     since = time.monotonic()
     do("starting the primary server" + (" and the backup agent" if s.stores else ""))
-    topo = build(lab, engine, s, image=image.name)
+    topo = build(lab, engine, s, image=image.name, s3_image=s3_image)
     timings["containers_start_s"] = _since(since)
     stage = Stage(s, engine, lab, image, topo, progress, do)
 

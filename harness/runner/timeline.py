@@ -13,7 +13,12 @@ import time
 from pathlib import Path
 
 from harness.backups.schedule import backup_alert, take_scheduled_backup
-from harness.faults import FaultOutcome, SilentEmptyBackup, SilentEmptyUpload
+from harness.faults import (
+    FaultOutcome,
+    SilentEmptyBackup,
+    SilentEmptyUpload,
+    UploadCredentialsExpired,
+)
 from harness.measurement.acks import AckLog
 from harness.measurement.monitor import LagMonitor
 from harness.measurement.transaction import transaction_write
@@ -106,6 +111,9 @@ def _backup(
     stage.do(f"taking {backup.method} backup {backup.name}")
     spec = stage.scenario.backup_fault(backup.name)
     fault: SilentEmptyBackup | SilentEmptyUpload | None = None
+    if isinstance(spec, model.UploadCredentialsExpired):
+        _expired_upload(stage, seeded, workers, state, backup, UploadCredentialsExpired(spec))
+        return
     if isinstance(spec, model.SilentEmptyUpload):
         fault = SilentEmptyUpload(spec)
     elif spec is not None:
@@ -146,3 +154,52 @@ def _backup(
             )
         )
         fault.revert()
+
+
+def _expired_upload(
+    stage: Stage,
+    seeded: Seeded,
+    workers: Workers,
+    state: RunState,
+    backup: Backup,
+    fault: UploadCredentialsExpired,
+) -> None:
+    """A backup whose upload job's key has expired: the key deleted through IAM, the job run
+    in its error-swallowing wrapper, the bucket checked before and after."""
+    ledger, topo = state.ledger, stage.topology
+    agent, primary = topo.agent, topo.primary
+    assert agent is not None
+    store = agent.s3[backup.store]
+    at_wall, at_mono = time.time(), time.monotonic()
+    fault.inject(store)
+    record = take_scheduled_backup(
+        agent,
+        stage.engine,
+        backup,
+        catalog=ledger.catalog,
+        source_host=primary.name,
+        source_volume=primary.data_volume,
+        source_bytes=seeded.source_bytes,
+        last_acked_seq=workers.writer.last_acked_seq(),
+        image=stage.image.name,
+        source_container=primary.container_id,
+        swallow_upload_errors=True,
+    )
+    alert = backup_alert(
+        record, at_s=at_mono - workers.t0, alerts_on=stage.scenario.monitoring.backup_alerts
+    )
+    if alert is not None:
+        ledger.alerts.append(alert)
+    workers.monitor.sample()
+    effect = fault.took_effect(record, store)
+    ledger.faults.append(
+        FaultOutcome(
+            fault.type,
+            f"backup:{backup.name}",
+            at_wall,
+            at_mono - workers.t0,
+            effect.kind,
+            effect.evidence,
+        )
+    )
+    fault.revert(store, backup.name)

@@ -425,6 +425,20 @@ class SilentEmptyUpload(Model):
         return ([self.backup] if self.backup else []) + self.backups
 
 
+class UploadCredentialsExpired(Model):
+    """The upload job's access key expires before the named backups (deleted through the lab
+    S3 server's IAM); its wrapper swallows the failed upload and exits 0: no object arrives."""
+
+    fault: Literal["upload_credentials_expired"]
+    backup: Name | None = None
+    backups: UniqueNames = Field(default_factory=list, description="several runs of the broken job")
+
+    @property
+    def targets(self) -> list[str]:
+        """Every backup this broken job produces."""
+        return ([self.backup] if self.backup else []) + self.backups
+
+
 class RetentionDeleted(Model):
     """A lifecycle or retention job deletes a store's objects older than ``older_than_s``."""
 
@@ -464,7 +478,7 @@ ServerFault = (
     | Ransomware
     | RetentionDeleted
 )
-BackupJobFault = SilentEmptyBackup | SilentEmptyUpload
+BackupJobFault = SilentEmptyBackup | SilentEmptyUpload | UploadCredentialsExpired
 Fault = Annotated[ServerFault | BackupJobFault, Field(discriminator="fault")]
 
 
@@ -691,7 +705,9 @@ class Scenario(Model):
     def server_faults(self) -> list[ServerFault]:
         """Faults injected on a schedule (everything but faults of a backup job)."""
         return [
-            f for f in self.timeline if not isinstance(f, SilentEmptyBackup | SilentEmptyUpload)
+            f
+            for f in self.timeline
+            if not isinstance(f, SilentEmptyBackup | SilentEmptyUpload | UploadCredentialsExpired)
         ]
 
     @property
@@ -717,7 +733,11 @@ class Scenario(Model):
     @property
     def backup_faults(self) -> list[BackupJobFault]:
         """Faults that act on a backup job rather than on a server."""
-        return [f for f in self.timeline if isinstance(f, SilentEmptyBackup | SilentEmptyUpload)]
+        return [
+            f
+            for f in self.timeline
+            if isinstance(f, SilentEmptyBackup | SilentEmptyUpload | UploadCredentialsExpired)
+        ]
 
     def backup_fault(self, backup: str) -> BackupJobFault | None:
         """The fault that breaks backup job ``backup``, if any."""

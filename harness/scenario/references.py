@@ -27,6 +27,7 @@ from harness.scenario.model import (
     SilentEmptyUpload,
     SqlStep,
     SwitchStep,
+    UploadCredentialsExpired,
     WalGap,
     engine_base,
 )
@@ -170,6 +171,22 @@ def _uploads(s: Scenario, backup: str) -> bool:
     return job.method == "logical" and store is not None and store.kind == "s3"
 
 
+def _expirable(s: Scenario, backup: str, where: Loc) -> Iterator[tuple[Loc, str]]:
+    """upload_credentials_expired deletes the job's key through the lab server's IAM."""
+    if not _uploads(s, backup):
+        yield where, "upload_credentials_expired needs a logical backup on an s3 store"
+        return
+    store = next(st for st in s.stores if st.name == s.backup(backup).store)
+    if store.endpoint_url is not None:
+        yield (
+            where,
+            (
+                f"upload_credentials_expired needs store {store.name!r} on the lab's own S3 server "
+                "(no endpoint_url): the drill deletes the job's access key through its IAM"
+            ),
+        )
+
+
 S3_ONLY = ("endpoint_url", "bucket", "prefix", "access_key_env", "secret_key_env", "immutable")
 COMMAND_ONLY = ("backup_command", "restore_command", "image")
 
@@ -209,7 +226,7 @@ def _faults(
     for i, fault in enumerate(s.timeline):
         if isinstance(fault, BadMigration):
             yield from _engine_sql(s, ("timeline", i, "sql"), fault.sql)
-        if isinstance(fault, SilentEmptyBackup | SilentEmptyUpload):
+        if isinstance(fault, SilentEmptyBackup | SilentEmptyUpload | UploadCredentialsExpired):
             if not fault.targets:
                 yield ("timeline", i), f"{fault.fault} needs backup or backups"
             named: list[tuple[Loc, str]] = (
@@ -224,6 +241,8 @@ def _faults(
                     yield where, f"backup {name!r} is already faulted"
                 elif isinstance(fault, SilentEmptyUpload) and not _uploads(s, name):
                     yield where, "silent_empty_upload needs a logical backup on an s3 store"
+                elif isinstance(fault, UploadCredentialsExpired):
+                    yield from _expirable(s, name, where)
             continue
         if isinstance(fault, RetentionDeleted):
             if fault.store not in stores:

@@ -24,7 +24,7 @@ from harness.lab.helpers import run_helper
 from harness.lab.lab import Lab
 from harness.lab.s3 import S3_IMAGE
 from harness.polling import poll_until
-from harness.scenario.model import Replica, Scenario
+from harness.scenario.model import Replica, Scenario, UploadCredentialsExpired
 from harness.server.node import Node, provision, wait_running_or_exited
 
 # A preparation script in the agent or the fresh primary (directories, grants, the shipper).
@@ -56,8 +56,12 @@ class Topology:
         return {self.primary.name: self.primary, **self.replicas}
 
 
-def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topology:
-    """Create stores and agent, start the primary (archiving if asked); replicas come later."""
+def build(
+    lab: Lab, engine: Engine, scenario: Scenario, *, image: str, s3_image: str | None = None
+) -> Topology:
+    """Create stores and agent, start the primary (archiving if asked); replicas come later.
+
+    ``s3_image``: the lab's S3 server image (default: moto's, ``recovery-drill/s3:moto``)."""
     volumes = {
         s.name: lab.volume(f"store-{s.name}", role="backup-store")
         for s in scenario.stores
@@ -83,7 +87,13 @@ def build(lab: Lab, engine: Engine, scenario: Scenario, *, image: str) -> Topolo
         # S3 stores: the lab's S3 server (or the external endpoint); the agent then runs in the
         # S3 image, which has the engines' clients plus boto3 (rd-s3). A pgBackRest repository
         # there needs TLS (pgBackRest speaks S3 over TLS only): the lab's server serves it.
-        s3 = open_stores(lab, list(scenario.stores), tls=on_s3)
+        s3 = open_stores(
+            lab,
+            list(scenario.stores),
+            image=s3_image,
+            enforce_auth=any(isinstance(f, UploadCredentialsExpired) for f in scenario.timeline),
+            tls=on_s3,
+        )
         if on_s3 and archive_store:
             tool = pgbackrest_of(engine)
             tool.s3 = s3_repository(s3[archive_store])

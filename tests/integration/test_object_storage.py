@@ -1,7 +1,8 @@
 """Object storage (issue 13) against a real S3 server in the lab (moto's server, image
 recovery-drill/s3:moto) and real MariaDB: a team's dump-to-S3 command drilled, an empty upload
-caught with recovery falling back to the previous object, the Object Lock copy surviving
-ransomware while the unlocked one does not, and no S3 credential anywhere afterwards."""
+caught with recovery falling back to the previous object, an upload whose key expired (moto's
+IAM enforced) swallowed by its wrapper and caught, the Object Lock copy surviving ransomware
+while the unlocked one does not, and no S3 credential anywhere afterwards."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from harness.runner import Drill, DrillResult
 from harness.validation import load_scenario
 
 from .conftest import SCENARIOS
-from .truth import recomputed, run_tapped
+from .truth import acked, read_acks, recomputed, run_tapped
 
 ACCESS_KEY = "AKIARDS3UNITTEST7Q2W"
 SECRET_KEY = "S3Secret-9c41e7_unit-do-not-leak"
@@ -122,6 +123,58 @@ def test_an_empty_upload_is_caught_and_recovery_falls_back(tmp_path: Path) -> No
     ]
     assert j["measured"]["restored_from"] == "nightly-1" and j["measured"]["data_verified"]
     recomputed(result)
+
+
+def test_an_upload_whose_key_expired_exits_0_and_is_caught(tmp_path: Path) -> None:
+    """The job's IAM key is deleted on the lab's S3 server (authentication enforced); the
+    upload is refused, the wrapper exits 0, no object arrives; the drill catches the missing
+    backup, falls back to the previous object, and the loss is the writes since it."""
+    result = drill(SCENARIOS / "object-storage" / "upload-credentials-expired.yaml", tmp_path)
+    j = result.journal
+    assert result.verdict is Verdict.PASS, j["reasons"]
+    expired = next(f for f in j["faults"] if f["type"] == "upload_credentials_expired")
+    assert expired["took_effect"] is True and expired["target"] == "backup:nightly-2"
+    evidence = expired["evidence"]
+    assert re.search(
+        r"the job exited 0 after S3 refused its key \(An error occurred \(InvalidAccessKeyId\) "
+        r"when calling the PutObject operation",
+        evidence,
+    ), evidence
+    before_after = r"1 object \(newest nightly/nightly-1\.dump\.gz at [0-9:]{8}\)"
+    assert re.search(
+        f"{before_after} before the job, {before_after} after: no new object arrived", evidence
+    ), evidence
+    assert "would your monitoring have noticed?" in evidence
+    by_name = {b["name"]: b for b in j["backups"]}
+    missing = by_name["nightly-2"]
+    assert missing["exit_code"] == 0 and missing["size_bytes"] == 0
+    assert "InvalidAccessKeyId" in missing["log_tail"]
+    assert "backup-wrapper: upload exited 1, ignored" in missing["log_tail"]
+    assert missing["verification"] == "none"
+    assert missing["verification_failure"] == (
+        "exists: s3://rd-bucket/nightly/nightly-2.dump.gz is missing from store bucket "
+        "(the job exited 0: no object ever arrived)"
+    )
+    assert by_name["nightly-1"]["verification"] == "restore_tested"
+    assert [a["backup"] for a in j["alerts"]] == ["nightly-2"]
+    steps = [(r["step"], r["outcome"], r["backup"]) for r in j["recovery"]]
+    assert steps[:2] == [
+        ("verify_backup", "rejected", "nightly-2"),
+        ("verify_backup", "ok", "nightly-1"),
+    ]
+    assert j["measured"]["restored_from"] == "nightly-1" and j["measured"]["data_verified"]
+    # The cost, exactly: every write acknowledged before nightly-1 started survived, and the
+    # lost ones are all the acknowledged writes from there to the fault (no hole), including
+    # every one since nightly-2 started: the backup the schedule claims would have held them.
+    loss = recomputed(result)
+    log = read_acks(result.journal_path.parent)
+    lost = sorted(loss.lost)
+    assert lost and not loss.holes
+    first_after = by_name["nightly-1"]["last_acked_seq_at_start"]
+    assert lost[0] > first_after
+    assert set(lost) == {s for s in acked(log) if lost[0] <= s <= lost[-1]}
+    assert lost[-1] > by_name["nightly-2"]["last_acked_seq_at_start"]
+    assert j["measured"]["lost_writes"] == len(lost)
 
 
 def test_the_object_lock_copy_survives_ransomware_the_unlocked_one_does_not(
