@@ -51,6 +51,10 @@ class BackupAgent:
             container.with_volume_mapping(volume, f"{STORES_ROOT}/{store}", mode="rw")
         for store, size_mb in tmpfs_mb.items():
             container.with_tmpfs_mount(f"{STORES_ROOT}/{store}", size=f"size={size_mb}m")
+        # The lab's S3 server over TLS: the run's CA, for rd-s3 and pgBackRest in the agent.
+        tls = {volume: path for st in self.s3.values() for volume, path in st.tls_mounts.items()}
+        for volume, path in tls.items():
+            container.with_volume_mapping(volume, path, mode="ro")
         self._container = lab.start(container, role="backup-agent", alias="backup-agent")
         self.container_id = self._container.get_wrapped_container().id
 

@@ -65,6 +65,8 @@ def run_command(
         return agent.run(script, timeout_s=COMMAND_TIMEOUT_S, env=env)
     volume = agent.volumes.get(backup.store)
     mounts = {volume: f"{STORES_ROOT}/{backup.store}"} if volume else {}
+    if backup.store in agent.s3:
+        mounts |= agent.s3[backup.store].tls_mounts  # the run's CA (AWS_CA_BUNDLE)
     with helper(agent.lab, image=backup.image, name=f"{what}-{backup.name}", mounts=mounts) as cid:
         return agent.lab.exec(
             cid,

@@ -3,8 +3,9 @@
 The backup runs as the postgres user in the primary's container (pgBackRest reads the data
 directory locally; see harness/engines/postgres/pgbackrest.py for why), into the repository
 on the WAL-archive store. The catalog entry's path is the set's folder in the repository as
-the backup agent sees it (``/stores/STORE/pgbackrest/backup/drill/LABEL``); the label is its
-last part. Verification climbs the usual levels from the repository's facts (the set is
+the backup agent sees it (``/stores/STORE/pgbackrest/backup/drill/LABEL``), or, for a
+repository on an S3 store, its URL (``s3://BUCKET/PREFIX/pgbackrest/backup/drill/LABEL``); the
+label is its last part. Verification climbs the usual levels from the repository's facts (the set is
 listed by ``pgbackrest info``; the size it restores to is plausible; its backup.manifest has
 the sha256 the catalog holds), then one level of its own: ``pgbackrest verify`` found every
 file of the repository intact (tool_verified). Restore-testing happens in recovery.
@@ -22,6 +23,7 @@ from typing import Any
 
 from harness.backups.agent import STORES_ROOT, BackupAgent
 from harness.backups.catalog import BackupRecord, Verification
+from harness.backups.pgbackrest_s3 import set_url
 from harness.engines.base import Engine
 from harness.engines.collaborators import pgbackrest_of
 from harness.errors import InfrastructureError
@@ -73,7 +75,9 @@ def sets(agent: BackupAgent, engine: Engine, store: str) -> list[SetInfo]:
     """The backup sets in the repository on ``store``, oldest first (empty: no stanza yet)."""
     tool = pgbackrest_of(engine)
     result = agent.run(
-        as_postgres(tool.info_command(repo_mount=repo_mount(store))), timeout_s=INFO_TIMEOUT_S
+        as_postgres(tool.info_command(repo_mount=repo_mount(store))),
+        timeout_s=INFO_TIMEOUT_S,
+        env=tool.env(),
     )
     if not result.ok:
         raise InfrastructureError(f"pgbackrest info failed: {result.tail(300)}")
@@ -134,6 +138,8 @@ def take_pgbackrest_backup(
     label = new[-1].label if new else ""
     folder = f"{repo_mount(backup.store)}/{tool.subdir}/backup/drill"
     path = f"{folder}/{label}" if label else f"{folder}/(no set: {backup.name})"
+    if tool.s3 is not None and backup.store in agent.s3:
+        path = set_url(agent.s3[backup.store], tool.s3, label or f"(no set: {backup.name})")
     sha256 = manifest_sha256(agent, path) if label else ""
     tail = result.tail()
     if new:
@@ -163,6 +169,10 @@ def take_pgbackrest_backup(
 
 def manifest_sha256(agent: BackupAgent, set_path: str) -> str:
     """The sha256 of a set's backup.manifest ('' if it is missing)."""
+    store = agent.s3_store(set_path)
+    if store is not None:
+        facts = store.facts(f"{set_path}/{MANIFEST}")
+        return facts.sha256 if facts.exists else ""
     quoted = shlex.quote(f"{set_path}/{MANIFEST}")
     result = agent.run(
         f"if [ -f {quoted} ]; then sha256sum {quoted} | cut -d' ' -f1; fi",
@@ -176,7 +186,9 @@ def run_verify(agent: BackupAgent, engine: Engine, store: str, label: str) -> tu
     (passed, its own account). See ``judge_verify``."""
     tool = pgbackrest_of(engine)
     result = agent.run(
-        as_postgres(tool.verify_command(repo_mount=repo_mount(store))), timeout_s=VERIFY_TIMEOUT_S
+        as_postgres(tool.verify_command(repo_mount=repo_mount(store))),
+        timeout_s=VERIFY_TIMEOUT_S,
+        env=tool.env(),
     )
     if not result.lines():
         return False, f"verify printed nothing (exit {result.exit_code})"

@@ -22,7 +22,7 @@ import botocore.exceptions
 
 from harness.errors import InfrastructureError, InputError
 from harness.lab.lab import Lab
-from harness.lab.s3 import S3_IMAGE, S3Credentials, S3Server, s3_client
+from harness.lab.s3 import CA_FILE, S3_IMAGE, TLS_MOUNT, S3Credentials, S3Server, s3_client
 from harness.scenario.model import Store
 
 S3_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
@@ -56,6 +56,15 @@ class S3Store:
     job_credentials: S3Credentials | None = field(default=None, repr=False)
     server: S3Server | None = field(default=None, repr=False)
     job_key_expired: bool = False
+    # The lab's S3 server over TLS: the run's CA on the host, and the volume holding it for
+    # containers (mounted at TLS_MOUNT; commands get AWS_CA_BUNDLE).
+    ca_file: str = ""
+    tls_volume: str = ""
+
+    @property
+    def tls_mounts(self) -> dict[str, str]:
+        """The volume a container of the run mounts to verify the lab's S3 server."""
+        return {self.tls_volume: TLS_MOUNT} if self.tls_volume else {}
 
     @property
     def name(self) -> str:
@@ -76,6 +85,7 @@ class S3Store:
             "S3_PREFIX": self.spec.prefix.strip("/"),
             "AWS_DEFAULT_REGION": self.spec.region,
             **self.credentials.env(),
+            **({"AWS_CA_BUNDLE": CA_FILE} if self.tls_volume else {}),
         }
 
     def job_env(self) -> dict[str, str]:
@@ -117,7 +127,9 @@ class S3Store:
         return sorted(found, key=lambda o: o[1])
 
     def client(self) -> Any:
-        return s3_client(self.host_endpoint, self.credentials, self.spec.region)
+        return s3_client(
+            self.host_endpoint, self.credentials, self.spec.region, verify=self.ca_file or None
+        )
 
     def facts(self, url: str) -> ObjectFacts:
         """Existence, size and sha256 of the object version ``url`` names."""
@@ -173,19 +185,30 @@ def parse_url(url: str) -> tuple[str, str]:
 
 
 def open_stores(
-    lab: Lab, stores: list[Store], *, image: str | None = None, enforce_auth: bool = False
+    lab: Lab,
+    stores: list[Store],
+    *,
+    image: str | None = None,
+    enforce_auth: bool = False,
+    tls: bool = False,
 ) -> dict[str, S3Store]:
     """The scenario's S3 stores, ready: the lab's own server started (once) for those without
     an endpoint, their buckets created; external ones given their credentials from the
     environment variables the scenario names. ``enforce_auth``: the lab's server checks every
-    request, and each of its stores gets an upload job key of its own (which can expire)."""
+    request, and each of its stores gets an upload job key of its own (which can expire).
+    ``tls``: the lab's server over TLS with the run's CA (a pgBackRest repository)."""
     opened: dict[str, S3Store] = {}
     server: S3Server | None = None
     for spec in (s for s in stores if s.kind == "s3"):
         bucket = spec.bucket or f"rd-{spec.name.replace('_', '-').replace('.', '-')}"
         if spec.endpoint_url is None:
             if server is None:
-                server = S3Server.start(lab, image=image or S3_IMAGE, enforce_auth=enforce_auth)
+                server = S3Server.start(
+                    lab,
+                    image=image or S3_IMAGE,
+                    enforce_auth=enforce_auth,
+                    **({"tls": True} if tls else {}),  # plain HTTP otherwise, as before
+                )
             server.create_bucket(
                 bucket, object_lock=spec.immutable, retention_days=spec.retention_days
             )
@@ -196,6 +219,8 @@ def open_stores(
                 server.host_endpoint,
                 server.credentials,
                 versioned=spec.immutable,
+                ca_file=server.ca_file,
+                tls_volume=server.tls_volume,
             )
             if server.auth_enforced:
                 user = f"rd-job-{spec.name}"

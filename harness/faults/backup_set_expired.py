@@ -35,6 +35,7 @@ class BackupSetExpired:
         result = ctx.agent.run(
             as_postgres(tool.expire_command(self.label, repo_mount=repo_mount(self.store))),
             timeout_s=COMMAND_TIMEOUT_S,
+            env=tool.env(),
         )
         self.output = result.tail(300)
 

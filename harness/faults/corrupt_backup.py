@@ -1,13 +1,16 @@
 """corrupt_backup: bytes changed inside a stored backup (bit rot, a bad copy, tampering).
 
 For a pgBackRest set, the largest data file the set stored in the repository (compressed):
-what ``pgbackrest verify`` exists to catch."""
+what ``pgbackrest verify`` exists to catch. In a repository on S3 that file is an object: it is
+downloaded, changed in the middle and uploaded again under the same key."""
 
 from __future__ import annotations
 
 import shlex
 
+from harness.backups.pgbackrest_s3 import list_objects, overwrite_bytes
 from harness.backups.physical import MANIFEST
+from harness.backups.s3store import S3Store, parse_url
 from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
 
@@ -39,9 +42,12 @@ class CorruptBackup:
         self.spec = spec
         self.file = ""
         self.before = ""
+        self.s3: S3Store | None = None  # the file is an object of this store
 
     def _sha(self, ctx: FaultContext) -> str:
         assert ctx.agent is not None
+        if self.s3 is not None:
+            return self.s3.facts(self.file).sha256
         result = ctx.agent.run(
             f"sha256sum {shlex.quote(self.file)} | cut -d' ' -f1", timeout_s=FILE_TIMEOUT_S
         )
@@ -50,6 +56,10 @@ class CorruptBackup:
     def inject(self, ctx: FaultContext) -> None:
         assert ctx.agent is not None and ctx.catalog is not None
         record = ctx.catalog.get(self.spec.backup)
+        store = ctx.agent.s3_store(record.path)
+        if record.method == "pgbackrest" and store is not None:
+            self._inject_object(store, record.path)
+            return
         if record.method == "pgbackrest":
             # A file the set itself stored (an incremental stores the changed ones only).
             found = ctx.agent.run(
@@ -73,6 +83,22 @@ class CorruptBackup:
             f"seek=$((size / 2)) conv=notrunc 2>/dev/null",
             timeout_s=FILE_TIMEOUT_S,
         )
+
+    def _inject_object(self, store: S3Store, set_url: str) -> None:
+        """The largest data object the set stored (an incremental: the changed files)."""
+        prefix, _ = parse_url(set_url)
+        # Data files, or the bundles pgBackRest packs small files into on S3 (not the manifest).
+        objects = [
+            o
+            for o in list_objects(store, f"{prefix}/")
+            if o.key.startswith((f"{prefix}/pg_data/base/", f"{prefix}/bundle/"))
+        ]
+        if not objects:
+            return
+        key = max(objects, key=lambda o: (o.size_bytes, o.key)).key
+        self.s3, self.file = store, store.url(key)
+        self.before = store.facts(self.file).sha256
+        overwrite_bytes(store, key, count=self.spec.bytes)
 
     def took_effect(self, ctx: FaultContext) -> Effect:
         if not self.file:

@@ -5,7 +5,8 @@ replay: after the one the backup starts from (PostgreSQL: the last it carries in
 MariaDB: the binlog named in xtrabackup_binlog_info), and not the newest one archived.
 
 When the newest backup is a pgBackRest set, the segment goes missing from pgBackRest's
-repository (``archive/STANZA/ID/*/SEGMENT-SHA1.gz``), after the set's first WAL segment.
+repository (``archive/STANZA/ID/*/SEGMENT-SHA1.gz``), after the set's first WAL segment. In a
+repository on S3 the segment is an object: deleted, or overwritten in place ("damage").
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import shlex
 
 from harness.backups.pgbackrest import label_of, repo_mount, sets
+from harness.backups.pgbackrest_s3 import delete_object, list_objects, overwrite_bytes
+from harness.backups.s3store import parse_url
 from harness.engines.collaborators import archive_of, pgbackrest_of, physical_of
 from harness.faults.base import Effect, FaultContext, FaultEffect
 from harness.scenario import model
@@ -47,11 +50,21 @@ class WalGap:
     def _repo_segments(self, ctx: FaultContext) -> dict[str, str]:
         """Segment name -> file path, of every WAL file in pgBackRest's repository."""
         assert ctx.agent is not None and ctx.archive_store
-        folder = f"{repo_mount(ctx.archive_store)}/{pgbackrest_of(ctx.engine).subdir}/archive"
+        tool = pgbackrest_of(ctx.engine)
+        store = ctx.agent.s3.get(ctx.archive_store)
+        if tool.s3 is not None and store is not None:
+            # Segment name -> the object's s3:// URL.
+            objects = list_objects(store, f"{tool.s3.key_prefix()}/archive/")
+            named = {o.key.rsplit("/", 1)[-1]: o.key for o in objects}
+            return {
+                name.split("-", 1)[0]: store.url(key)
+                for name, key in named.items()
+                if tool.is_segment(name)
+            }
+        folder = f"{repo_mount(ctx.archive_store)}/{tool.subdir}/archive"
         result = ctx.agent.run(
             f"find {shlex.quote(folder)} -type f 2>/dev/null || true", timeout_s=COMMAND_TIMEOUT_S
         )
-        tool = pgbackrest_of(ctx.engine)
         out = {}
         for path in result.stdout.split():
             name = path.rsplit("/", 1)[-1]
@@ -72,6 +85,14 @@ class WalGap:
             return
         self.segment = after[(len(after) - 1) // 2]
         self.repo_path = found[self.segment]
+        s3 = ctx.agent.s3_store(self.repo_path)
+        if s3 is not None:
+            key, _ = parse_url(self.repo_path)
+            if self.spec.mode == "remove":
+                delete_object(s3, key)
+            else:
+                overwrite_bytes(s3, key, count=64, offset=512)
+            return
         path = shlex.quote(self.repo_path)
         if self.spec.mode == "remove":
             command = f"rm -f {path}"

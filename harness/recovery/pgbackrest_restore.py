@@ -44,8 +44,14 @@ def restore_pgbackrest(
 ) -> Recovered:
     """Restore set ``record`` (to ``target``, or the end of the archive) and wait for a
     verified read and write on the promoted server."""
-    assert ctx.archive_volume is not None, "pgbackrest restores need the repository's store"
     tool = pgbackrest_of(ctx.engine)
+    # The repository: the store volume at the tool's mount, or on S3 (the run's CA mounted;
+    # the key pair in the helper's and the server's environment, never argv).
+    if tool.s3 is not None:
+        repo = tool.mounts()
+    else:
+        assert ctx.archive_volume is not None, "pgbackrest restores need the repository's store"
+        repo = {ctx.archive_volume: tool.mount}
     name = ctx.next_name()
     if delta and ctx.failed.data_volume:
         ctx.lab.stop(ctx.failed.container_id)
@@ -58,12 +64,13 @@ def restore_pgbackrest(
         ctx.lab,
         image=ctx.image,
         name=f"pgbackrest-restore-{name}",
-        mounts={volume: ctx.engine.datadir, ctx.archive_volume: tool.mount},
+        mounts={volume: ctx.engine.datadir, **repo},
         # The volume is root's when fresh: pgBackRest restores as postgres.
         script=(
             f"set -e; chown postgres: {ctx.engine.datadir}; chmod 700 {ctx.engine.datadir}; "
             f"su postgres -s /bin/bash -c {shlex.quote(script)}"
         ),
+        env=tool.env(),
         timeout_s=timeout_s,
     )
     tool_lines = [line[-240:] for line in restored.lines() if any(m in line for m in TOOL_MARKERS)][
@@ -79,8 +86,9 @@ def restore_pgbackrest(
         image=ctx.image,
         name=name,
         data_volume=volume,
-        mounts={ctx.archive_volume: tool.mount},
+        mounts=repo,
         wait=False,
+        env=tool.env(),  # archive-get reads the key pair from the server's environment
     )
     try:
         done = ctx.wait_promoted(node, timeout_s=timeout_s)

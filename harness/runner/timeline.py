@@ -52,7 +52,7 @@ def start_workers(stage: Stage, acks_path: Path | None = None) -> Workers:
             engine,
             lambda: stage.connect(primary),
             t0=t0,
-            archive=stage.topology.archive_volume is not None,
+            archive=stage.topology.archiving,
             replicas=bool(stage.topology.replicas),
         ).start()
         undo.callback(monitor.stop)

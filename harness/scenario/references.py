@@ -134,6 +134,34 @@ def _stores(s: Scenario, stores: list[str]) -> Iterator[tuple[Loc, str]]:
                 ("topology", "wal_archive"),
                 "the WAL archive must be a volume store (it is mounted on the primary)",
             )
+        else:
+            yield from _s3_repository(s, archive)
+
+
+def _s3_repository(s: Scenario, archive: str) -> Iterator[tuple[Loc, str]]:
+    """A WAL archive on an S3 store is pgBackRest's repository (archive-push speaks S3; the
+    engine's own archive is a folder mounted on the primary), over TLS, never Object Lock."""
+    i, store = next((i, st) for i, st in enumerate(s.stores) if st.name == archive)
+    if store.kind != "s3":
+        return
+    if s.topology.archive_tool != "pgbackrest":
+        yield (
+            ("topology", "wal_archive"),
+            "a WAL archive on an s3 store needs topology.archive_tool: pgbackrest (the "
+            "native archive is a volume store mounted on the primary)",
+        )
+        return
+    if store.endpoint_url is not None and not store.endpoint_url.startswith("https://"):
+        yield (
+            ("stores", i, "endpoint_url"),
+            "pgBackRest talks to S3 over TLS only: a repository's endpoint_url must be https://",
+        )
+    if store.immutable:
+        yield (
+            ("stores", i, "immutable"),
+            "a pgBackRest repository on an Object Lock store is not drilled here (pgbackrest "
+            "expire deletes objects, which compliance-mode Object Lock refuses)",
+        )
 
 
 def _uploads(s: Scenario, backup: str) -> bool:

@@ -47,13 +47,17 @@ def provision(
     command: list[str] | None = None,
     data_volume: str | None = None,
     wait: bool = True,
+    env: dict[str, str] | None = None,
 ) -> Node:
     """Start a server for ``engine`` on the run's network, reachable as ``name``.
 
     ``mounts`` maps volume names to paths; ``data_volume`` (a volume of this run) holds the
     data directory, so a prepared directory (a restored backup, a replica clone) is used as is.
+    ``env`` is added to the server's environment (a backup tool's credentials: never argv).
     """
     container = engine.container(image, wait=wait)
+    for key, value in (env or {}).items():
+        container.with_env(key, value)
     volumes = dict(mounts or {})
     if data_volume is not None:
         volumes[data_volume] = engine.datadir

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.backups.agent import BackupAgent
+from harness.backups.pgbackrest_s3 import s3_repository
 from harness.backups.s3store import open_stores
 from harness.engines.base import Engine
-from harness.engines.collaborators import log_archive_for, replication_of
+from harness.engines.collaborators import log_archive_for, pgbackrest_of, replication_of
 from harness.engines.migrations import source_server_args
 from harness.errors import HarnessError, InfrastructureError, ServerExited
 from harness.lab.helpers import run_helper
@@ -42,6 +43,13 @@ class Topology:
     agent: BackupAgent | None = None
     archive_volume: str | None = None
     reachable_mounts: list[str] = field(default_factory=list)
+    # The WAL archive is pgBackRest's repository on an S3 store (nothing mounted for it).
+    archive_on_s3: bool = False
+
+    @property
+    def archiving(self) -> bool:
+        """Whether the primary archives its log (into a store volume or an S3 repository)."""
+        return self.archive_volume is not None or self.archive_on_s3
 
     @property
     def nodes(self) -> dict[str, Node]:
@@ -61,26 +69,40 @@ def build(
     }
     tmpfs = {s.name: s.size_mb or 0 for s in scenario.stores if s.kind == "tmpfs"}
     archive_store = scenario.topology.wal_archive
-    archive_volume = volumes[archive_store] if archive_store else None
-    archive = log_archive_for(engine, scenario.topology.archive_tool) if archive_volume else None
+    archive_volume = volumes.get(archive_store) if archive_store else None
+    kinds = {s.name: s.kind for s in scenario.stores}
+    # pgBackRest's repository on an S3 store (validation allows no other log archive there).
+    on_s3 = bool(archive_store) and kinds.get(archive_store or "") == "s3"
+    archive = (
+        log_archive_for(engine, scenario.topology.archive_tool) if archive_volume or on_s3 else None
+    )
     mounts = {archive_volume: archive.mount} if archive_volume and archive else {}
     for store in scenario.stores:
         if store.reachable_from_db and store.name in volumes and store.name != archive_store:
             mounts[volumes[store.name]] = f"/mnt/{store.name}"  # a share the DB host sees
     agent = None
+    env: dict[str, str] = {}
+    tls_mounts: dict[str, str] = {}
     if scenario.stores:
         # S3 stores: the lab's S3 server (or the external endpoint); the agent then runs in the
-        # S3 image, which has the engines' clients plus boto3 (rd-s3).
+        # S3 image, which has the engines' clients plus boto3 (rd-s3). A pgBackRest repository
+        # there needs TLS (pgBackRest speaks S3 over TLS only): the lab's server serves it.
         s3 = open_stores(
             lab,
             list(scenario.stores),
             image=s3_image,
             enforce_auth=any(isinstance(f, UploadCredentialsExpired) for f in scenario.timeline),
+            tls=on_s3,
         )
+        if on_s3 and archive_store:
+            tool = pgbackrest_of(engine)
+            tool.s3 = s3_repository(s3[archive_store])
+            tls_mounts = tool.mounts()  # the run's CA (not a share: never a ransomware root)
+            env = tool.env()  # the primary's archive_command reads the key pair from here
         agent = BackupAgent(
             lab, image=S3_IMAGE if s3 else image, volumes=volumes, tmpfs_mb=tmpfs, s3=s3
         )
-        if archive_store and archive:
+        if archive_store and archive and archive_volume:
             # Ready before the primary's first archive_command runs (any server uid may write).
             folder = f"/stores/{archive_store}/{archive.subdir}"
             agent.run(f"mkdir -p {folder} && chmod 0777 {folder}", timeout_s=PREPARE_TIMEOUT_S)
@@ -89,7 +111,7 @@ def build(
         engine,
         image=image,
         name="primary",
-        mounts=mounts,
+        mounts={**mounts, **tls_mounts},
         command=[
             *engine.server_command(),
             *(archive.server_args() if archive else []),
@@ -100,11 +122,14 @@ def build(
             ),
         ],
         data_volume=lab.volume("data-primary", role="database-data"),
+        env=env,
     )
     for script in (engine.after_start_script(), archive.start_script() if archive else None):
         if script is None:
             continue  # nothing to prepare at this point
-        result = lab.exec(primary.container_id, ["bash", "-c", script], timeout_s=PREPARE_TIMEOUT_S)
+        result = lab.exec(
+            primary.container_id, ["bash", "-c", script], timeout_s=PREPARE_TIMEOUT_S, env=env
+        )
         if not result.ok:
             raise InfrastructureError(f"could not prepare the primary: {result.tail()}")
     return Topology(
@@ -112,6 +137,7 @@ def build(
         agent=agent,
         archive_volume=archive_volume,
         reachable_mounts=list(mounts.values()),
+        archive_on_s3=on_s3,
     )
 
 
