@@ -9,16 +9,21 @@ procedure answers it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from harness.backups.catalog import BackupRecord
 from harness.backups.schedule import backup_alert, take_scheduled_backup
+from harness.engines.base import DumpJob
 from harness.faults import (
     FaultOutcome,
     SilentEmptyBackup,
     SilentEmptyUpload,
     UploadCredentialsExpired,
 )
+from harness.faults.base import Effect
 from harness.measurement.acks import AckLog
 from harness.measurement.monitor import LagMonitor
 from harness.measurement.transaction import transaction_write
@@ -105,20 +110,34 @@ def run_timeline(stage: Stage, seeded: Seeded, workers: Workers, state: RunState
 def _backup(
     stage: Stage, seeded: Seeded, workers: Workers, state: RunState, backup: Backup
 ) -> None:
+    """One scheduled backup, broken the way a backup fault of the scenario names (the job's
+    own break, a truncated upload, an expired upload key), its alert and the fault's evidence."""
     ledger, topo = state.ledger, stage.topology
     agent, primary = topo.agent, topo.primary
     assert agent is not None
     stage.do(f"taking {backup.method} backup {backup.name}")
     spec = stage.scenario.backup_fault(backup.name)
-    fault: SilentEmptyBackup | SilentEmptyUpload | None = None
+    fault_type: str | None = None
+    took_effect: Callable[[BackupRecord], Effect] | None = None
+    revert: Callable[[], None] | None = None
+    break_job: Callable[[DumpJob], DumpJob] | None = None
+    truncate_upload_to: int | None = None
+    swallow_upload_errors = False
+    at_wall, at_mono = time.time(), time.monotonic()
     if isinstance(spec, model.UploadCredentialsExpired):
-        _expired_upload(stage, seeded, workers, state, backup, UploadCredentialsExpired(spec))
-        return
-    if isinstance(spec, model.SilentEmptyUpload):
-        fault = SilentEmptyUpload(spec)
+        expired, store = UploadCredentialsExpired(spec), agent.s3[backup.store]
+        expired.inject(store)  # the job's key deleted through IAM before the job runs
+        fault_type, swallow_upload_errors = expired.type, True
+        took_effect = functools.partial(expired.took_effect, store=store)
+        revert = functools.partial(expired.revert, store, backup.name)
+    elif isinstance(spec, model.SilentEmptyUpload):
+        upload = SilentEmptyUpload(spec)
+        fault_type, took_effect, revert = upload.type, upload.took_effect, upload.revert
+        truncate_upload_to = upload.truncate_to
     elif spec is not None:
-        fault = SilentEmptyBackup(spec)
-    at_wall, at_mono = time.time(), time.monotonic()
+        empty = SilentEmptyBackup(spec)
+        fault_type, took_effect, revert = empty.type, empty.took_effect, empty.revert
+        break_job = empty.broken
     record = take_scheduled_backup(
         agent,
         stage.engine,
@@ -129,61 +148,10 @@ def _backup(
         source_bytes=seeded.source_bytes,
         last_acked_seq=workers.writer.last_acked_seq(),
         image=stage.image.name,
-        break_job=fault.broken if isinstance(fault, SilentEmptyBackup) else None,
-        truncate_upload_to=fault.truncate_to if isinstance(fault, SilentEmptyUpload) else None,
+        break_job=break_job,
+        truncate_upload_to=truncate_upload_to,
         source_container=primary.container_id,
-    )
-    alert = backup_alert(
-        record,
-        at_s=at_mono - workers.t0,
-        alerts_on=stage.scenario.monitoring.backup_alerts,
-    )
-    if alert is not None:
-        ledger.alerts.append(alert)
-    workers.monitor.sample()
-    if fault is not None:
-        effect = fault.took_effect(record)
-        ledger.faults.append(
-            FaultOutcome(
-                fault.type,
-                f"backup:{backup.name}",
-                at_wall,
-                at_mono - workers.t0,
-                effect.kind,
-                effect.evidence,
-            )
-        )
-        fault.revert()
-
-
-def _expired_upload(
-    stage: Stage,
-    seeded: Seeded,
-    workers: Workers,
-    state: RunState,
-    backup: Backup,
-    fault: UploadCredentialsExpired,
-) -> None:
-    """A backup whose upload job's key has expired: the key deleted through IAM, the job run
-    in its error-swallowing wrapper, the bucket checked before and after."""
-    ledger, topo = state.ledger, stage.topology
-    agent, primary = topo.agent, topo.primary
-    assert agent is not None
-    store = agent.s3[backup.store]
-    at_wall, at_mono = time.time(), time.monotonic()
-    fault.inject(store)
-    record = take_scheduled_backup(
-        agent,
-        stage.engine,
-        backup,
-        catalog=ledger.catalog,
-        source_host=primary.name,
-        source_volume=primary.data_volume,
-        source_bytes=seeded.source_bytes,
-        last_acked_seq=workers.writer.last_acked_seq(),
-        image=stage.image.name,
-        source_container=primary.container_id,
-        swallow_upload_errors=True,
+        swallow_upload_errors=swallow_upload_errors,
     )
     alert = backup_alert(
         record, at_s=at_mono - workers.t0, alerts_on=stage.scenario.monitoring.backup_alerts
@@ -191,15 +159,16 @@ def _expired_upload(
     if alert is not None:
         ledger.alerts.append(alert)
     workers.monitor.sample()
-    effect = fault.took_effect(record, store)
-    ledger.faults.append(
-        FaultOutcome(
-            fault.type,
-            f"backup:{backup.name}",
-            at_wall,
-            at_mono - workers.t0,
-            effect.kind,
-            effect.evidence,
+    if fault_type is not None and took_effect is not None and revert is not None:
+        effect = took_effect(record)
+        ledger.faults.append(
+            FaultOutcome(
+                fault_type,
+                f"backup:{backup.name}",
+                at_wall,
+                at_mono - workers.t0,
+                effect.kind,
+                effect.evidence,
+            )
         )
-    )
-    fault.revert(store, backup.name)
+        revert()
